@@ -1,0 +1,52 @@
+"""initlab: see and measure how weight initialization shapes neural-network training.
+
+The public API::
+
+    import numpy as np
+    from initlab import Network, initialize, gradient_descent, accuracy, course_circles
+
+    data = course_circles()
+    net = Network.course()
+    params = initialize(net, "he", np.random.RandomState(3))
+    trained, history = gradient_descent(
+        net, params, data.X_train, data.Y_train, learning_rate=0.01, iterations=15000
+    )
+    accuracy(net, trained, data.X_test, data.Y_test)  # 0.96
+"""
+
+from initlab.data import Dataset, course_circles
+from initlab.initializers import INITIALIZERS, get_initializer, initialize
+from initlab.network import (
+    Network,
+    Parameters,
+    accuracy,
+    backward,
+    binary_cross_entropy_from_logits,
+    forward,
+    loss_and_gradients,
+    predict,
+    predict_proba,
+)
+from initlab.train import History, gradient_descent
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "INITIALIZERS",
+    "Dataset",
+    "History",
+    "Network",
+    "Parameters",
+    "__version__",
+    "accuracy",
+    "backward",
+    "binary_cross_entropy_from_logits",
+    "course_circles",
+    "forward",
+    "get_initializer",
+    "gradient_descent",
+    "initialize",
+    "loss_and_gradients",
+    "predict",
+    "predict_proba",
+]

@@ -1,0 +1,75 @@
+"""The command group and the error boundary: every failure becomes one line and an exit code."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from initlab import __version__
+
+EXIT_USAGE = 2
+EXIT_FAILURE = 1
+
+
+class InitlabGroup(click.Group):
+    """A group whose unknown-command error lists the commands there are."""
+
+    def resolve_command(self, ctx: click.Context, args: list[str]):  # type: ignore[override]
+        name = args[0] if args else ""
+        if name and not name.startswith("-") and self.get_command(ctx, name) is None:
+            choices = ", ".join(sorted(self.list_commands(ctx)))
+            raise click.UsageError(f"unknown command {name!r}; choose one of: {choices}", ctx)
+        return super().resolve_command(ctx, args)
+
+
+@click.group(
+    cls=InitlabGroup,
+    invoke_without_command=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+@click.version_option(__version__, prog_name="initlab")
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    """See and measure how weight initialization shapes neural-network training.
+
+    With no command, runs `initlab course` with its defaults: the
+    deeplearning.ai "Initialization" comparison (zeros vs. large random vs. He).
+    """
+    if ctx.invoked_subcommand is None:
+        from initlab.cli.course import course
+
+        ctx.invoke(course)
+
+
+def _one_line(message: str) -> str:
+    return " ".join(message.split())
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: run the CLI, turning every error into one line on stderr."""
+
+    try:
+        cli.main(args=argv, prog_name="initlab", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.exceptions.Abort:
+        click.echo("initlab: aborted", err=True)
+        return 130
+    except click.ClickException as exc:
+        click.echo(f"initlab: error: {_one_line(exc.format_message())}", err=True)
+        return exc.exit_code
+    except ValueError as exc:
+        click.echo(f"initlab: error: {_one_line(str(exc))}", err=True)
+        return EXIT_USAGE
+    except OSError as exc:
+        click.echo(f"initlab: error: {_one_line(str(exc))}", err=True)
+        return EXIT_FAILURE
+    except KeyboardInterrupt:
+        click.echo("initlab: interrupted", err=True)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

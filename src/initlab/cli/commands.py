@@ -1,0 +1,6 @@
+"""Registers every command on the group (one module per command)."""
+
+from initlab.cli.app import cli
+from initlab.cli.course import course
+
+cli.add_command(course)

@@ -1,0 +1,69 @@
+"""Option types and checks shared by the commands."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+
+class PositiveFloat(click.ParamType):
+    """A finite number greater than zero."""
+
+    name = "number"
+
+    def convert(self, value, param, ctx):  # type: ignore[no-untyped-def]
+        if isinstance(value, float):
+            number = value
+        else:
+            try:
+                number = float(value)
+            except (TypeError, ValueError):
+                self.fail(f"{value!r} is not a number; a positive number is allowed", param, ctx)
+        if not (number > 0 and number != float("inf")):
+            self.fail(f"{value!r} is not allowed; a positive finite number is", param, ctx)
+        return number
+
+
+POSITIVE_INT = click.IntRange(min=1)
+POSITIVE_FLOAT = PositiveFloat()
+
+
+def prepare_out_dir(path: Path) -> Path:
+    """Create ``path`` as an output directory, or fail with a clear message before any work."""
+    if path.exists() and not path.is_dir():
+        raise click.BadParameter(
+            f"{str(path)!r} is an existing file; a directory is needed", param_hint="'--out'"
+        )
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise click.BadParameter(
+            f"cannot create directory {str(path)!r} ({exc.strerror})", param_hint="'--out'"
+        ) from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise click.BadParameter(f"directory {str(path)!r} is not writable", param_hint="'--out'")
+    return path
+
+
+def check_json_path(path: Path | None) -> Path | None:
+    """``--json`` must name a file whose directory exists (or can be made) and is writable."""
+    if path is None:
+        return None
+    if path.is_dir():
+        raise click.BadParameter(
+            f"{str(path)!r} is a directory; a file path is needed", param_hint="'--json'"
+        )
+    parent = path.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise click.BadParameter(
+            f"cannot create directory {str(parent)!r} ({exc.strerror})", param_hint="'--json'"
+        ) from None
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise click.BadParameter(
+            f"directory {str(parent)!r} is not writable", param_hint="'--json'"
+        )
+    return path

@@ -1,0 +1,56 @@
+"""Printing and writing results: the console, tables, figure files."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+stdout = Console(highlight=False, soft_wrap=True)
+stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def warn(message: str) -> None:
+    stderr.print(f"initlab: warning: {message}", markup=False)
+
+
+def fmt(value: float | None, digits: int = 6) -> str:
+    return "-" if value is None else f"{value:.{digits}g}"
+
+
+def accuracy_table(rows: list[dict]) -> Table:
+    """A table of ``init``, train/test accuracy, final cost and status per run."""
+    table = Table(title="Results", title_justify="left")
+    table.add_column("initialization")
+    table.add_column("train accuracy", justify="right")
+    table.add_column("test accuracy", justify="right")
+    table.add_column("final cost", justify="right")
+    table.add_column("status")
+    for row in rows:
+        status = f"diverged at iteration {row['diverged_at']}" if row["diverged"] else "ok"
+        table.add_row(
+            row["init"],
+            fmt(row["train_accuracy"]),
+            fmt(row["test_accuracy"]),
+            fmt(row["final_cost"]),
+            status,
+        )
+    return table
+
+
+def write_outputs(writers: list[tuple[str, Callable[[], Path]]], quiet: bool) -> None:
+    """Run every writer even if one fails; then fail once, naming what could not be written."""
+    failed: list[str] = []
+    for label, write in writers:
+        try:
+            path = write()
+        except OSError as exc:
+            failed.append(f"{label} ({exc.strerror or exc})")
+            continue
+        if not quiet:
+            stdout.print(f"wrote {label}: {path}", markup=False)
+    if failed:
+        raise click.ClickException("could not write " + "; ".join(failed))

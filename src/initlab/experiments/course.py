@@ -1,0 +1,172 @@
+"""The deeplearning.ai "Initialization" exercise, reproduced exactly.
+
+A ``[2, 10, 5, 1]`` LINEAR-RELU-LINEAR-RELU-LINEAR-SIGMOID network is trained
+on the course's circles by full-batch gradient descent (learning rate 0.01,
+15000 iterations) from three initializations: ``zeros``, ``random`` (standard
+normal times 10) and ``he`` (standard normal times ``sqrt(2 / fan_in)``). Each
+initialization draws from a fresh legacy ``RandomState(3)``, as the course's
+``np.random.seed(3)`` does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from initlab.data import Dataset, course_circles
+from initlab.initializers import get_initializer, initialize
+from initlab.network import Network, Parameters, accuracy, loss_and_gradients
+from initlab.train import History, gradient_descent, validate_schedule
+
+__all__ = ["COURSE_INITS", "CourseConfig", "CourseResult", "CourseRun", "run_course"]
+
+COURSE_INITS: tuple[str, ...] = ("zeros", "random", "he")
+
+
+@dataclass(frozen=True)
+class CourseConfig:
+    """Everything that defines a course comparison; the defaults are the course's."""
+
+    inits: tuple[str, ...] = COURSE_INITS
+    iterations: int = 15000
+    learning_rate: float = 0.01
+    print_every: int = 1000
+    layer_sizes: tuple[int, ...] = (2, 10, 5, 1)
+    init_seed: int = 3
+    train_seed: int = 1
+    test_seed: int = 2
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "inits", tuple(self.inits))
+        if not self.inits:
+            raise ValueError("at least one initializer is needed")
+        for name in self.inits:
+            get_initializer(name)
+        validate_schedule(self.learning_rate, self.iterations)
+        if (
+            isinstance(self.print_every, bool)
+            or not isinstance(self.print_every, int)
+            or self.print_every < 1
+        ):
+            raise ValueError(f"print_every must be a positive integer, got {self.print_every!r}")
+
+    @property
+    def network(self) -> Network:
+        hidden = len(self.layer_sizes) - 2
+        return Network(self.layer_sizes, ("relu",) * hidden)
+
+    def as_dict(self) -> dict:
+        return {
+            "network": {
+                "layer_sizes": list(self.layer_sizes),
+                "activations": list(self.network.activations),
+                "output": "sigmoid",
+            },
+            "inits": list(self.inits),
+            "iterations": self.iterations,
+            "learning_rate": self.learning_rate,
+            "print_every": self.print_every,
+            "optimizer": "gradient_descent",
+            "init_seed": self.init_seed,
+            "dataset": {
+                "name": "course_circles",
+                "train": {"n_samples": 300, "noise": 0.05, "seed": self.train_seed},
+                "test": {"n_samples": 100, "noise": 0.05, "seed": self.test_seed},
+            },
+        }
+
+
+@dataclass
+class CourseRun:
+    """One initialization's training run and its scores."""
+
+    init: str
+    initial_params: Parameters
+    params: Parameters
+    history: History
+    train_accuracy: float | None
+    test_accuracy: float | None
+    final_cost: float | None
+
+    @property
+    def diverged(self) -> bool:
+        return self.history.diverged
+
+    def printed_costs(self, every: int) -> list[tuple[int, float]]:
+        """``(iteration, cost)`` at every ``every``-th iteration, as the course prints them."""
+        return [(i, float(self.history.costs[i])) for i in range(0, len(self.history.costs), every)]
+
+
+@dataclass
+class CourseResult:
+    config: CourseConfig
+    dataset: Dataset
+    runs: list[CourseRun] = field(default_factory=list)
+
+
+def initial_parameters(config: CourseConfig, init: str) -> Parameters:
+    """The course's starting weights for ``init``: a fresh ``RandomState(init_seed)`` each."""
+    rng = np.random.RandomState(config.init_seed)
+    return initialize(config.network, get_initializer(init), rng)
+
+
+def run_course(
+    config: CourseConfig | None = None,
+    *,
+    on_cost: Callable[[str, int, float], None] | None = None,
+    inits: Sequence[str] | None = None,
+) -> CourseResult:
+    """Train one network per initializer and score it on the course's data.
+
+    ``on_cost(init, iteration, cost)`` is called every ``print_every``
+    iterations while training (for live printing).
+    """
+    config = config or CourseConfig()
+    dataset = course_circles(config.train_seed, config.test_seed)
+    network = config.network
+    result = CourseResult(config, dataset)
+    for init in inits or config.inits:
+        start = initial_parameters(config, init)
+        report = None if on_cost is None else (lambda i, c, _n=init: on_cost(_n, i, c))
+        params, history = gradient_descent(
+            network,
+            start,
+            dataset.X_train,
+            dataset.Y_train,
+            learning_rate=config.learning_rate,
+            iterations=config.iterations,
+            report_every=config.print_every,
+            on_report=report,
+        )
+        result.runs.append(score_run(init, network, start, params, history, dataset))
+    return result
+
+
+def score_run(
+    init: str,
+    network: Network,
+    start: Parameters,
+    params: Parameters,
+    history: History,
+    dataset: Dataset,
+) -> CourseRun:
+    """Accuracies and final cost of a trained run; ``None`` for a diverged one."""
+    if history.diverged:
+        return CourseRun(init, start, params, history, None, None, None)
+    with np.errstate(over="ignore", invalid="ignore"):
+        final_cost, _ = loss_and_gradients(network, params, dataset.X_train, dataset.Y_train)
+    if not np.isfinite(final_cost):
+        # the last update overflowed: the run diverged after its final recorded cost
+        history.diverged_at = len(history.costs)
+        return CourseRun(init, start, params, history, None, None, None)
+    return CourseRun(
+        init,
+        start,
+        params,
+        history,
+        accuracy(network, params, dataset.X_train, dataset.Y_train),
+        accuracy(network, params, dataset.X_test, dataset.Y_test),
+        float(final_cost),
+    )

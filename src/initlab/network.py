@@ -1,0 +1,203 @@
+"""Fully connected networks: forward pass, loss from logits, backward pass.
+
+Conventions (those of the deeplearning.ai course):
+
+* data are stored column-wise: ``X`` has shape ``(n_features, m)``, labels
+  ``Y`` shape ``(1, m)`` with values in {0, 1};
+* layer ``l = 1..L`` has weights ``W[l]`` of shape ``(n_l, n_{l-1})`` and a
+  bias column ``b[l]`` of shape ``(n_l, 1)``; Python lists are 0-indexed, so
+  ``params.weights[0]`` is ``W[1]``;
+* ``z[l] = W[l] a[l-1] + b[l]``, ``a[l] = g_l(z[l])`` with ``a[0] = X``;
+  hidden layers use the network's activations, the last layer's ``z[L]`` are
+  the *logits* and the output ``sigmoid(z[L])`` is the probability of class 1.
+
+The binary cross-entropy is computed from the logits,
+``J = mean(softplus(z) - y z)`` with ``softplus(z) = log(1 + exp(z))``, which
+equals ``-mean(y log p + (1 - y) log(1 - p))`` for ``p = sigmoid(z)`` but stays
+finite when the sigmoid saturates (the course prints ``inf`` there).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.special import expit
+
+from initlab.activations import get_activation
+
+__all__ = [
+    "Cache",
+    "Network",
+    "Parameters",
+    "accuracy",
+    "backward",
+    "binary_cross_entropy_from_logits",
+    "forward",
+    "loss_and_gradients",
+    "predict",
+    "predict_proba",
+]
+
+OUTPUTS = ("sigmoid",)
+
+
+@dataclass(frozen=True)
+class Network:
+    """A fully connected architecture.
+
+    Args:
+        layer_sizes: ``(n_0, n_1, ..., n_L)``: input features, hidden widths,
+            output units.
+        activations: one activation name per hidden layer (``L - 1`` names).
+        output: the output head; ``"sigmoid"`` (binary cross-entropy).
+    """
+
+    layer_sizes: tuple[int, ...]
+    activations: tuple[str, ...]
+    output: str = "sigmoid"
+
+    def __post_init__(self) -> None:
+        sizes = tuple(self.layer_sizes)
+        object.__setattr__(self, "layer_sizes", sizes)
+        object.__setattr__(self, "activations", tuple(self.activations))
+        if len(sizes) < 2:
+            raise ValueError(
+                f"layer_sizes must name at least an input and an output size, got {sizes!r}"
+            )
+        for size in sizes:
+            if isinstance(size, bool) or not isinstance(size, int | np.integer) or size < 1:
+                raise ValueError(f"layer sizes must be positive integers, got {sizes!r}")
+        if len(self.activations) != len(sizes) - 2:
+            raise ValueError(
+                f"{len(sizes) - 2} hidden layer(s) need {len(sizes) - 2} activation(s), "
+                f"got {len(self.activations)}: {self.activations!r}"
+            )
+        for name in self.activations:
+            get_activation(name)
+        if self.output not in OUTPUTS:
+            raise ValueError(f"unknown output {self.output!r}; choose one of: {', '.join(OUTPUTS)}")
+        if self.output == "sigmoid" and sizes[-1] != 1:
+            raise ValueError(f"a sigmoid output needs 1 output unit, got {sizes[-1]}")
+
+    @classmethod
+    def from_hidden(
+        cls, n_inputs: int, hidden: Sequence[int], activation: str, n_outputs: int = 1
+    ) -> Network:
+        """``n_inputs -> hidden... -> n_outputs`` with one activation for every hidden layer."""
+        sizes = (n_inputs, *hidden, n_outputs)
+        return cls(sizes, (activation,) * len(hidden))
+
+    @classmethod
+    def course(cls) -> Network:
+        """The course's ``[2, 10, 5, 1]`` LINEAR-RELU-LINEAR-RELU-LINEAR-SIGMOID network."""
+        return cls((2, 10, 5, 1), ("relu", "relu"))
+
+    @property
+    def depth(self) -> int:
+        """Number of weight layers ``L``."""
+        return len(self.layer_sizes) - 1
+
+    @property
+    def n_parameters(self) -> int:
+        sizes = self.layer_sizes
+        return sum(a * b + b for a, b in itertools.pairwise(sizes))
+
+
+@dataclass
+class Parameters:
+    """Layer-indexed weights and biases: ``weights[l]`` is ``W[l+1]``."""
+
+    weights: list[np.ndarray]
+    biases: list[np.ndarray]
+
+    def copy(self) -> Parameters:
+        return Parameters([w.copy() for w in self.weights], [b.copy() for b in self.biases])
+
+    def all_finite(self) -> bool:
+        return all(np.isfinite(w).all() for w in self.weights) and all(
+            np.isfinite(b).all() for b in self.biases
+        )
+
+
+@dataclass
+class Cache:
+    """What the backward pass needs: ``activations[l] = a[l]`` (``a[0] = X``)
+    and ``preactivations[l] = z[l+1]``."""
+
+    activations: list[np.ndarray]
+    preactivations: list[np.ndarray]
+
+    @property
+    def logits(self) -> np.ndarray:
+        return self.preactivations[-1]
+
+
+def forward(network: Network, params: Parameters, X: np.ndarray) -> Cache:
+    """Run ``X`` (shape ``(n_0, m)``) through the network, keeping every ``z`` and ``a``."""
+    a = X
+    acts = [X]
+    zs = []
+    last = network.depth - 1
+    for l, (W, b) in enumerate(zip(params.weights, params.biases, strict=True)):
+        z = W @ a + b
+        zs.append(z)
+        if l < last:
+            a = get_activation(network.activations[l]).forward(z)
+            acts.append(a)
+    return Cache(acts, zs)
+
+
+def binary_cross_entropy_from_logits(logits: np.ndarray, Y: np.ndarray) -> float:
+    """``J = (1/m) sum(softplus(z) - y z)``, finite for any finite logits."""
+    return float(np.mean(np.logaddexp(0.0, logits) - Y * logits))
+
+
+def backward(
+    network: Network, params: Parameters, cache: Cache, Y: np.ndarray
+) -> tuple[float, Parameters]:
+    """Return the cost and its gradients with respect to every ``W[l]`` and ``b[l]``.
+
+    With ``dz[L] = (sigmoid(z[L]) - Y) / m`` and, going down,
+    ``dW[l] = dz[l] a[l-1]^T``, ``db[l] = sum_cols dz[l]``,
+    ``dz[l-1] = (W[l]^T dz[l]) * g'(z[l-1])``.
+    """
+    logits = cache.logits
+    m = logits.shape[1]
+    cost = binary_cross_entropy_from_logits(logits, Y)
+    dz = (expit(logits) - Y) / m
+    grads_w: list[np.ndarray] = [np.empty(0)] * network.depth
+    grads_b: list[np.ndarray] = [np.empty(0)] * network.depth
+    for l in range(network.depth - 1, -1, -1):
+        a_prev = cache.activations[l]
+        grads_w[l] = dz @ a_prev.T
+        grads_b[l] = dz.sum(axis=1, keepdims=True)
+        if l > 0:
+            act = get_activation(network.activations[l - 1])
+            z_prev = cache.preactivations[l - 1]
+            dz = (params.weights[l].T @ dz) * act.derivative(z_prev, a_prev)
+    return cost, Parameters(grads_w, grads_b)
+
+
+def loss_and_gradients(
+    network: Network, params: Parameters, X: np.ndarray, Y: np.ndarray
+) -> tuple[float, Parameters]:
+    """Forward then backward: the cost at ``params`` and its gradients."""
+    return backward(network, params, forward(network, params, X), Y)
+
+
+def predict_proba(network: Network, params: Parameters, X: np.ndarray) -> np.ndarray:
+    """Probability of class 1 for every column of ``X``: shape ``(1, m)``."""
+    return expit(forward(network, params, X).logits)
+
+
+def predict(network: Network, params: Parameters, X: np.ndarray) -> np.ndarray:
+    """Class labels (probability > 0.5, as the course thresholds): shape ``(1, m)``, int."""
+    return (predict_proba(network, params, X) > 0.5).astype(np.int64)
+
+
+def accuracy(network: Network, params: Parameters, X: np.ndarray, Y: np.ndarray) -> float:
+    """Fraction of columns of ``X`` whose predicted label equals ``Y``."""
+    return float(np.mean(predict(network, params, X) == Y))
