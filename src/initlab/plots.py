@@ -40,7 +40,8 @@ def plot_cost_curves(
     """Draw one cost curve per ``(label, costs)``; ``costs[i]`` is the cost at iteration ``i``."""
     for label, costs in curves:
         costs = np.asarray(costs, dtype=float)
-        ax.plot(np.arange(costs.size), costs, label=label, linewidth=1.5)
+        shown = np.where(np.isfinite(costs), costs, np.nan)  # a diverged run's last cost is inf
+        ax.plot(np.arange(costs.size), shown, label=label, linewidth=1.5)
     ax.set_xlabel("iteration")
     ax.set_ylabel("cost (binary cross-entropy)")
     if log_scale:

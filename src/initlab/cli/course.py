@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+import numpy as np
 
 from initlab.cli.options import POSITIVE_FLOAT, POSITIVE_INT, check_json_path, prepare_out_dir
 from initlab.cli.output import accuracy_table, stdout, warn, write_outputs
@@ -119,7 +120,8 @@ def course(
     def save_figure(fig_builder, name: str):  # type: ignore[no-untyped-def]
         def write() -> Path:
             path = out_dir / name
-            fig_builder(result).savefig(path, dpi=110)
+            with np.errstate(all="ignore"):  # huge costs of a diverging run overflow log axes
+                fig_builder(result).savefig(path, dpi=110)
             return path
 
         return write

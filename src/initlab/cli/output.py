@@ -24,11 +24,11 @@ def fmt(value: float | None, digits: int = 6) -> str:
 def accuracy_table(rows: list[dict]) -> Table:
     """A table of ``init``, train/test accuracy, final cost and status per run."""
     table = Table(title="Results", title_justify="left")
-    table.add_column("initialization")
-    table.add_column("train accuracy", justify="right")
-    table.add_column("test accuracy", justify="right")
-    table.add_column("final cost", justify="right")
-    table.add_column("status")
+    table.add_column("initialization", no_wrap=True)
+    table.add_column("train acc.", justify="right", no_wrap=True)
+    table.add_column("test acc.", justify="right", no_wrap=True)
+    table.add_column("final cost", justify="right", no_wrap=True)
+    table.add_column("status", no_wrap=True)
     for row in rows:
         status = f"diverged at iteration {row['diverged_at']}" if row["diverged"] else "ok"
         table.add_row(
