@@ -226,7 +226,10 @@ def lecun_normal() -> VarianceScaling:
 
 
 def lecun_uniform() -> VarianceScaling:
-    """LeCun uniform: ``U(+-sqrt(3 / fan_in))``, triple ``(1, fan_in, uniform)``. LeCun et al. 1998."""
+    """LeCun uniform: ``U(+-sqrt(3 / fan_in))``, triple ``(1, fan_in, uniform)``.
+
+    LeCun et al. 1998; Keras/JAX ``lecun_uniform``.
+    """
     return VarianceScaling(1.0, "fan_in", "uniform")
 
 
