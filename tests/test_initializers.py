@@ -9,6 +9,7 @@ relative for a normal draw, and the bounds checks catch wrong limits exactly.
 
 from __future__ import annotations
 
+import itertools
 import math
 import sys
 import textwrap
@@ -179,7 +180,7 @@ def test_course_schemes_reproduce_the_course_weights():
 
 
 @pytest.mark.parametrize("gain", [1.0, 3.0])
-@pytest.mark.parametrize("shape", SHAPES + [(50, 120), (120, 50)])
+@pytest.mark.parametrize("shape", [*SHAPES, (50, 120), (120, 50)])
 def test_orthogonal_gram_matrix(shape, gain):
     w = get_initializer("orthogonal", gain=gain)(np.random.default_rng(7), shape)
     rows, cols = shape
@@ -264,7 +265,7 @@ def test_sklearn_mlp_matches_scikit_learn(activation):
         pytest.skip("scikit-learn no longer has MLPClassifier._init_coef")
     clf._random_state = np.random.RandomState(4)
     sizes = (6, 5, 3, 1)
-    expected = [clf._init_coef(a, b, np.float64) for a, b in zip(sizes, sizes[1:], strict=False)]
+    expected = [clf._init_coef(a, b, np.float64) for a, b in itertools.pairwise(sizes)]
     init = get_initializer("sklearn_mlp", activation=activation)
     params = initialize(
         Network(sizes, ("relu", "relu")), init, np.random.RandomState(4), bias_init=init
