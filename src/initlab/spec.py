@@ -169,9 +169,10 @@ def unknown_name_message(
     """
     choices = sorted(set(choices))
     candidates = sorted(set(choices) | set(also))
-    close = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
-    if not close:
-        lowered = {c.lower(): c for c in candidates}
-        close = [lowered[name.lower()]] if name.lower() in lowered else []
+    lowered = {c.lower(): c for c in candidates}
+    if name.lower() in lowered:
+        close = [lowered[name.lower()]]
+    else:
+        close = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
     hint = f"; did you mean {close[0]!r}?" if close else ";"
     return f"unknown {kind} {name!r}{hint} choose one of: {', '.join(choices)}"
