@@ -17,7 +17,7 @@ DEFAULT_FAN = 256
 def _defaults(info) -> str:  # type: ignore[no-untyped-def]
     from initlab.spec import format_value
 
-    params = info.defaults
+    params = info.defaults if info.kind != "custom" else {}
     if not params:
         return "-"
     return ", ".join(
@@ -62,10 +62,17 @@ def _second_moment(spec: str, fan_in: int, fan_out: int) -> str:
 
 
 def show_one(spec: str, fan_in: int, fan_out: int) -> None:
-    from initlab.initializers import get_initializer, initializer_info
+    from initlab.initializers import InitializerInfo, get_initializer, initializer_info
+    from initlab.spec import parse_spec
 
-    info = initializer_info(spec)
-    init = get_initializer(spec)
+    init = get_initializer(spec)  # the specific error first (bad parameter, import failure...)
+    base = parse_spec(spec)[0]
+    if ":" in base:
+        info = InitializerInfo(
+            base, type(init), "(user code)", "user code", "custom", source=f"imported from {base}"
+        )
+    else:
+        info = initializer_info(spec)
     out = stdout
     out.print(Text(info.name, style="bold"), Text(f"  ({info.kind})"))
     if info.aliases:
