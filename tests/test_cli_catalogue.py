@@ -107,7 +107,7 @@ def test_activations_list_and_one(capsys):
 
 
 def test_course_takes_spec_strings(capsys, tmp_path):
-    rc, out, err = run(
+    rc, _, err = run(
         capsys,
         "course",
         "--init",
