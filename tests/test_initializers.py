@@ -360,6 +360,7 @@ values = st.one_of(
     st.floats(allow_nan=False, allow_infinity=False),
     st.booleans(),
     identifiers,
+    st.sampled_from(["true", "None", "inf", "NaN", "1e5", "-3", "a'b", 'c"d']),
     st.text(alphabet="abc ,()=-", min_size=1, max_size=6),
 )
 

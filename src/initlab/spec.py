@@ -148,7 +148,9 @@ def format_value(value: Any) -> str:
             return "inf" if value > 0 else "-inf"
         return repr(value)
     if isinstance(value, str):
-        return value if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.\-]*", value) else repr(value)
+        bare = re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.\-]*", value) is not None
+        reserved = value.lower() in ("true", "false", "none", "inf", "nan")
+        return value if bare and not reserved else repr(value)
     return str(value)
 
 

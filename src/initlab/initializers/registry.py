@@ -100,7 +100,13 @@ class InitializerInfo:
 
     @property
     def doc(self) -> str:
-        return inspect.getdoc(self.factory) or ""
+        factory = self.factory
+        if isinstance(factory, _LazyEntryPoint):
+            try:
+                factory = factory.load()
+            except ValueError as exc:
+                return str(exc)
+        return inspect.getdoc(factory) or ""
 
     @property
     def data_dependent(self) -> bool:
