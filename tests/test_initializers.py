@@ -408,6 +408,7 @@ BAD = [
     ("lsuv(max_iter=0)", "max_iter must be a positive integer"),
     ("sklearn_mlp(activation=gelu)", "unknown activation 'gelu'"),
     ("constant(value=inf)", "finite"),
+    ("random(scale=abc)", "scale must be a number"),
     ("orthogonal(gain=true)", "gain must be a number"),
     ("no_such_module_xyz:fn", "cannot import module 'no_such_module_xyz'"),
     ("json:nope", "has no attribute 'nope'"),
@@ -431,10 +432,13 @@ def test_non_string_names_and_clashing_params():
         get_initializer("he", scale=3)
 
 
-def test_shape_checks_of_structured_initializers():
+def test_shape_checks():
     for name in ("orthogonal", "identity", "sparse", "zero_hadamard"):
         with pytest.raises(ValueError, match="2-D"):
             get_initializer(name)(np.random.default_rng(0), (3, 4, 5))
+    for name in ("he_normal", "glorot_uniform", "torch_linear", "sklearn_mlp", "orthogonal"):
+        with pytest.raises(ValueError, match="positive integers"):
+            get_initializer(name)(np.random.default_rng(0), (0, 4))
 
 
 @pytest.fixture

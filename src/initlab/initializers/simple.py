@@ -193,9 +193,7 @@ class RandomNormal:
     scale: float = 10.0
 
     def __post_init__(self) -> None:
-        if not np.isfinite(self.scale):
-            raise ValueError(f"random: scale must be a finite number, got {self.scale!r}")
-        check_finite("random", "scale", self.scale)
+        _set(self, "scale", check_finite("random", "scale", self.scale))
 
     def __call__(self, rng: Rng, shape: tuple[int, ...]) -> np.ndarray:
         return rng.standard_normal(shape) * self.scale

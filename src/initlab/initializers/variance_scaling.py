@@ -32,6 +32,7 @@ from initlab.initializers.base import (
     check_choice,
     check_finite,
     check_positive,
+    check_shape,
     fans,
 )
 from initlab.initializers.simple import truncated_standard_normal
@@ -111,7 +112,7 @@ class VarianceScaling:
         return self.scale / fan_denominator(self.mode, fan_in, fan_out)
 
     def __call__(self, rng: Rng, shape: tuple[int, ...]) -> np.ndarray:
-        fan_in, fan_out = fans(shape)
+        fan_in, fan_out = fans(check_shape(shape, "variance_scaling"))
         variance = self.variance_for(fan_in, fan_out)
         if self.distribution == "normal":
             return rng.standard_normal(shape) * math.sqrt(variance)
@@ -250,7 +251,7 @@ class TorchLinear:
     """
 
     def __call__(self, rng: Rng, shape: tuple[int, ...]) -> np.ndarray:
-        fan_in, _ = fans(shape)
+        fan_in, _ = fans(check_shape(shape, "torch_linear"))
         limit = 1.0 / math.sqrt(fan_in)
         return rng.uniform(-limit, limit, shape)
 
@@ -306,7 +307,7 @@ class SklearnMLP:
         return math.sqrt(factor / (fan_in + fan_out))
 
     def __call__(self, rng: Rng, shape: tuple[int, ...]) -> np.ndarray:
-        fan_in, fan_out = fans(shape)
+        fan_in, fan_out = fans(check_shape(shape, "sklearn_mlp"))
         bound = self.bound(fan_in, fan_out)
         if len(shape) == 2:
             return rng.uniform(-bound, bound, (shape[1], shape[0])).T
