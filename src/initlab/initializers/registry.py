@@ -118,7 +118,7 @@ _ENTRIES = [
         "zeros",
         Zeros,
         "W = 0",
-        "(symmetric: never learns distinct units)",
+        "deeplearning.ai course (symmetry never breaks)",
         "constant",
         random=False,
     ),
