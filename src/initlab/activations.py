@@ -1,27 +1,64 @@
 """Activation functions, their derivatives and their initialization gains.
 
-Every activation lives in :data:`ACTIVATIONS`, keyed by the name the command
-line accepts. An :class:`Activation` bundles
+Every activation is built by a factory in :data:`ACTIVATION_FACTORIES`, keyed
+by the name the command line accepts; :data:`ACTIVATIONS` holds each one with
+its default parameters. :func:`get_activation` takes a name or a spec string
+such as ``"leaky_relu(slope=0.1)"`` (see :mod:`initlab.spec`) and caches what
+it builds, so calling it on every training iteration is a dictionary lookup.
+
+An :class:`Activation` bundles
 
 * ``forward(z)``: the elementwise function ``a = f(z)``;
 * ``derivative(z, a)``: ``f'(z)``, given both the pre-activation and the
   activation so that cheap forms (``a (1 - a)`` for the sigmoid) can be used;
 * ``gain``: the factor by which an initializer's standard deviation is
-  multiplied so that the signal keeps its scale through the layer. Where torch
-  defines a gain (``torch.nn.init.calculate_gain``) the same value is used.
+  multiplied so that the signal keeps its scale through the layer.
+
+Gains. Where torch defines one (``torch.nn.init.calculate_gain``: identity and
+sigmoid 1, tanh 5/3, relu sqrt(2), leaky_relu sqrt(2 / (1 + slope^2)),
+selu 3/4) initlab uses torch's value. For the others (elu, gelu, softplus,
+silu) the gain is the *unit second-moment rule*
+
+    gain = 1 / sqrt(E[f(z)^2]),   z ~ N(0, 1),
+
+computed by adaptive quadrature (:func:`second_moment_gain`): the factor that
+makes ``E[a^2] = 1`` for a unit-variance pre-activation. The rule reproduces
+torch's relu, leaky_relu and identity gains exactly; for tanh, sigmoid and selu
+torch's table differs from it (1.59, 1.85 and 1.00 by the rule), and both are
+shown by ``initlab activations NAME``.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
 
 import numpy as np
-from scipy.special import expit
+from scipy import integrate
+from scipy.special import expit, ndtr
 
-__all__ = ["ACTIVATIONS", "Activation", "get_activation"]
+from initlab.spec import format_spec, parse_spec, unknown_name_message
+
+__all__ = [
+    "ACTIVATIONS",
+    "ACTIVATION_ALIASES",
+    "ACTIVATION_FACTORIES",
+    "SELU_ALPHA",
+    "SELU_LAMBDA",
+    "Activation",
+    "activation_names",
+    "get_activation",
+    "second_moment_gain",
+]
 
 ArrayFn = Callable[[np.ndarray], np.ndarray]
+
+SELU_LAMBDA = 1.0507009873554804934193349852946
+SELU_ALPHA = 1.6732632423543772848170429916717
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
 
 @dataclass(frozen=True)
@@ -34,67 +71,271 @@ class Activation:
     gain: float
     formula: str
     gain_rule: str
+    derivative_formula: str = ""
+    citation: str = ""
+    params: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     def __call__(self, z: np.ndarray) -> np.ndarray:
         return self.forward(z)
 
-
-def _relu(z: np.ndarray) -> np.ndarray:
-    return np.maximum(0.0, z)
-
-
-def _relu_derivative(z: np.ndarray, a: np.ndarray) -> np.ndarray:
-    return (z > 0).astype(z.dtype)
+    @property
+    def second_moment_gain(self) -> float:
+        """``1 / sqrt(E[f(z)^2])`` for ``z ~ N(0, 1)`` (the rule used where torch has no gain)."""
+        return second_moment_gain(self.forward)
 
 
-def _sigmoid_derivative(z: np.ndarray, a: np.ndarray) -> np.ndarray:
-    return a * (1.0 - a)
+def second_moment_gain(f: ArrayFn) -> float:
+    """``1 / sqrt(E[f(z)^2])``, ``z ~ N(0, 1)``, by quadrature on each side of 0."""
+
+    def integrand(z: float) -> float:
+        value = float(f(np.array([z]))[0])
+        return value * value * _INV_SQRT_2PI * math.exp(-0.5 * z * z)
+
+    left = integrate.quad(integrand, -np.inf, 0.0, epsabs=1e-13, epsrel=1e-12)[0]
+    right = integrate.quad(integrand, 0.0, np.inf, epsabs=1e-13, epsrel=1e-12)[0]
+    return 1.0 / math.sqrt(left + right)
 
 
-def _identity(z: np.ndarray) -> np.ndarray:
-    return z
+def _finite(who: str, name: str, value: Any, minimum: float | None = None) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise ValueError(f"activation {who}: {name} must be a number, got {value!r}")
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(f"activation {who}: {name} must be finite, got {value!r}")
+    if minimum is not None and number < minimum:
+        raise ValueError(f"activation {who}: {name} must be >= {minimum:g}, got {value!r}")
+    return number
 
 
-def _identity_derivative(z: np.ndarray, a: np.ndarray) -> np.ndarray:
+def _ones(z: np.ndarray, a: np.ndarray) -> np.ndarray:
     return np.ones_like(z)
 
 
-ACTIVATIONS: dict[str, Activation] = {
-    "relu": Activation(
-        name="relu",
-        forward=_relu,
-        derivative=_relu_derivative,
-        gain=float(np.sqrt(2.0)),
-        formula="max(0, z)",
-        gain_rule="sqrt(2) (torch; He et al. 2015)",
-    ),
-    "sigmoid": Activation(
-        name="sigmoid",
-        forward=expit,
-        derivative=_sigmoid_derivative,
-        gain=1.0,
-        formula="1 / (1 + exp(-z))",
-        gain_rule="1 (torch)",
-    ),
-    "identity": Activation(
+def identity() -> Activation:
+    return Activation(
         name="identity",
-        forward=_identity,
-        derivative=_identity_derivative,
+        forward=lambda z: z,
+        derivative=_ones,
         gain=1.0,
         formula="z",
+        derivative_formula="1",
         gain_rule="1 (torch: linear)",
-    ),
+        citation="",
+    )
+
+
+def relu() -> Activation:
+    return Activation(
+        name="relu",
+        forward=lambda z: np.maximum(0.0, z),
+        derivative=lambda z, a: (z > 0).astype(z.dtype),
+        gain=math.sqrt(2.0),
+        formula="max(0, z)",
+        derivative_formula="1 if z > 0 else 0",
+        gain_rule="sqrt(2) (torch; He et al. 2015)",
+        citation="Nair & Hinton 2010",
+    )
+
+
+def leaky_relu(slope: float = 0.01) -> Activation:
+    slope = _finite("leaky_relu", "slope", slope)
+    return Activation(
+        name=format_spec("leaky_relu", {"slope": slope}),
+        forward=lambda z: np.where(z > 0, z, slope * z),
+        derivative=lambda z, a: np.where(z > 0, 1.0, slope),
+        gain=math.sqrt(2.0 / (1.0 + slope * slope)),
+        formula="z if z > 0 else slope * z",
+        derivative_formula="1 if z > 0 else slope",
+        gain_rule="sqrt(2 / (1 + slope^2)) (torch)",
+        citation="Maas et al. 2013",
+        params={"slope": slope},
+    )
+
+
+def tanh() -> Activation:
+    return Activation(
+        name="tanh",
+        forward=np.tanh,
+        derivative=lambda z, a: 1.0 - a * a,
+        gain=5.0 / 3.0,
+        formula="tanh(z)",
+        derivative_formula="1 - tanh(z)^2",
+        gain_rule="5/3 (torch)",
+        citation="LeCun et al. 1998",
+    )
+
+
+def sigmoid() -> Activation:
+    return Activation(
+        name="sigmoid",
+        forward=expit,
+        derivative=lambda z, a: a * (1.0 - a),
+        gain=1.0,
+        formula="1 / (1 + exp(-z))",
+        derivative_formula="sigmoid(z) (1 - sigmoid(z))",
+        gain_rule="1 (torch)",
+        citation="",
+    )
+
+
+def elu(alpha: float = 1.0) -> Activation:
+    alpha = _finite("elu", "alpha", alpha, minimum=0.0)
+
+    def forward(z: np.ndarray) -> np.ndarray:
+        return np.where(z > 0, z, alpha * np.expm1(np.minimum(z, 0.0)))
+
+    act = Activation(
+        name=format_spec("elu", {"alpha": alpha}),
+        forward=forward,
+        derivative=lambda z, a: np.where(z > 0, 1.0, a + alpha),
+        gain=0.0,
+        formula="z if z > 0 else alpha (exp(z) - 1)",
+        derivative_formula="1 if z > 0 else alpha exp(z)",
+        gain_rule="1 / sqrt(E[f(z)^2]), z ~ N(0, 1) (quadrature; torch has none)",
+        citation="Clevert et al. 2016",
+        params={"alpha": alpha},
+    )
+    return _with_rule_gain(act)
+
+
+def selu() -> Activation:
+    scale = SELU_LAMBDA * SELU_ALPHA
+
+    def forward(z: np.ndarray) -> np.ndarray:
+        return np.where(z > 0, SELU_LAMBDA * z, scale * np.expm1(np.minimum(z, 0.0)))
+
+    return Activation(
+        name="selu",
+        forward=forward,
+        derivative=lambda z, a: np.where(z > 0, SELU_LAMBDA, a + scale),
+        gain=0.75,
+        formula="lambda z if z > 0 else lambda alpha (exp(z) - 1)",
+        derivative_formula="lambda if z > 0 else lambda alpha exp(z)",
+        gain_rule="3/4 (torch)",
+        citation="Klambauer et al. 2017",
+    )
+
+
+def gelu() -> Activation:
+    def derivative(z: np.ndarray, a: np.ndarray) -> np.ndarray:
+        return ndtr(z) + z * _INV_SQRT_2PI * np.exp(-0.5 * z * z)
+
+    act = Activation(
+        name="gelu",
+        forward=lambda z: z * ndtr(z),
+        derivative=derivative,
+        gain=0.0,
+        formula="z Phi(z) (exact, Phi the normal CDF)",
+        derivative_formula="Phi(z) + z phi(z)",
+        gain_rule="1 / sqrt(E[f(z)^2]), z ~ N(0, 1) (quadrature; torch has none)",
+        citation="Hendrycks & Gimpel 2016",
+    )
+    return _with_rule_gain(act)
+
+
+def softplus() -> Activation:
+    act = Activation(
+        name="softplus",
+        forward=lambda z: np.logaddexp(0.0, z),
+        derivative=lambda z, a: expit(z),
+        gain=0.0,
+        formula="log(1 + exp(z))",
+        derivative_formula="sigmoid(z)",
+        gain_rule="1 / sqrt(E[f(z)^2]), z ~ N(0, 1) (quadrature; torch has none)",
+        citation="Dugas et al. 2001",
+    )
+    return _with_rule_gain(act)
+
+
+def silu() -> Activation:
+    def derivative(z: np.ndarray, a: np.ndarray) -> np.ndarray:
+        s = expit(z)
+        return s * (1.0 + z * (1.0 - s))
+
+    act = Activation(
+        name="silu",
+        forward=lambda z: z * expit(z),
+        derivative=derivative,
+        gain=0.0,
+        formula="z sigmoid(z)",
+        derivative_formula="sigmoid(z) (1 + z (1 - sigmoid(z)))",
+        gain_rule="1 / sqrt(E[f(z)^2]), z ~ N(0, 1) (quadrature; torch has none)",
+        citation="Elfwing et al. 2018; Ramachandran et al. 2017 (swish)",
+    )
+    return _with_rule_gain(act)
+
+
+def _with_rule_gain(act: Activation) -> Activation:
+    return Activation(
+        act.name,
+        act.forward,
+        act.derivative,
+        second_moment_gain(act.forward),
+        act.formula,
+        act.gain_rule,
+        act.derivative_formula,
+        act.citation,
+        act.params,
+    )
+
+
+ACTIVATION_FACTORIES: dict[str, Callable[..., Activation]] = {
+    "relu": relu,
+    "leaky_relu": leaky_relu,
+    "tanh": tanh,
+    "sigmoid": sigmoid,
+    "identity": identity,
+    "elu": elu,
+    "selu": selu,
+    "gelu": gelu,
+    "softplus": softplus,
+    "silu": silu,
 }
+#: Other accepted names (torch's ``linear``, ``swish``) -> canonical name.
+ACTIVATION_ALIASES: dict[str, str] = {"swish": "silu", "linear": "identity"}
 
 
-def get_activation(name: str) -> Activation:
-    """Return the activation registered under ``name``.
+@lru_cache(maxsize=256)
+def _build(spec: str) -> Activation:
+    name, args, kwargs = parse_spec(spec)
+    canonical = ACTIVATION_ALIASES.get(name, name)
+    factory = ACTIVATION_FACTORIES.get(canonical)
+    if factory is None:
+        raise ValueError(
+            unknown_name_message("activation", name, ACTIVATION_FACTORIES, ACTIVATION_ALIASES)
+        )
+    try:
+        return factory(*args, **dict(kwargs))
+    except TypeError as exc:
+        import inspect
+
+        takes = ", ".join(inspect.signature(factory).parameters) or "no parameters"
+        raise ValueError(
+            f"activation {spec!r}: bad parameters ({exc}); it takes: {takes}"
+        ) from None
+
+
+def get_activation(name: str | Activation) -> Activation:
+    """Return the activation for ``name``: a name, an alias or a spec like ``"elu(alpha=0.5)"``.
 
     Raises:
-        ValueError: if ``name`` is not registered; the message lists the choices.
+        ValueError: for an unknown name (suggesting the closest and listing the
+            choices), a malformed spec or bad parameters.
     """
-    try:
-        return ACTIVATIONS[name]
-    except (KeyError, TypeError):
-        choices = ", ".join(sorted(ACTIVATIONS))
-        raise ValueError(f"unknown activation {name!r}; choose one of: {choices}") from None
+    if isinstance(name, Activation):
+        return name
+    if not isinstance(name, str):
+        raise ValueError(f"an activation must be a name such as 'relu', got {name!r}")
+    return _build(name)
+
+
+def activation_names(*, aliases: bool = False) -> list[str]:
+    """The registered activation names (and aliases if asked)."""
+    names = set(ACTIVATION_FACTORIES)
+    if aliases:
+        names |= set(ACTIVATION_ALIASES)
+    return sorted(names)
+
+
+#: Every registered activation with its default parameters.
+ACTIVATIONS: dict[str, Activation] = {name: _build(name) for name in ACTIVATION_FACTORIES}

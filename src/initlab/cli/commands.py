@@ -1,6 +1,10 @@
 """Registers every command on the group (one module per command)."""
 
+from initlab.cli.activations import activations
 from initlab.cli.app import cli
 from initlab.cli.course import course
+from initlab.cli.inits import inits
 
 cli.add_command(course)
+cli.add_command(inits)
+cli.add_command(activations)

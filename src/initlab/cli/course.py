@@ -9,6 +9,7 @@ import numpy as np
 
 from initlab.cli.options import POSITIVE_FLOAT, POSITIVE_INT, check_json_path, prepare_out_dir
 from initlab.cli.output import accuracy_table, stdout, warn, write_outputs
+from initlab.cli.specs import bias_init_option
 from initlab.experiments.course import COURSE_INITS, CourseConfig, run_course
 
 COST_FIGURE = "costs.png"
@@ -33,9 +34,11 @@ def _check_init(ctx: click.Context, param: click.Parameter, value: tuple[str, ..
     "inits",
     multiple=True,
     callback=_check_init,
-    metavar="NAME",
-    help="Initialization to train (repeatable). Default: zeros, random and he.",
+    metavar="SPEC",
+    help="Initialization to train (repeatable): a name from `initlab inits`, optionally with "
+    "parameters, e.g. 'normal(std=0.01)'. Default: zeros, random and he.",
 )
+@bias_init_option()
 @click.option(
     "--iterations",
     type=POSITIVE_INT,
@@ -75,6 +78,7 @@ def _check_init(ctx: click.Context, param: click.Parameter, value: tuple[str, ..
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but warnings and errors.")
 def course(
     inits: tuple[str, ...],
+    bias_init: str,
     iterations: int,
     learning_rate: float,
     print_every: int,
@@ -100,6 +104,7 @@ def course(
         iterations=iterations,
         learning_rate=learning_rate,
         print_every=print_every,
+        bias_init=bias_init,
     )
 
     def on_cost(init: str, iteration: int, cost: float) -> None:

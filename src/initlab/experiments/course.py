@@ -37,6 +37,7 @@ class CourseConfig:
     init_seed: int = 3
     train_seed: int = 1
     test_seed: int = 2
+    bias_init: str = "zeros"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "inits", tuple(self.inits))
@@ -44,6 +45,10 @@ class CourseConfig:
             raise ValueError("at least one initializer is needed")
         for name in self.inits:
             get_initializer(name)
+        if getattr(get_initializer(self.bias_init), "data_dependent", False):
+            raise ValueError(
+                f"bias_init {self.bias_init!r} is data-dependent; it can only draw weights"
+            )
         validate_schedule(self.learning_rate, self.iterations)
         if (
             isinstance(self.print_every, bool)
@@ -65,6 +70,7 @@ class CourseConfig:
                 "output": "sigmoid",
             },
             "inits": list(self.inits),
+            "bias_init": self.bias_init,
             "iterations": self.iterations,
             "learning_rate": self.learning_rate,
             "print_every": self.print_every,
@@ -109,7 +115,11 @@ class CourseResult:
 def initial_parameters(config: CourseConfig, init: str) -> Parameters:
     """The course's starting weights for ``init``: a fresh ``RandomState(init_seed)`` each."""
     rng = np.random.RandomState(config.init_seed)
-    return initialize(config.network, get_initializer(init), rng)
+    weight_init = get_initializer(init)
+    data = None
+    if getattr(weight_init, "data_dependent", False):  # e.g. lsuv: calibrated on the training set
+        data = course_circles(config.train_seed, config.test_seed).X_train
+    return initialize(config.network, weight_init, rng, config.bias_init, data=data)
 
 
 def run_course(
