@@ -220,7 +220,7 @@ def test_malformed_npz_files_are_named(tmp_path: Path, arrays: dict, message: st
 
 def test_npz_that_is_not_an_archive(tmp_path: Path) -> None:
     path = write(tmp_path, "not numpy", "d.npz")
-    with pytest.raises(ValueError, match="is not a NumPy .npz archive"):
+    with pytest.raises(ValueError, match=r"is not a NumPy \.npz archive"):
         load_dataset("npz", path=path)
     objects = tmp_path / "o.npz"
     np.savez(objects, X=np.array([{"a": 1}, None], dtype=object), y=np.array([0, 1]))
