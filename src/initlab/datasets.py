@@ -37,6 +37,7 @@ __all__ = [
     "LabelledDataset",
     "load_arrays",
     "load_dataset",
+    "resolve_spec",
     "split",
     "standardize",
 ]
@@ -332,11 +333,12 @@ def from_npz(
 
 @dataclass(frozen=True)
 class DatasetEntry:
-    """A named dataset: its loader ``load(rng, **params) -> (X, y)`` and its kind."""
+    """A named dataset: its loader ``load(rng, **params) -> (X, y)``, kind and summary."""
 
     name: str
     load: Callable[..., Arrays] | None
     kind: str  # "synthetic", "bundled", "file" or "course"
+    summary: str
 
     @property
     def defaults(self) -> dict[str, Any]:
@@ -346,35 +348,45 @@ class DatasetEntry:
         parameters = list(inspect.signature(self.load).parameters.values())[1:]
         return {p.name: p.default for p in parameters}
 
-    @property
-    def summary(self) -> str:
-        if self.load is None:
-            return "the course's circles, bit for bit (its own 300/100 split)"
-        text = " ".join((self.load.__doc__ or "").replace("``", "").split())
-        return text.split(". ")[0].rstrip(".")
-
 
 DATASETS: dict[str, DatasetEntry] = {
-    "course_circles": DatasetEntry("course_circles", None, "course"),
-    **{f.__name__: DatasetEntry(f.__name__, f, "synthetic") for f in (circles, moons, spirals)},
-    **{f.__name__: DatasetEntry(f.__name__, f, "synthetic") for f in (xor, gaussians, blobs)},
-    "digits": DatasetEntry("digits", digits, "bundled"),
-    "iris": DatasetEntry("iris", iris, "bundled"),
-    "wine": DatasetEntry("wine", wine, "bundled"),
-    "breast_cancer": DatasetEntry("breast_cancer", breast_cancer, "bundled"),
-    "csv": DatasetEntry("csv", from_csv, "file"),
-    "npz": DatasetEntry("npz", from_npz, "file"),
-}
+    entry.name: entry
+    for entry in (
+        DatasetEntry("course_circles", None, "course", "the course's circles, bit for bit "
+                     "(its own 300/100 split; --seed and --test-fraction do not apply)"),
+        DatasetEntry("circles", circles, "synthetic", "two concentric circles, 2 classes"),
+        DatasetEntry("moons", moons, "synthetic", "two interleaving half moons, 2 classes"),
+        DatasetEntry("spirals", spirals, "synthetic", "interleaved spirals, one class per arm"),
+        DatasetEntry("xor", xor, "synthetic", "the four XOR quadrants, 2 classes"),
+        DatasetEntry("gaussians", gaussians, "synthetic", "two Gaussian clouds, 2 classes"),
+        DatasetEntry("blobs", blobs, "synthetic", "k Gaussian blobs, k classes"),
+        DatasetEntry("digits", digits, "bundled", "8x8 handwritten digits, 1797 x 64, 10 classes"),
+        DatasetEntry("iris", iris, "bundled", "iris flowers, 150 x 4, 3 classes"),
+        DatasetEntry("wine", wine, "bundled", "wine cultivars, 178 x 13, 3 classes"),
+        DatasetEntry("breast_cancer", breast_cancer, "bundled",
+                     "breast cancer diagnosis, 569 x 30, 2 classes"),
+        DatasetEntry("csv", from_csv, "file", "your CSV file with a header row; the label "
+                     "column holds the classes, every other column a numeric feature"),
+        DatasetEntry("npz", from_npz, "file", "your .npz archive with X (m, n) and y (m,)"),
+    )
+}  # fmt: skip
 
 
-def _entry_and_params(spec: str, overrides: dict[str, Any]) -> tuple[DatasetEntry, dict[str, Any]]:
+def resolve_spec(
+    spec: str, overrides: dict[str, Any] | None = None
+) -> tuple[DatasetEntry, dict[str, Any]]:
+    """The registry entry and parameters of ``spec`` (plus ``overrides``), checked by name only.
+
+    Raises:
+        ValueError: for bad syntax, an unknown dataset or an unknown parameter.
+    """
     name, params = parse_spec(spec, "dataset")
     try:
         entry = DATASETS[name]
     except KeyError:
         choices = ", ".join(DATASETS)
         raise ValueError(f"unknown dataset {name!r}; choose one of: {choices}") from None
-    params = {**params, **{k: v for k, v in overrides.items() if v is not None}}
+    params = {**params, **{k: v for k, v in (overrides or {}).items() if v is not None}}
     allowed = entry.defaults
     for key in params:
         if key not in allowed:
@@ -399,7 +411,7 @@ def load_arrays(
     ``overrides`` (``None`` values ignored) are merged into the spec's
     parameters, e.g. ``path=`` and ``label=`` for ``csv``.
     """
-    entry, params = _entry_and_params(spec, overrides)
+    entry, params = resolve_spec(spec, overrides)
     if entry.load is None:
         data = course_circles()
         X = np.hstack([data.X_train, data.X_test]).T
@@ -470,7 +482,7 @@ def load_dataset(
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
     draw_rng, split_rng = (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(2))
-    entry, params = _entry_and_params(spec, overrides)
+    entry, params = resolve_spec(spec, overrides)
     if entry.load is None:
         base = course_circles()
         X_train, X_test = base.X_train, base.X_test

@@ -2,5 +2,7 @@
 
 from initlab.cli.app import cli
 from initlab.cli.course import course
+from initlab.cli.train import train
 
 cli.add_command(course)
+cli.add_command(train)
