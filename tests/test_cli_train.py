@@ -151,7 +151,7 @@ BAD = [
     (["--activation", "swish"], "unknown activation 'swish'"),
     (
         ["--hidden", "4,4,4", "--activation", "relu,relu"],
-        "3 hidden layer(s) need 1 activation or 3",
+        "got 2 activations (relu, relu) for 3 hidden layer(s); give 1 for all",
     ),
     (["--hidden", "4,x"], "'4,x' is not allowed; give comma-separated positive integers"),
     (["--hidden", "4,0"], "'4,0' is not allowed"),

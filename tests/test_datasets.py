@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from initlab._spec import parse_spec, split_top_level
 from initlab.data import course_circles
 from initlab.datasets import DATASETS, load_dataset, split, standardize
 
@@ -153,7 +154,7 @@ def test_csv_with_word_labels(tmp_path: Path) -> None:
 def test_csv_with_numeric_labels_in_the_spec(tmp_path: Path) -> None:
     rows = ["x,y"] + [f"{i}.5,{i % 3 * 5}" for i in range(9)]
     path = write(tmp_path, "\n".join(rows))
-    data = load_dataset(f"csv(path='{path}', label=y)")
+    data = load_dataset(f"csv(path={path}, label=y)")
     assert data.classes == (0, 5, 10)
 
 
@@ -226,3 +227,35 @@ def test_npz_that_is_not_an_archive(tmp_path: Path) -> None:
     np.savez(objects, X=np.array([{"a": 1}, None], dtype=object), y=np.array([0, 1]))
     with pytest.raises(ValueError, match="cannot load its arrays"):
         load_dataset("npz", path=str(objects))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("moons", ("moons", {})),
+        (" moons ( noise = 0.2 ) ", ("moons", {"noise": 0.2})),
+        ("blobs(k=4, std=0.5)", ("blobs", {"k": 4, "std": 0.5})),
+        (
+            "csv(path=data/my file.csv, label=kind)",
+            ("csv", {"path": "data/my file.csv", "label": "kind"}),
+        ),
+        ("npz(path='a,b.npz', x=(1, 2))", ("npz", {"path": "a,b.npz", "x": (1, 2)})),
+        ("f(flag=True, none=None)", ("f", {"flag": True, "none": None})),
+    ],
+)
+def test_spec_strings_parse(text: str, expected: tuple) -> None:
+    assert parse_spec(text, "dataset") == expected
+
+
+@pytest.mark.parametrize("text", ["moons(", "moons(noise)", "moons(=1)", "1moons", "a b", ""])
+def test_malformed_spec_strings_are_named(text: str) -> None:
+    with pytest.raises(ValueError, match=r"bad dataset .*; write NAME or NAME\(key=value"):
+        parse_spec(text, "dataset")
+
+
+def test_split_top_level_respects_brackets_and_quotes() -> None:
+    assert split_top_level("relu,leaky_relu(slope=0.1, x=2), 'a,b'") == [
+        "relu",
+        "leaky_relu(slope=0.1, x=2)",
+        "'a,b'",
+    ]

@@ -1,20 +1,27 @@
 """Parse ``name`` or ``name(key=value, ...)`` strings, as the command line writes them.
 
-Values are Python literals (numbers, strings, booleans, ``None``, tuples);
-anything else is rejected. Used for ``--dataset moons(noise=0.2)`` and
+Values are Python literals (numbers, strings, booleans, ``None``, tuples) or,
+failing that, plain text. Used for ``--dataset moons(noise=0.2)`` and
 ``--optimizer momentum(beta=0.95)``.
 """
 
 from __future__ import annotations
 
 import ast
+import re
 from typing import Any
 
 __all__ = ["parse_spec", "split_top_level"]
 
+_SPEC = re.compile(r"\s*([A-Za-z_]\w*)\s*(?:\((.*)\))?\s*", re.DOTALL)
+
 
 def parse_spec(text: str, what: str) -> tuple[str, dict[str, Any]]:
     """Split ``"name(k=v, ...)"`` into ``("name", {"k": v, ...})``.
+
+    A value is read as a Python literal (``0.2``, ``'x'``, ``True``, ``None``,
+    ``(1, 2)``) when it is one, and kept as text otherwise, so that
+    ``csv(path=data/points.csv, label=species)`` needs no quotes.
 
     Raises:
         ValueError: naming ``what`` (e.g. ``"dataset"``) and the bad text.
@@ -22,45 +29,43 @@ def parse_spec(text: str, what: str) -> tuple[str, dict[str, Any]]:
     bad = ValueError(
         f"bad {what} {text!r}; write NAME or NAME(key=value, ...), e.g. moons(noise=0.2)"
     )
-    if not isinstance(text, str):
+    match = _SPEC.fullmatch(text) if isinstance(text, str) else None
+    if match is None:
         raise bad
-    try:
-        node = ast.parse(text.strip(), mode="eval").body
-    except SyntaxError:
-        raise bad from None
-    if isinstance(node, ast.Name):
-        return node.id, {}
-    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)) or node.args:
-        raise bad
+    name, inner = match.group(1), match.group(2)
     params: dict[str, Any] = {}
-    for keyword in node.keywords:
-        if keyword.arg is None:
+    if inner is None or not inner.strip():
+        return name, params
+    for item in split_top_level(inner):
+        key, sep, value = item.partition("=")
+        key, value = key.strip(), value.strip()
+        if not sep or not key.isidentifier() or not value:
             raise bad
+        if key in params:
+            raise ValueError(f"bad {what} {text!r}: {key!r} is given twice")
         try:
-            params[keyword.arg] = ast.literal_eval(keyword.value)
-        except ValueError:
-            if isinstance(keyword.value, ast.Name):
-                # a bare word is a string: csv(label=species)
-                params[keyword.arg] = keyword.value.id
-            else:
-                raise ValueError(
-                    f"bad {what} {text!r}: the value of {keyword.arg!r} must be a literal "
-                    "(a number, a string, True/False or None)"
-                ) from None
-    return node.func.id, params
+            params[key] = ast.literal_eval(value)
+        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+            params[key] = value
+    return name, params
 
 
 def split_top_level(text: str) -> list[str]:
-    """Split on commas outside parentheses: ``"relu,leaky_relu(a=1, b=2)"`` -> two items."""
+    """Split on commas outside brackets and quotes: ``"relu,leaky(a=1, b=2)"`` -> two items."""
     items: list[str] = []
     depth = 0
+    quote = ""
     current: list[str] = []
     for char in text:
-        if char in "([":
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        elif char in "([":
             depth += 1
         elif char in ")]":
             depth -= 1
-        if char == "," and depth == 0:
+        if char == "," and depth == 0 and not quote:
             items.append("".join(current).strip())
             current = []
         else:

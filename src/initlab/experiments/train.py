@@ -130,8 +130,8 @@ class TrainConfig:
             activations = self.activations
         else:
             raise ValueError(
-                f"{len(hidden)} hidden layer(s) need 1 activation or {len(hidden)}, "
-                f"got {len(self.activations)}: {', '.join(self.activations)}"
+                f"got {len(self.activations)} activations ({', '.join(self.activations)}) "
+                f"for {len(hidden)} hidden layer(s); give 1 for all layers or 1 per layer"
             )
         output = self.output
         if output == "auto":
