@@ -168,6 +168,8 @@ BAD = [
     (["--learning-rate", "0"], "Invalid value for '--learning-rate'"),
     (["--test-fraction", "1.5"], "Invalid value for '--test-fraction'"),
     (["--dataset", "csv", "--label-column", "y"], "dataset 'csv' needs a file: --data-path"),
+    (["--data-path", "x.csv"], "--data-path is for --dataset csv or npz, not 'circles'"),
+    (["--dataset", "npz", "--label-column", "y"], "--label-column is for --dataset csv, not 'npz'"),
     (["--dataset", "npz", "--data-path", "missing.npz"], "cannot read data file 'missing.npz'"),
 ]
 

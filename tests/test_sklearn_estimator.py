@@ -143,7 +143,7 @@ def test_string_labels_and_multiclass_probabilities() -> None:
         ({"activation": "swish"}, "unknown activation 'swish'"),
         ({"hidden_layer_sizes": (4, 0)}, "layer sizes must be positive integers"),
         ({"batch_size": "big"}, "batch_size must be 'auto' or a positive integer, got 'big'"),
-        ({"batch_size": 0}, "batch_size must be a positive integer, got 0"),
+        ({"batch_size": 0}, "batch_size must be 'auto' or a positive integer, got 0"),
         ({"max_iter": 0}, "epochs must be a positive integer, got 0"),
         ({"learning_rate": -1.0}, "learning_rate must be a positive finite number"),
     ],

@@ -14,6 +14,7 @@ searched like any other parameter::
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -110,17 +111,12 @@ class InitMLPClassifier(ClassifierMixin, BaseEstimator):
     def _batch_size(self, optimizer: Any, m: int) -> int | None:
         if optimizer.full_batch:
             return None
-        if isinstance(self.batch_size, str):
-            if self.batch_size != "auto":
-                raise ValueError(
-                    f"batch_size must be 'auto' or a positive integer, got {self.batch_size!r}"
-                )
+        if isinstance(self.batch_size, str) and self.batch_size == "auto":
             return min(200, m)
-        if isinstance(self.batch_size, bool) or not isinstance(self.batch_size, int | np.integer):
-            raise ValueError(
-                f"batch_size must be 'auto' or a positive integer, got {self.batch_size!r}"
-            )
-        return min(int(self.batch_size), m) if self.batch_size >= 1 else int(self.batch_size)
+        size = self.batch_size
+        if isinstance(size, bool) or not isinstance(size, int | np.integer) or size < 1:
+            raise ValueError(f"batch_size must be 'auto' or a positive integer, got {size!r}")
+        return min(int(size), m)
 
     def fit(self, X: Any, y: Any) -> InitMLPClassifier:
         """Train on ``X`` (shape ``(n_samples, n_features)``) and labels ``y``; return ``self``."""
@@ -161,8 +157,6 @@ class InitMLPClassifier(ClassifierMixin, BaseEstimator):
         self.n_iter_ = full_epochs
         self.diverged_at_ = history.diverged_at
         if history.diverged:
-            import warnings
-
             warnings.warn(
                 f"training diverged at update {history.diverged_at} (non-finite cost); "
                 f"try a smaller learning_rate than {self.learning_rate!r}",

@@ -12,7 +12,13 @@ from initlab._spec import split_top_level
 from initlab.cli.options import POSITIVE_FLOAT, POSITIVE_INT, check_json_path, prepare_out_dir
 from initlab.cli.output import accuracy_table, stdout, warn, write_outputs
 from initlab.datasets import DATASETS, resolve_spec
-from initlab.experiments.train import DEFAULT_ITERATIONS, TrainConfig, prepare, run_train
+from initlab.experiments.train import (
+    DEFAULT_ITERATIONS,
+    TrainConfig,
+    prepare,
+    run_train,
+    train_to_dict,
+)
 from initlab.optimizers import OPTIMIZERS, get_optimizer
 
 COST_FIGURE = "costs.png"
@@ -292,6 +298,13 @@ def train(
 
     if iterations is not None and epochs is not None:
         raise click.UsageError("give --iterations or --epochs, not both")
+    dataset_name = resolve_spec(dataset)[0].name
+    for flag, value in (("--data-path", data_path), ("--label-column", label_column)):
+        allowed = ("csv",) if flag == "--label-column" else ("csv", "npz")
+        if value is not None and dataset_name not in allowed:
+            raise click.UsageError(
+                f"{flag} is for --dataset {' or '.join(allowed)}, not {dataset_name!r}"
+            )
     config = TrainConfig(
         dataset=dataset,
         data_path=data_path,
@@ -333,8 +346,6 @@ def train(
             stdout.print(f"[{init}] Cost after iteration {iteration}: {cost!r}", markup=False)
 
     result = run_train(setup, on_cost=on_cost)
-    from initlab.experiments.train import train_to_dict
-
     document = train_to_dict(result)
     for run in document["runs"]:
         if run["diverged"]:

@@ -48,7 +48,8 @@ def _positive_ints(name: str, values: Sequence[int], *, allow_empty: bool) -> tu
         raise ValueError(f"{name} must name at least one size")
     for value in values:
         if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-            raise ValueError(f"{name} must be positive integers, got {list(values)!r}")
+            shown = values[0] if len(values) == 1 else list(values)
+            raise ValueError(f"{name} must be positive integers, got {shown!r}")
     return tuple(int(v) for v in values)
 
 
@@ -112,10 +113,8 @@ class TrainConfig:
         get_optimizer(self.optimizer, self.learning_rate, self.weight_decay)
         for name in ("print_every", "iterations", "epochs"):
             value = getattr(self, name)
-            if value is None and name != "print_every":
-                continue
-            if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+            if value is not None or name == "print_every":
+                _positive_ints(name, (value,), allow_empty=False)
 
     @property
     def hidden_sizes(self) -> tuple[int, ...]:
@@ -155,17 +154,6 @@ class TrainConfig:
                     f"have {n_classes} classes; end with {n_outputs} for a {output} output"
                 )
         return Network((n_features, *hidden, n_outputs), activations, output)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "inits": list(self.inits),
-            "bias_init": self.bias_init,
-            "iterations": self.iterations,
-            "epochs": self.epochs,
-            "batch_size": self.batch_size,
-            "print_every": self.print_every,
-            "seed": self.seed,
-        }
 
 
 @dataclass
@@ -272,8 +260,13 @@ def train_to_dict(result: TrainResult) -> dict[str, Any]:
             "activations": list(network.activations),
             "output": network.output,
         },
-        **setup.config.as_dict(),
+        "inits": list(setup.config.inits),
+        "bias_init": setup.config.bias_init,
+        "iterations": setup.config.iterations,
+        "epochs": setup.config.epochs,
         "batch_size": setup.batch_size,
+        "print_every": setup.config.print_every,
+        "seed": setup.config.seed,
         "updates": setup.updates,
         "optimizer": setup.optimizer.config(),
         "learning_rate": setup.optimizer.learning_rate,
