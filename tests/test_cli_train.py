@@ -90,6 +90,18 @@ def test_multiclass_epochs_minibatches_and_no_boundary_for_4d(tmp_path: Path, ca
     }  # fmt: skip
 
 
+def test_multiclass_2d_data_get_a_decision_boundary(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "blobs"
+    code, _, stderr = run(
+        capsys, "train", "--dataset", "blobs(k=4, samples=80)", "--iterations", "5",
+        "--init", "he", "--init", "zeros", "--out", str(out), "-q",
+    )  # fmt: skip
+    assert code == 0, stderr
+    assert (out / "decision_boundaries.png").stat().st_size > 0
+    network = json.loads((out / "results.json").read_text())["config"]["network"]
+    assert network["layer_sizes"] == [2, 10, 5, 4] and network["output"] == "softmax"
+
+
 def test_per_layer_activations_layers_and_csv(tmp_path: Path, capsys) -> None:
     rng = np.random.default_rng(0)
     X = rng.standard_normal((80, 3))

@@ -47,7 +47,6 @@ __all__ = [
     "accuracy",
     "backward",
     "binary_cross_entropy_from_logits",
-    "cost_from_logits",
     "forward",
     "loss_and_gradients",
     "predict",
@@ -211,13 +210,6 @@ def one_hot(Y: np.ndarray, k: int) -> np.ndarray:
     out = np.zeros((k, labels.size))
     out[labels, np.arange(labels.size)] = 1.0
     return out
-
-
-def cost_from_logits(network: Network, logits: np.ndarray, Y: np.ndarray) -> float:
-    """The network's cost: binary cross-entropy (sigmoid head) or categorical (softmax head)."""
-    if network.output == "softmax":
-        return softmax_cross_entropy_from_logits(logits, Y)
-    return binary_cross_entropy_from_logits(logits, Y)
 
 
 def backward(
