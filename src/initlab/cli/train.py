@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from initlab._spec import split_top_level
+from initlab.activations import get_activation
 from initlab.cli.options import POSITIVE_FLOAT, POSITIVE_INT, check_json_path, prepare_out_dir
 from initlab.cli.output import accuracy_table, stdout, warn, write_outputs
 from initlab.datasets import DATASETS, resolve_spec
@@ -19,6 +20,7 @@ from initlab.experiments.train import (
     run_train,
     train_to_dict,
 )
+from initlab.initializers import get_initializer
 from initlab.optimizers import OPTIMIZERS, get_optimizer
 
 COST_FIGURE = "costs.png"
@@ -39,9 +41,8 @@ def _datasets_help() -> str:
 def _optimizers_help() -> str:
     lines = ["\b", "Optimizers (--optimizer NAME or NAME(key=value, ...)):"]
     for name, cls in OPTIMIZERS.items():
-        optimizer = cls()
-        params = {k: v for k, v in optimizer.config().items() if k not in ("name", "weight_decay")}
-        params.pop("learning_rate")
+        shown = ("name", "learning_rate", "weight_decay")
+        params = {k: v for k, v in cls().config().items() if k not in shown}
         args = ", ".join(f"{k}={v!r}" for k, v in params.items())
         head = f"{name}({args})" if args else name
         batch = cls.default_batch_size
@@ -83,15 +84,7 @@ def _checked(check: Callable[[str], Any]):  # type: ignore[no-untyped-def]
     return callback
 
 
-def _get_initializer(name: str) -> None:
-    from initlab.initializers import get_initializer
-
-    get_initializer(name)
-
-
 def _activation_list(ctx: click.Context, param: click.Parameter, value: str) -> tuple[str, ...]:
-    from initlab.activations import get_activation
-
     names = tuple(split_top_level(value))
     for name in names:
         try:
@@ -165,7 +158,7 @@ def _sizes(ctx: click.Context, param: click.Parameter, value: str | None) -> tup
     "--init",
     "inits",
     multiple=True,
-    callback=_checked(_get_initializer),
+    callback=_checked(get_initializer),
     metavar="NAME",
     help="Weight initialization to train (repeatable; one network each, same data and seed). "
     "Default: he.",
@@ -174,7 +167,7 @@ def _sizes(ctx: click.Context, param: click.Parameter, value: str | None) -> tup
     "--bias-init",
     default="zeros",
     show_default=True,
-    callback=_checked(_get_initializer),
+    callback=_checked(get_initializer),
     metavar="NAME",
     help="Bias initialization.",
 )
