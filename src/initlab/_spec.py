@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import ast
 import re
-from typing import Any
+from collections.abc import Iterable, Mapping
+from typing import Any, TypeVar
 
-__all__ = ["parse_spec", "split_top_level"]
+__all__ = ["check_params", "lookup", "parse_spec", "split_top_level"]
+
+T = TypeVar("T")
 
 _SPEC = re.compile(r"\s*([A-Za-z_]\w*)\s*(?:\((.*)\))?\s*", re.DOTALL)
 
@@ -72,3 +75,21 @@ def split_top_level(text: str) -> list[str]:
             current.append(char)
     items.append("".join(current).strip())
     return items
+
+
+def lookup(registry: Mapping[str, T], name: str, what: str) -> T:
+    """``registry[name]``, or a ``ValueError`` listing the names there are."""
+    try:
+        return registry[name]
+    except KeyError:
+        choices = ", ".join(registry)
+        raise ValueError(f"unknown {what} {name!r}; choose one of: {choices}") from None
+
+
+def check_params(what: str, name: str, params: Mapping[str, Any], allowed: Iterable[str]) -> None:
+    """Raise ``ValueError`` naming the first parameter of ``params`` not in ``allowed``."""
+    allowed = list(allowed)
+    for key in params:
+        if key not in allowed:
+            names = ", ".join(allowed) or "none"
+            raise ValueError(f"{what} {name!r} has no parameter {key!r}; its parameters: {names}")

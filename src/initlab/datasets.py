@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 from sklearn import datasets as skdatasets
 
-from initlab._spec import parse_spec
+from initlab._spec import check_params, lookup, parse_spec
 from initlab.data import Dataset, course_circles
 
 __all__ = [
@@ -381,17 +381,9 @@ def resolve_spec(
         ValueError: for bad syntax, an unknown dataset or an unknown parameter.
     """
     name, params = parse_spec(spec, "dataset")
-    try:
-        entry = DATASETS[name]
-    except KeyError:
-        choices = ", ".join(DATASETS)
-        raise ValueError(f"unknown dataset {name!r}; choose one of: {choices}") from None
+    entry = lookup(DATASETS, name, "dataset")
     params = {**params, **{k: v for k, v in (overrides or {}).items() if v is not None}}
-    allowed = entry.defaults
-    for key in params:
-        if key not in allowed:
-            names = ", ".join(allowed) or "none"
-            raise ValueError(f"dataset {name!r} has no parameter {key!r}; its parameters: {names}")
+    check_params("dataset", name, params, entry.defaults)
     return entry, params
 
 

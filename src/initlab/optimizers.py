@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from initlab._spec import parse_spec
+from initlab._spec import check_params, lookup, parse_spec
 from initlab.network import Parameters
 
 __all__ = [
@@ -230,21 +230,13 @@ def get_optimizer(
     if isinstance(spec, Optimizer):
         return spec
     name, params = parse_spec(spec, "optimizer")
-    try:
-        factory = OPTIMIZERS[name]
-    except KeyError:
-        choices = ", ".join(OPTIMIZERS)
-        raise ValueError(f"unknown optimizer {name!r}; choose one of: {choices}") from None
-    for key in ("learning_rate", "weight_decay"):
+    factory = lookup(OPTIMIZERS, name, "optimizer")
+    own = ("learning_rate", "weight_decay")
+    for key in own:
         if key in params:
             raise ValueError(f"optimizer {spec!r}: give {key} as its own option, not in the spec")
-    allowed = [f.name for f in fields(factory) if f.init and f.name not in ("learning_rate",)]
-    allowed.remove("weight_decay")
-    unknown = sorted(set(params) - set(allowed))
-    if unknown:
-        names = ", ".join(allowed) or "none"
-        raise ValueError(
-            f"optimizer {name!r} has no parameter {unknown[0]!r}; its parameters: {names}"
-        )
+    check_params(
+        "optimizer", name, params, [f.name for f in fields(factory) if f.init and f.name not in own]
+    )
     lr = factory.default_learning_rate if learning_rate is None else learning_rate
     return factory(learning_rate=lr, weight_decay=weight_decay, **params)

@@ -11,7 +11,7 @@ import click
 from initlab._spec import split_top_level
 from initlab.activations import get_activation
 from initlab.cli.options import POSITIVE_FLOAT, POSITIVE_INT, check_json_path, prepare_out_dir
-from initlab.cli.output import accuracy_table, stdout, warn, write_outputs
+from initlab.cli.output import figure_writer, report_runs, stdout, write_outputs
 from initlab.datasets import DATASETS, resolve_spec
 from initlab.experiments.train import (
     DEFAULT_ITERATIONS,
@@ -340,28 +340,16 @@ def train(
 
     result = run_train(setup, on_cost=on_cost)
     document = train_to_dict(result)
-    for run in document["runs"]:
-        if run["diverged"]:
-            warn(
-                f"run {run['init']!r} diverged at iteration {run['diverged_at']} "
-                f"(non-finite cost; try a smaller --learning-rate than "
-                f"{setup.optimizer.learning_rate:g})"
-            )
-    if not quiet:
-        stdout.print(accuracy_table(document["runs"]))
-
-    def save_figure(builder, name: str):  # type: ignore[no-untyped-def]
-        def write() -> Path:
-            path = out_dir / name
-            builder(result).savefig(path, dpi=110)
-            return path
-
-        return write
-
+    report_runs(document["runs"], setup.optimizer.learning_rate, quiet)
     writers = [("results", lambda: write_json(out_dir / RESULTS_FILE, document))]
     if json_path is not None:
         writers.append(("results copy", lambda: write_json(json_path, document)))
-    writers.append(("cost curves", save_figure(train_cost_figure, COST_FIGURE)))
+    writers.append(
+        ("cost curves", figure_writer(out_dir / COST_FIGURE, lambda: train_cost_figure(result)))
+    )
     if setup.is_2d:
-        writers.append(("decision boundaries", save_figure(train_boundary_figure, BOUNDARY_FIGURE)))
+        path = out_dir / BOUNDARY_FIGURE
+        writers.append(
+            ("decision boundaries", figure_writer(path, lambda: train_boundary_figure(result)))
+        )
     write_outputs(writers, quiet)
