@@ -15,6 +15,18 @@ The binary cross-entropy is computed from the logits,
 ``J = mean(softplus(z) - y z)`` with ``softplus(z) = log(1 + exp(z))``, which
 equals ``-mean(y log p + (1 - y) log(1 - p))`` for ``p = sigmoid(z)`` but stays
 finite when the sigmoid saturates (the course prints ``inf`` there).
+
+Two output heads:
+
+* ``"sigmoid"`` (the course): one output unit, ``p = sigmoid(z)`` is the
+  probability of class 1, binary cross-entropy;
+* ``"softmax"``: ``k >= 2`` output units, ``p_j = exp(z_j) / sum_i exp(z_i)``,
+  categorical cross-entropy ``J = mean(logsumexp(z) - z_y)``, again from the
+  logits (Bridle 1990, "Probabilistic interpretation of feedforward
+  classification network outputs").
+
+For both heads ``Y`` holds *integer class labels* of shape ``(1, m)``: values in
+{0, 1} for the sigmoid, in {0, ..., k-1} for the softmax (not one-hot rows).
 """
 
 from __future__ import annotations
@@ -24,7 +36,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import expit
+from scipy.special import expit, logsumexp, softmax
 
 from initlab.activations import get_activation
 
@@ -39,9 +51,10 @@ __all__ = [
     "loss_and_gradients",
     "predict",
     "predict_proba",
+    "softmax_cross_entropy_from_logits",
 ]
 
-OUTPUTS = ("sigmoid",)
+OUTPUTS = ("sigmoid", "softmax")
 
 
 @dataclass(frozen=True)
@@ -52,7 +65,9 @@ class Network:
         layer_sizes: ``(n_0, n_1, ..., n_L)``: input features, hidden widths,
             output units.
         activations: one activation name per hidden layer (``L - 1`` names).
-        output: the output head; ``"sigmoid"`` (binary cross-entropy).
+        output: the output head: ``"sigmoid"`` (1 output unit, binary
+            cross-entropy) or ``"softmax"`` (``k >= 2`` output units,
+            categorical cross-entropy).
     """
 
     layer_sizes: tuple[int, ...]
@@ -81,14 +96,37 @@ class Network:
             raise ValueError(f"unknown output {self.output!r}; choose one of: {', '.join(OUTPUTS)}")
         if self.output == "sigmoid" and sizes[-1] != 1:
             raise ValueError(f"a sigmoid output needs 1 output unit, got {sizes[-1]}")
+        if self.output == "softmax" and sizes[-1] < 2:
+            raise ValueError(f"a softmax output needs at least 2 output units, got {sizes[-1]}")
 
     @classmethod
     def from_hidden(
-        cls, n_inputs: int, hidden: Sequence[int], activation: str, n_outputs: int = 1
+        cls,
+        n_inputs: int,
+        hidden: Sequence[int],
+        activation: str,
+        n_outputs: int = 1,
+        output: str = "sigmoid",
     ) -> Network:
         """``n_inputs -> hidden... -> n_outputs`` with one activation for every hidden layer."""
         sizes = (n_inputs, *hidden, n_outputs)
-        return cls(sizes, (activation,) * len(hidden))
+        return cls(sizes, (activation,) * len(hidden), output)
+
+    @classmethod
+    def for_classes(
+        cls, n_inputs: int, hidden: Sequence[int], activations: Sequence[str], n_classes: int
+    ) -> Network:
+        """The usual head for ``n_classes``: a sigmoid unit for 2 classes, a softmax over more."""
+        if n_classes < 2:
+            raise ValueError(f"a classifier needs at least 2 classes, got {n_classes}")
+        if n_classes == 2:
+            return cls((n_inputs, *hidden, 1), tuple(activations), "sigmoid")
+        return cls((n_inputs, *hidden, n_classes), tuple(activations), "softmax")
+
+    @property
+    def n_classes(self) -> int:
+        """Number of classes the output head tells apart."""
+        return 2 if self.output == "sigmoid" else self.layer_sizes[-1]
 
     @classmethod
     def course(cls) -> Network:
@@ -155,19 +193,43 @@ def binary_cross_entropy_from_logits(logits: np.ndarray, Y: np.ndarray) -> float
     return float(np.mean(np.logaddexp(0.0, logits) - Y * logits))
 
 
+def softmax_cross_entropy_from_logits(logits: np.ndarray, Y: np.ndarray) -> float:
+    """``J = (1/m) sum_i (logsumexp(z[:, i]) - z[y_i, i])`` for labels ``Y`` of shape ``(1, m)``.
+
+    Equals ``-mean(log softmax(z)[y_i, i])`` but is finite for any finite
+    logits: ``logsumexp`` subtracts the column maximum before exponentiating.
+    """
+    labels = np.asarray(Y).reshape(-1)
+    picked = logits[labels, np.arange(logits.shape[1])]
+    return float(np.mean(logsumexp(logits, axis=0) - picked))
+
+
+def one_hot(Y: np.ndarray, k: int) -> np.ndarray:
+    """Integer labels of shape ``(1, m)`` as a ``(k, m)`` indicator matrix."""
+    labels = np.asarray(Y).reshape(-1)
+    out = np.zeros((k, labels.size))
+    out[labels, np.arange(labels.size)] = 1.0
+    return out
+
+
 def backward(
     network: Network, params: Parameters, cache: Cache, Y: np.ndarray
 ) -> tuple[float, Parameters]:
     """Return the cost and its gradients with respect to every ``W[l]`` and ``b[l]``.
 
-    With ``dz[L] = (sigmoid(z[L]) - Y) / m`` and, going down,
+    With ``dz[L] = (sigmoid(z[L]) - Y) / m`` (sigmoid head) or
+    ``dz[L] = (softmax(z[L]) - onehot(Y)) / m`` (softmax head) and, going down,
     ``dW[l] = dz[l] a[l-1]^T``, ``db[l] = sum_cols dz[l]``,
     ``dz[l-1] = (W[l]^T dz[l]) * g'(z[l-1])``.
     """
     logits = cache.logits
     m = logits.shape[1]
-    cost = binary_cross_entropy_from_logits(logits, Y)
-    dz = (expit(logits) - Y) / m
+    if network.output == "softmax":
+        cost = softmax_cross_entropy_from_logits(logits, Y)
+        dz = (softmax(logits, axis=0) - one_hot(Y, logits.shape[0])) / m
+    else:
+        cost = binary_cross_entropy_from_logits(logits, Y)
+        dz = (expit(logits) - Y) / m
     grads_w: list[np.ndarray] = [np.empty(0)] * network.depth
     grads_b: list[np.ndarray] = [np.empty(0)] * network.depth
     for l in range(network.depth - 1, -1, -1):
@@ -189,12 +251,26 @@ def loss_and_gradients(
 
 
 def predict_proba(network: Network, params: Parameters, X: np.ndarray) -> np.ndarray:
-    """Probability of class 1 for every column of ``X``: shape ``(1, m)``."""
-    return expit(forward(network, params, X).logits)
+    """Class probabilities for every column of ``X``.
+
+    Sigmoid head: the probability of class 1, shape ``(1, m)``. Softmax head:
+    one row per class, shape ``(k, m)``, each column summing to 1.
+    """
+    logits = forward(network, params, X).logits
+    if network.output == "softmax":
+        return softmax(logits, axis=0)
+    return expit(logits)
 
 
 def predict(network: Network, params: Parameters, X: np.ndarray) -> np.ndarray:
-    """Class labels (probability > 0.5, as the course thresholds): shape ``(1, m)``, int."""
+    """Class labels, shape ``(1, m)``, int.
+
+    Sigmoid head: probability > 0.5, as the course thresholds. Softmax head:
+    the class of the largest logit.
+    """
+    if network.output == "softmax":
+        logits = forward(network, params, X).logits
+        return np.argmax(logits, axis=0).reshape(1, -1).astype(np.int64)
     return (predict_proba(network, params, X) > 0.5).astype(np.int64)
 
 

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
 from rich.table import Table
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 stdout = Console(highlight=False, soft_wrap=True)
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -39,6 +43,28 @@ def accuracy_table(rows: list[dict]) -> Table:
             status,
         )
     return table
+
+
+def report_runs(runs: list[dict], learning_rate: float, quiet: bool) -> None:
+    """Warn about every diverged run, then (unless ``quiet``) print the accuracy table."""
+    for run in runs:
+        if run["diverged"]:
+            warn(
+                f"run {run['init']!r} diverged at iteration {run['diverged_at']} "
+                f"(non-finite cost; try a smaller --learning-rate than {learning_rate:g})"
+            )
+    if not quiet:
+        stdout.print(accuracy_table(runs))
+
+
+def figure_writer(path: Path, build: Callable[[], Figure]) -> Callable[[], Path]:
+    """A writer for :func:`write_outputs`: build the figure, save it to ``path``."""
+
+    def write() -> Path:
+        build().savefig(path, dpi=110)
+        return path
+
+    return write
 
 
 def write_outputs(writers: list[tuple[str, Callable[[], Path]]], quiet: bool) -> None:

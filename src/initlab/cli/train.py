@@ -1,0 +1,355 @@
+"""``initlab train``: train one network per initialization on any dataset, with any optimizer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from initlab._spec import split_top_level
+from initlab.activations import get_activation
+from initlab.cli.options import POSITIVE_FLOAT, POSITIVE_INT, check_json_path, prepare_out_dir
+from initlab.cli.output import figure_writer, report_runs, stdout, write_outputs
+from initlab.datasets import DATASETS, resolve_spec
+from initlab.experiments.train import (
+    DEFAULT_ITERATIONS,
+    TrainConfig,
+    prepare,
+    run_train,
+    train_to_dict,
+)
+from initlab.initializers import get_initializer
+from initlab.optimizers import OPTIMIZERS, get_optimizer
+
+COST_FIGURE = "costs.png"
+BOUNDARY_FIGURE = "decision_boundaries.png"
+RESULTS_FILE = "results.json"
+
+
+def _datasets_help() -> str:
+    lines = ["\b", "Datasets (--dataset NAME or NAME(key=value, ...)):"]
+    for entry in DATASETS.values():
+        params = ", ".join(f"{k}={v!r}" for k, v in entry.defaults.items() if v is not None)
+        extra = {"csv": " --data-path FILE --label-column NAME", "npz": " --data-path FILE"}
+        head = f"{entry.name}({params})" if params else entry.name
+        lines.append(f"  {head}{extra.get(entry.name, '')}: {entry.summary}")
+    return "\n".join(lines)
+
+
+def _optimizers_help() -> str:
+    lines = ["\b", "Optimizers (--optimizer NAME or NAME(key=value, ...)):"]
+    for name, cls in OPTIMIZERS.items():
+        shown = ("name", "learning_rate", "weight_decay")
+        params = {k: v for k, v in cls().config().items() if k not in shown}
+        args = ", ".join(f"{k}={v!r}" for k, v in params.items())
+        head = f"{name}({args})" if args else name
+        batch = cls.default_batch_size
+        batching = (
+            "full batch only"
+            if cls.full_batch
+            else (f"default batch {batch}" if batch else "default full batch")
+        )
+        lines.append(f"  {head}: default learning rate {cls.default_learning_rate:g}, {batching}")
+    return "\n".join(lines)
+
+
+EPILOG = f"""{_datasets_help()}
+
+{_optimizers_help()}
+
+\b
+Examples:
+  initlab train --dataset "moons(noise=0.2)" --init zeros --init he
+  initlab train --dataset digits --standardize --hidden 64 --optimizer adam \\
+      --epochs 20 --batch-size 32
+  initlab train --dataset csv --data-path data.csv --label-column species --standardize
+"""
+
+
+def _checked(check: Callable[[str], Any]):  # type: ignore[no-untyped-def]
+    """A click callback that runs ``check`` on every value and reports its ValueError."""
+
+    def callback(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+        if value is None:
+            return value
+        for item in value if isinstance(value, tuple) else (value,):
+            try:
+                check(item)
+            except ValueError as exc:
+                raise click.BadParameter(str(exc), ctx, param) from None
+        return value
+
+    return callback
+
+
+def _activation_list(ctx: click.Context, param: click.Parameter, value: str) -> tuple[str, ...]:
+    names = tuple(split_top_level(value))
+    for name in names:
+        try:
+            get_activation(name)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), ctx, param) from None
+    return names
+
+
+def _sizes(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[int, ...] | None:
+    if value is None:
+        return None
+    if param.name == "hidden" and value.strip().lower() in ("", "none"):
+        return ()
+    try:
+        sizes = tuple(int(item) for item in value.split(","))
+    except ValueError:
+        sizes = ()
+    if not sizes or any(size < 1 for size in sizes):
+        raise click.BadParameter(
+            f"{value!r} is not allowed; give comma-separated positive integers, e.g. 64,64"
+            + (" (or none)" if param.name == "hidden" else ""),
+            ctx,
+            param,
+        )
+    return sizes
+
+
+@click.command(epilog=EPILOG)
+@click.option(
+    "--dataset",
+    default="circles",
+    show_default=True,
+    callback=_checked(resolve_spec),
+    metavar="SPEC",
+    help="Dataset name, optionally with parameters: moons(noise=0.2). See the list below.",
+)
+@click.option("--data-path", metavar="FILE", help="The file of --dataset csv or npz.")
+@click.option("--label-column", metavar="NAME", help="The label column of --dataset csv.")
+@click.option(
+    "--hidden",
+    default="10,5",
+    show_default=True,
+    callback=_sizes,
+    metavar="SIZES",
+    help="Hidden layer widths, comma separated (none: no hidden layer). "
+    "Inputs and outputs follow from the data.",
+)
+@click.option(
+    "--layers",
+    callback=_sizes,
+    metavar="SIZES",
+    help="Every layer size, inputs and outputs included (e.g. 2,10,5,1); overrides --hidden.",
+)
+@click.option(
+    "--activation",
+    default="relu",
+    show_default=True,
+    callback=_activation_list,
+    metavar="NAMES",
+    help="Hidden activation: one for every layer, or one per layer, comma separated.",
+)
+@click.option(
+    "--output",
+    type=click.Choice(["auto", "sigmoid", "softmax"]),
+    default="auto",
+    show_default=True,
+    help="Output head; auto: sigmoid for 2 classes, softmax for more.",
+)
+@click.option(
+    "--init",
+    "inits",
+    multiple=True,
+    callback=_checked(get_initializer),
+    metavar="NAME",
+    help="Weight initialization to train (repeatable; one network each, same data and seed). "
+    "Default: he.",
+)
+@click.option(
+    "--bias-init",
+    default="zeros",
+    show_default=True,
+    callback=_checked(get_initializer),
+    metavar="NAME",
+    help="Bias initialization.",
+)
+@click.option(
+    "--optimizer",
+    default="adam",
+    show_default=True,
+    callback=_checked(get_optimizer),
+    metavar="SPEC",
+    help="gd, sgd, momentum or adam, optionally with parameters: momentum(beta=0.95).",
+)
+@click.option(
+    "--learning-rate",
+    type=POSITIVE_FLOAT,
+    default=None,
+    help="Step size. Default: the optimizer's (0.001 for adam, 0.01 otherwise).",
+)
+@click.option(
+    "--weight-decay",
+    type=click.FloatRange(min=0.0),
+    default=0.0,
+    show_default=True,
+    help="L2 penalty on the weights (added to their gradient as lambda * W).",
+)
+@click.option(
+    "--iterations",
+    type=POSITIVE_INT,
+    default=None,
+    help=f"Number of updates (default {DEFAULT_ITERATIONS}).",
+)
+@click.option(
+    "--epochs",
+    type=POSITIVE_INT,
+    default=None,
+    help="Number of passes over the training set (instead of --iterations).",
+)
+@click.option(
+    "--batch-size",
+    type=POSITIVE_INT,
+    default=None,
+    help="Minibatch size (shuffled every epoch). Default: the optimizer's.",
+)
+@click.option(
+    "--seed",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Seeds the data, the split, the initial weights and the shuffling.",
+)
+@click.option(
+    "--standardize/--no-standardize",
+    default=False,
+    show_default=True,
+    help="Scale features to mean 0, std 1 (statistics of the training part only).",
+)
+@click.option(
+    "--test-fraction",
+    type=click.FloatRange(min=0.0, max=1.0, min_open=True, max_open=True),
+    default=0.25,
+    show_default=True,
+    help="Fraction of the data held out for testing (stratified).",
+)
+@click.option(
+    "--print-every",
+    type=POSITIVE_INT,
+    default=100,
+    show_default=True,
+    help="Print (and record in the JSON) the cost every N updates.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    default=Path("initlab-out") / "train",
+    show_default=True,
+    help="Directory for the figures and results.json (created if needed).",
+)
+@click.option(
+    "--json",
+    "json_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Also write the results JSON to this file.",
+)
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing but warnings and errors.")
+def train(
+    dataset: str,
+    data_path: str | None,
+    label_column: str | None,
+    hidden: tuple[int, ...],
+    layers: tuple[int, ...] | None,
+    activation: tuple[str, ...],
+    output: str,
+    inits: tuple[str, ...],
+    bias_init: str,
+    optimizer: str,
+    learning_rate: float | None,
+    weight_decay: float,
+    iterations: int | None,
+    epochs: int | None,
+    batch_size: int | None,
+    seed: int,
+    standardize: bool,
+    test_fraction: float,
+    print_every: int,
+    out_dir: Path,
+    json_path: Path | None,
+    quiet: bool,
+) -> None:
+    """Train a network of any depth and activation on a dataset, once per --init.
+
+    Every --init trains its own network on the same data, split, seed and
+    minibatch order, so they differ only by their initialization. Prints the
+    cost every --print-every updates and an accuracy table, and writes the
+    cost curves (costs.png), the decision boundaries for 2-D data
+    (decision_boundaries.png) and results.json into --out. Everything,
+    including the data, is checked before training starts.
+    """
+    from initlab.plots import train_boundary_figure, train_cost_figure
+    from initlab.results import write_json
+
+    if iterations is not None and epochs is not None:
+        raise click.UsageError("give --iterations or --epochs, not both")
+    dataset_name = resolve_spec(dataset)[0].name
+    for flag, value in (("--data-path", data_path), ("--label-column", label_column)):
+        allowed = ("csv",) if flag == "--label-column" else ("csv", "npz")
+        if value is not None and dataset_name not in allowed:
+            raise click.UsageError(
+                f"{flag} is for --dataset {' or '.join(allowed)}, not {dataset_name!r}"
+            )
+    config = TrainConfig(
+        dataset=dataset,
+        data_path=data_path,
+        label_column=label_column,
+        hidden=hidden,
+        layers=layers,
+        activations=activation,
+        output=output,
+        inits=inits or ("he",),
+        bias_init=bias_init,
+        optimizer=optimizer,
+        learning_rate=learning_rate,
+        weight_decay=weight_decay,
+        iterations=iterations,
+        epochs=epochs,
+        batch_size=batch_size,
+        seed=seed,
+        standardize=standardize,
+        test_fraction=test_fraction,
+        print_every=print_every,
+    )
+    setup = prepare(config)
+    out_dir = prepare_out_dir(out_dir)
+    json_path = check_json_path(json_path)
+
+    if not quiet:
+        data, network, opt = setup.dataset, setup.network, setup.optimizer
+        stdout.print(
+            f"Training {list(network.layer_sizes)} ({', '.join(network.activations) or 'linear'}"
+            f" -> {network.output}) on {data.name}: {data.X_train.shape[1]} train / "
+            f"{data.X_test.shape[1]} test samples, {data.n_classes} classes; {opt.name}, "
+            f"learning rate {opt.learning_rate:g}, {setup.updates} updates of "
+            f"{setup.batch_size} samples",
+            markup=False,
+        )
+
+    def on_cost(init: str, iteration: int, cost: float) -> None:
+        if not quiet:
+            stdout.print(f"[{init}] Cost after iteration {iteration}: {cost!r}", markup=False)
+
+    result = run_train(setup, on_cost=on_cost)
+    document = train_to_dict(result)
+    report_runs(document["runs"], setup.optimizer.learning_rate, quiet)
+    writers = [("results", lambda: write_json(out_dir / RESULTS_FILE, document))]
+    if json_path is not None:
+        writers.append(("results copy", lambda: write_json(json_path, document)))
+    writers.append(
+        ("cost curves", figure_writer(out_dir / COST_FIGURE, lambda: train_cost_figure(result)))
+    )
+    if setup.is_2d:
+        path = out_dir / BOUNDARY_FIGURE
+        writers.append(
+            ("decision boundaries", figure_writer(path, lambda: train_boundary_figure(result)))
+        )
+    write_outputs(writers, quiet)

@@ -1,0 +1,280 @@
+"""Train one network per initializer on the same data, split and seed.
+
+The general counterpart of :mod:`initlab.experiments.course`: any dataset of
+:mod:`initlab.datasets`, any depth, width and activations, a sigmoid or
+softmax head, any optimizer of :mod:`initlab.optimizers`, by iterations or
+epochs, full batch or minibatches (:func:`initlab.fit.fit`).
+
+Randomness comes from ``numpy.random.SeedSequence(seed)``: children 0 and 1
+draw and split the data, child 2 draws the initial weights and child 3
+shuffles the minibatches. Every initializer starts from a fresh generator of
+child 2 and sees the minibatches in the same order, so the runs differ only
+by their initialization.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from initlab.datasets import LabelledDataset, load_dataset
+from initlab.experiments.course import CourseRun, score_run
+from initlab.fit import fit, resolve_batch_size, steps_per_epoch
+from initlab.initializers import get_initializer, initialize
+from initlab.network import Network
+from initlab.optimizers import Optimizer, get_optimizer
+from initlab.results import run_to_dict
+
+__all__ = [
+    "DEFAULT_ITERATIONS",
+    "TrainConfig",
+    "TrainResult",
+    "TrainSetup",
+    "prepare",
+    "run_train",
+    "train_to_dict",
+]
+
+DEFAULT_ITERATIONS = 1000
+TrainRun = CourseRun  # one initializer's run: init, parameters, history, scores
+
+
+def _positive_ints(name: str, values: Sequence[int], *, allow_empty: bool) -> tuple[int, ...]:
+    values = tuple(values)
+    if not values and not allow_empty:
+        raise ValueError(f"{name} must name at least one size")
+    for value in values:
+        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+            shown = values[0] if len(values) == 1 else list(values)
+            raise ValueError(f"{name} must be positive integers, got {shown!r}")
+    return tuple(int(v) for v in values)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that defines a training comparison.
+
+    ``hidden`` gives the hidden widths (the input and output sizes then follow
+    from the data); ``layers`` gives every size, input and output included,
+    and wins over ``hidden``. ``activations`` holds one name for every hidden
+    layer or one per hidden layer. ``output`` is ``"auto"`` (a sigmoid unit
+    for 2 classes, a softmax over more), ``"sigmoid"`` or ``"softmax"``.
+    ``learning_rate`` ``None`` takes the optimizer's default; with neither
+    ``iterations`` nor ``epochs``, :data:`DEFAULT_ITERATIONS` updates are made.
+    """
+
+    dataset: str = "circles"
+    data_path: str | None = None
+    label_column: str | None = None
+    hidden: tuple[int, ...] = (10, 5)
+    layers: tuple[int, ...] | None = None
+    activations: tuple[str, ...] = ("relu",)
+    output: str = "auto"
+    inits: tuple[str, ...] = ("he",)
+    bias_init: str = "zeros"
+    optimizer: str = "adam"
+    learning_rate: float | None = None
+    weight_decay: float = 0.0
+    iterations: int | None = None
+    epochs: int | None = None
+    batch_size: int | None = None
+    seed: int = 0
+    standardize: bool = False
+    test_fraction: float = 0.25
+    print_every: int = 100
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "inits", tuple(self.inits))
+        object.__setattr__(self, "activations", tuple(self.activations))
+        object.__setattr__(self, "hidden", _positive_ints("hidden", self.hidden, allow_empty=True))
+        if self.layers is not None:
+            layers = _positive_ints("layers", self.layers, allow_empty=False)
+            if len(layers) < 2:
+                raise ValueError(
+                    f"layers must give at least an input and an output size, got {list(layers)!r}"
+                )
+            object.__setattr__(self, "layers", layers)
+        if not self.inits:
+            raise ValueError("at least one initializer is needed")
+        for name in self.inits:
+            get_initializer(name)
+        get_initializer(self.bias_init)
+        if not self.activations:
+            raise ValueError("at least one activation is needed")
+        if self.output not in ("auto", "sigmoid", "softmax"):
+            raise ValueError(
+                f"unknown output {self.output!r}; choose one of: auto, sigmoid, softmax"
+            )
+        if self.iterations is not None and self.epochs is not None:
+            raise ValueError("give iterations or epochs, not both")
+        get_optimizer(self.optimizer, self.learning_rate, self.weight_decay)
+        for name in ("print_every", "iterations", "epochs"):
+            value = getattr(self, name)
+            if value is not None or name == "print_every":
+                _positive_ints(name, (value,), allow_empty=False)
+
+    @property
+    def hidden_sizes(self) -> tuple[int, ...]:
+        return self.hidden if self.layers is None else self.layers[1:-1]
+
+    def network_for(self, n_features: int, n_classes: int) -> Network:
+        """The network for data with ``n_features`` and ``n_classes``; checks ``layers``."""
+        hidden = self.hidden_sizes
+        if len(self.activations) == 1:
+            activations = self.activations * len(hidden)
+        elif len(self.activations) == len(hidden):
+            activations = self.activations
+        else:
+            raise ValueError(
+                f"got {len(self.activations)} activations ({', '.join(self.activations)}) "
+                f"for {len(hidden)} hidden layer(s); give 1 for all layers or 1 per layer"
+            )
+        output = self.output
+        if output == "auto":
+            output = (
+                "sigmoid"
+                if n_classes == 2 and (not self.layers or self.layers[-1] == 1)
+                else "softmax"
+            )
+        n_outputs = 1 if output == "sigmoid" else n_classes
+        if output == "sigmoid" and n_classes != 2:
+            raise ValueError(f"a sigmoid output needs 2 classes, the data have {n_classes}")
+        if self.layers is not None:
+            if self.layers[0] != n_features:
+                raise ValueError(
+                    f"layers {list(self.layers)} start with {self.layers[0]} inputs but the "
+                    f"data have {n_features} features; start with {n_features}"
+                )
+            if self.layers[-1] != n_outputs:
+                raise ValueError(
+                    f"layers {list(self.layers)} end with {self.layers[-1]} outputs but the data "
+                    f"have {n_classes} classes; end with {n_outputs} for a {output} output"
+                )
+        return Network((n_features, *hidden, n_outputs), activations, output)
+
+
+@dataclass
+class TrainSetup:
+    """A checked configuration with its data loaded: what :func:`run_train` needs."""
+
+    config: TrainConfig
+    dataset: LabelledDataset
+    network: Network
+    optimizer: Optimizer
+    batch_size: int
+    updates: int
+
+    @property
+    def is_2d(self) -> bool:
+        return self.dataset.n_features == 2
+
+
+@dataclass
+class TrainResult:
+    setup: TrainSetup
+    runs: list[TrainRun] = field(default_factory=list)
+
+    @property
+    def config(self) -> TrainConfig:
+        return self.setup.config
+
+    @property
+    def dataset(self) -> LabelledDataset:
+        return self.setup.dataset
+
+
+def prepare(config: TrainConfig) -> TrainSetup:
+    """Load the data and check everything against it, before any training.
+
+    Raises:
+        ValueError: for data that cannot be loaded, layer sizes that do not
+            match the data, or a batch size larger than the training set.
+    """
+    dataset = load_dataset(
+        config.dataset,
+        seed=config.seed,
+        test_fraction=config.test_fraction,
+        standardize_features=config.standardize,
+        path=config.data_path,
+        label=config.label_column,
+    )
+    network = config.network_for(dataset.n_features, dataset.n_classes)
+    optimizer = get_optimizer(config.optimizer, config.learning_rate, config.weight_decay)
+    m = dataset.X_train.shape[1]
+    batch = resolve_batch_size(optimizer, config.batch_size, m)
+    if config.epochs is not None:
+        updates = config.epochs * steps_per_epoch(m, batch)
+    else:
+        updates = config.iterations or DEFAULT_ITERATIONS
+    return TrainSetup(config, dataset, network, optimizer, batch, updates)
+
+
+def _rngs(seed: int) -> tuple[np.random.SeedSequence, np.random.SeedSequence]:
+    children = np.random.SeedSequence(seed).spawn(4)
+    return children[2], children[3]
+
+
+def run_train(
+    config: TrainConfig | TrainSetup,
+    *,
+    on_cost: Callable[[str, int, float], None] | None = None,
+) -> TrainResult:
+    """Train one network per initializer of ``config`` and score each on train and test.
+
+    ``on_cost(init, update, cost)`` is called every ``print_every`` updates.
+    """
+    setup = config if isinstance(config, TrainSetup) else prepare(config)
+    config = setup.config
+    data = setup.dataset
+    init_seq, shuffle_seq = _rngs(config.seed)
+    result = TrainResult(setup)
+    for init in config.inits:
+        start = initialize(setup.network, init, np.random.default_rng(init_seq), config.bias_init)
+        report = None if on_cost is None else (lambda i, c, _n=init: on_cost(_n, i, c))
+        params, history = fit(
+            setup.network,
+            start,
+            data.X_train,
+            data.Y_train,
+            setup.optimizer,
+            iterations=setup.updates,
+            batch_size=setup.batch_size,
+            rng=np.random.default_rng(shuffle_seq),
+            report_every=config.print_every,
+            on_report=report,
+        )
+        result.runs.append(score_run(init, setup.network, start, params, history, data))
+    return result
+
+
+def train_to_dict(result: TrainResult) -> dict[str, Any]:
+    """The ``results.json`` document: the course's layout, ``"experiment": "train"``."""
+    setup = result.setup
+    network = setup.network
+    config = {
+        "network": {
+            "layer_sizes": list(network.layer_sizes),
+            "activations": list(network.activations),
+            "output": network.output,
+        },
+        "inits": list(setup.config.inits),
+        "bias_init": setup.config.bias_init,
+        "iterations": setup.config.iterations,
+        "epochs": setup.config.epochs,
+        "batch_size": setup.batch_size,
+        "print_every": setup.config.print_every,
+        "seed": setup.config.seed,
+        "updates": setup.updates,
+        "optimizer": setup.optimizer.config(),
+        "learning_rate": setup.optimizer.learning_rate,
+        "dataset": setup.dataset.config,
+    }
+    every = setup.config.print_every
+    return {
+        "experiment": "train",
+        "config": config,
+        "runs": [run_to_dict(run, every) for run in result.runs],
+    }

@@ -1,0 +1,141 @@
+"""The general training loop: any optimizer, full batch or minibatches, by iterations or epochs.
+
+:func:`initlab.train.gradient_descent` stays the course's plain loop (and the
+oracle of the fast engine); :func:`fit` with the ``"gd"`` optimizer and the
+full batch performs exactly the same updates (a test checks it bit for bit).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+
+from initlab.network import Network, Parameters, loss_and_gradients
+from initlab.optimizers import Optimizer
+from initlab.train import History
+
+__all__ = ["check_labels", "fit", "resolve_batch_size", "steps_per_epoch"]
+
+CostCallback = Callable[[int, float], None]
+
+
+def _positive_int(name: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def resolve_batch_size(optimizer: Optimizer, batch_size: int | None, m: int) -> int:
+    """The minibatch size to use on ``m`` training samples.
+
+    ``None`` takes the optimizer's default (the whole set, or 32 samples for
+    ``sgd``, capped at ``m``).
+
+    Raises:
+        ValueError: for a non-positive size, one larger than ``m``, or a
+            minibatch given to the full-batch ``gd``.
+    """
+    if batch_size is None:
+        default = optimizer.default_batch_size
+        return m if default is None else min(default, m)
+    batch_size = _positive_int("batch_size", batch_size)
+    if batch_size > m:
+        raise ValueError(
+            f"batch_size {batch_size} is larger than the {m} training samples; allowed: 1 to {m}"
+        )
+    if optimizer.full_batch and batch_size != m:
+        raise ValueError(
+            f"optimizer {optimizer.name!r} is full-batch gradient descent; for minibatches of "
+            f"{batch_size} use sgd, momentum or adam"
+        )
+    return batch_size
+
+
+def steps_per_epoch(m: int, batch_size: int) -> int:
+    """Updates in one pass over ``m`` samples (the last minibatch may be smaller)."""
+    return math.ceil(m / batch_size)
+
+
+def check_labels(network: Network, X: np.ndarray, Y: np.ndarray) -> None:
+    """Raise ``ValueError`` unless ``X`` and ``Y`` fit the network's input and output."""
+    if X.ndim != 2 or X.shape[0] != network.layer_sizes[0]:
+        raise ValueError(
+            f"X must have shape ({network.layer_sizes[0]}, m) for the network's input layer "
+            f"of {network.layer_sizes[0]} units, got {X.shape}"
+        )
+    if Y.shape != (1, X.shape[1]):
+        raise ValueError(f"Y must have shape (1, {X.shape[1]}), got {Y.shape}")
+    k = network.n_classes
+    if Y.size and (Y.min() < 0 or Y.max() >= k or not np.all(Y == np.round(Y))):
+        raise ValueError(
+            f"labels must be integers 0 to {k - 1} for the network's {network.output} head "
+            f"({k} classes), got values from {Y.min()} to {Y.max()}"
+        )
+
+
+def fit(
+    network: Network,
+    params: Parameters,
+    X: np.ndarray,
+    Y: np.ndarray,
+    optimizer: Optimizer,
+    *,
+    iterations: int | None = None,
+    epochs: int | None = None,
+    batch_size: int | None = None,
+    rng: np.random.Generator | np.random.RandomState | None = None,
+    report_every: int = 0,
+    on_report: CostCallback | None = None,
+) -> tuple[Parameters, History]:
+    """Train ``params`` on ``X`` (shape ``(n_0, m)``) and labels ``Y`` (shape ``(1, m)``).
+
+    Exactly one of ``iterations`` (number of updates) and ``epochs`` (passes
+    over the training set, ``ceil(m / batch_size)`` updates each) is given.
+    With minibatches, the columns are shuffled at the start of every epoch by
+    ``rng.permutation(m)`` and cut into consecutive batches of ``batch_size``
+    (the last one may be smaller); ``rng`` is then required.
+
+    ``params`` is not modified; the trained copy is returned with a
+    :class:`~initlab.train.History` whose ``costs[i]`` is the cost of the
+    minibatch of update ``i``, measured before the update. The optimizer is
+    :meth:`~initlab.optimizers.Optimizer.reset` first. As in the course, the
+    run stops at the first non-finite cost and records that update in
+    ``History.diverged_at``. ``on_report(i, cost)`` is called every
+    ``report_every`` updates (if positive).
+    """
+    if (iterations is None) == (epochs is None):
+        raise ValueError("give exactly one of iterations and epochs")
+    check_labels(network, X, Y)
+    m = X.shape[1]
+    batch = resolve_batch_size(optimizer, batch_size, m)
+    per_epoch = steps_per_epoch(m, batch)
+    if iterations is not None:
+        total = _positive_int("iterations", iterations)
+    else:
+        total = _positive_int("epochs", epochs) * per_epoch
+    if batch < m and rng is None:
+        raise ValueError("minibatches need an rng to shuffle the training set")
+    optimizer.reset()
+    params = params.copy()
+    costs = np.empty(total)
+    order = None
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+        for i in range(total):
+            if batch == m:
+                Xb, Yb = X, Y
+            else:
+                position = i % per_epoch
+                if position == 0:
+                    order = rng.permutation(m)
+                columns = order[position * batch : (position + 1) * batch]
+                Xb, Yb = X[:, columns], Y[:, columns]
+            cost, grads = loss_and_gradients(network, params, Xb, Yb)
+            costs[i] = cost
+            if not np.isfinite(cost):
+                return params, History(costs[: i + 1], diverged_at=i)
+            if on_report is not None and report_every > 0 and i % report_every == 0:
+                on_report(i, cost)
+            optimizer.step(params, grads)
+    return params, History(costs)

@@ -1,0 +1,242 @@
+"""Optimizers: how a gradient becomes a parameter update.
+
+Every optimizer updates ``theta`` (each ``W[l]`` and ``b[l]``) from its gradient
+``g`` with a learning rate ``eta``. With ``weight_decay = lambda > 0`` the
+weights (not the biases) get the gradient of an L2 penalty
+``(lambda / 2) sum ||W[l]||^2`` added first: ``g <- g + lambda W`` (coupled L2
+regularization; for Adam this is "Adam with L2", not AdamW).
+
+Optimizers are looked up by name in :data:`OPTIMIZERS` (see
+:func:`get_optimizer`). An optimizer keeps its state (velocities, moments)
+between :meth:`Optimizer.step` calls; :meth:`Optimizer.reset` forgets it, and
+the training loop calls it at the start of every run. Minibatching is the
+training loop's job (:func:`initlab.fit.fit`); an optimizer only sees
+gradients.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from typing import Any, ClassVar
+
+import numpy as np
+
+from initlab._spec import check_params, lookup, parse_spec
+from initlab.network import Parameters
+
+__all__ = [
+    "OPTIMIZERS",
+    "SGD",
+    "Adam",
+    "GradientDescent",
+    "Momentum",
+    "Optimizer",
+    "get_optimizer",
+]
+
+
+def _check_number(name: str, value: Any, low: float, high: float | None = None) -> None:
+    ok = isinstance(value, int | float) and not isinstance(value, bool) and np.isfinite(value)
+    ok = ok and value >= low and (high is None or value < high)
+    if not ok:
+        allowed = f">= {low:g}" if high is None else f"in [{low:g}, {high:g})"
+        raise ValueError(f"{name} must be a number {allowed}, got {value!r}")
+
+
+@dataclass
+class Optimizer:
+    """Base class: ``learning_rate`` ``eta > 0`` and L2 ``weight_decay`` ``lambda >= 0``."""
+
+    name: ClassVar[str] = ""
+    #: the learning rate used when none is given
+    default_learning_rate: ClassVar[float] = 0.01
+    #: the minibatch size used when none is given (``None``: the whole training set)
+    default_batch_size: ClassVar[int | None] = None
+    #: ``True``: the optimizer is defined on the whole training set only
+    full_batch: ClassVar[bool] = False
+
+    learning_rate: float = 0.01
+    weight_decay: float = 0.0
+    t: int = field(default=0, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        ok = isinstance(self.learning_rate, int | float) and not isinstance(
+            self.learning_rate, bool
+        )
+        if not (ok and np.isfinite(self.learning_rate) and self.learning_rate > 0):
+            raise ValueError(
+                f"learning_rate must be a positive finite number, got {self.learning_rate!r}"
+            )
+        _check_number("weight_decay", self.weight_decay, 0.0)
+
+    def reset(self) -> None:
+        """Forget all state: the next :meth:`step` is step 1."""
+        self.t = 0
+
+    def step(self, params: Parameters, grads: Parameters) -> None:
+        """Update ``params`` in place (each array is replaced by its updated copy)."""
+        self.t += 1
+        decay = self.weight_decay
+        for group, grad_group, kind in (
+            (params.weights, grads.weights, "w"),
+            (params.biases, grads.biases, "b"),
+        ):
+            for l, grad in enumerate(grad_group):
+                if decay and kind == "w":
+                    grad = grad + decay * group[l]
+                group[l] = group[l] - self.direction((kind, l), grad)
+
+    def direction(self, key: tuple[str, int], grad: np.ndarray) -> np.ndarray:
+        """The update ``theta_{t} - theta_{t+1}`` for the array ``key`` given its gradient."""
+        raise NotImplementedError
+
+    def config(self) -> dict[str, Any]:
+        """The hyper-parameters, JSON-ready, with the optimizer's name."""
+        values = {f.name: getattr(self, f.name) for f in fields(self) if f.init}
+        return {"name": self.name, **values}
+
+
+@dataclass
+class GradientDescent(Optimizer):
+    """Full-batch gradient descent (the course): ``theta <- theta - eta g``.
+
+    The gradient is that of the cost over the whole training set, so the run
+    is deterministic; with ``weight_decay = 0`` it is exactly
+    :func:`initlab.train.gradient_descent`. Cauchy, "Méthode générale pour la
+    résolution des systèmes d'équations simultanées", 1847.
+    """
+
+    name: ClassVar[str] = "gd"
+    full_batch: ClassVar[bool] = True
+
+    def direction(self, key: tuple[str, int], grad: np.ndarray) -> np.ndarray:
+        return self.learning_rate * grad
+
+
+@dataclass
+class SGD(GradientDescent):
+    """Minibatch stochastic gradient descent: ``theta <- theta - eta g_B``.
+
+    ``g_B`` is the gradient of the mean cost over a minibatch ``B``; the
+    training loop shuffles the training set every epoch with an explicit,
+    seeded ``rng`` (default minibatch: 32 samples). Robbins and Monro, "A
+    Stochastic Approximation Method", Ann. Math. Statist. 1951.
+    """
+
+    name: ClassVar[str] = "sgd"
+    full_batch: ClassVar[bool] = False
+    default_batch_size: ClassVar[int | None] = 32
+
+
+@dataclass
+class Momentum(Optimizer):
+    """Gradient descent with (heavy-ball) momentum.
+
+    ``v <- beta v + g``, ``theta <- theta - eta v`` with ``v = 0`` at the start
+    (the form of ``torch.optim.SGD(momentum=beta)``); ``beta = 0`` is plain
+    gradient descent. Polyak, "Some methods of speeding up the convergence of
+    iteration methods", USSR Comput. Math. Math. Phys. 1964; Sutskever,
+    Martens, Dahl and Hinton, "On the importance of initialization and
+    momentum in deep learning", ICML 2013.
+    """
+
+    name: ClassVar[str] = "momentum"
+
+    beta: float = 0.9
+    _velocity: dict = field(default_factory=dict, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        _check_number("momentum beta", self.beta, 0.0, 1.0)
+
+    def reset(self) -> None:
+        super().reset()
+        self._velocity = {}
+
+    def direction(self, key: tuple[str, int], grad: np.ndarray) -> np.ndarray:
+        velocity = self._velocity.get(key)
+        velocity = grad.copy() if velocity is None else self.beta * velocity + grad
+        self._velocity[key] = velocity
+        return self.learning_rate * velocity
+
+
+@dataclass
+class Adam(Optimizer):
+    """Adam: adaptive moment estimation.
+
+    With ``m = v = 0`` at the start and ``t`` counting steps from 1::
+
+        m <- beta1 m + (1 - beta1) g
+        v <- beta2 v + (1 - beta2) g^2
+        m_hat = m / (1 - beta1^t),  v_hat = v / (1 - beta2^t)
+        theta <- theta - eta m_hat / (sqrt(v_hat) + eps)
+
+    Kingma and Ba, "Adam: A Method for Stochastic Optimization", ICLR 2015
+    (Algorithm 1; the defaults are the paper's).
+    """
+
+    name: ClassVar[str] = "adam"
+    default_learning_rate: ClassVar[float] = 0.001
+
+    learning_rate: float = 0.001
+    beta1: float = 0.9
+    beta2: float = 0.999
+    eps: float = 1e-8
+    _moments: dict = field(default_factory=dict, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        _check_number("adam beta1", self.beta1, 0.0, 1.0)
+        _check_number("adam beta2", self.beta2, 0.0, 1.0)
+        if not (isinstance(self.eps, int | float) and self.eps > 0 and np.isfinite(self.eps)):
+            raise ValueError(f"adam eps must be a positive number, got {self.eps!r}")
+
+    def reset(self) -> None:
+        super().reset()
+        self._moments = {}
+
+    def direction(self, key: tuple[str, int], grad: np.ndarray) -> np.ndarray:
+        m, v = self._moments.get(key, (0.0, 0.0))
+        m = self.beta1 * m + (1.0 - self.beta1) * grad
+        v = self.beta2 * v + (1.0 - self.beta2) * grad * grad
+        self._moments[key] = (m, v)
+        m_hat = m / (1.0 - self.beta1**self.t)
+        v_hat = v / (1.0 - self.beta2**self.t)
+        return self.learning_rate * m_hat / (np.sqrt(v_hat) + self.eps)
+
+
+OPTIMIZERS: dict[str, type[Optimizer]] = {
+    "gd": GradientDescent,
+    "sgd": SGD,
+    "momentum": Momentum,
+    "adam": Adam,
+}
+
+
+def get_optimizer(
+    spec: str | Optimizer,
+    learning_rate: float | None = None,
+    weight_decay: float = 0.0,
+) -> Optimizer:
+    """Build the optimizer named by ``spec``: ``"adam"`` or ``"momentum(beta=0.95)"``.
+
+    ``learning_rate`` ``None`` takes the optimizer's default (0.001 for Adam,
+    0.01 for the others). An :class:`Optimizer` instance is returned as is.
+
+    Raises:
+        ValueError: for an unknown name (the message lists the choices), an
+            unknown parameter or a bad value.
+    """
+    if isinstance(spec, Optimizer):
+        return spec
+    name, params = parse_spec(spec, "optimizer")
+    factory = lookup(OPTIMIZERS, name, "optimizer")
+    own = ("learning_rate", "weight_decay")
+    for key in own:
+        if key in params:
+            raise ValueError(f"optimizer {spec!r}: give {key} as its own option, not in the spec")
+    check_params(
+        "optimizer", name, params, [f.name for f in fields(factory) if f.init and f.name not in own]
+    )
+    lr = factory.default_learning_rate if learning_rate is None else learning_rate
+    return factory(learning_rate=lr, weight_decay=weight_decay, **params)

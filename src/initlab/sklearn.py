@@ -1,0 +1,184 @@
+"""A scikit-learn classifier whose weight initialization is a hyper-parameter.
+
+:class:`InitMLPClassifier` trains an initlab network (:mod:`initlab.network`)
+with an initlab optimizer (:mod:`initlab.optimizers`) through the general
+training loop (:func:`initlab.fit.fit`), so ``init`` and ``bias_init`` can be
+searched like any other parameter::
+
+    from sklearn.model_selection import GridSearchCV
+    from initlab.sklearn import InitMLPClassifier
+
+    search = GridSearchCV(InitMLPClassifier(max_iter=50), {"init": ["zeros", "he"]})
+    search.fit(X, y)
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted
+
+from initlab.fit import fit as fit_network
+from initlab.fit import steps_per_epoch
+from initlab.initializers import initialize
+from initlab.network import Network, predict, predict_proba
+from initlab.optimizers import get_optimizer
+
+try:  # scikit-learn >= 1.6
+    from sklearn.utils.validation import validate_data
+except ImportError:  # pragma: no cover - older scikit-learn
+
+    def validate_data(estimator, X, y="no_validation", reset=True, **kwargs):  # type: ignore[no-redef]
+        return estimator._validate_data(X, y, reset=reset, **kwargs)
+
+
+__all__ = ["InitMLPClassifier"]
+
+
+class InitMLPClassifier(ClassifierMixin, BaseEstimator):
+    """A fully connected classifier with a chosen initialization.
+
+    Two classes get one sigmoid output unit (binary cross-entropy), more
+    classes a softmax over ``k`` units (categorical cross-entropy); both are
+    computed from the logits.
+
+    Args:
+        hidden_layer_sizes: width of each hidden layer, e.g. ``(64, 64)``;
+            ``()`` is logistic (softmax) regression.
+        activation: one activation name for every hidden layer, or one per layer.
+        init: the weight initializer's name (see :mod:`initlab.initializers`).
+        bias_init: the bias initializer's name.
+        optimizer: ``"gd"``, ``"sgd"``, ``"momentum"`` or ``"adam"`` (a spec
+            such as ``"momentum(beta=0.95)"`` also works).
+        learning_rate: the step size ``eta``.
+        max_iter: number of epochs (passes over the training set); for the
+            full-batch ``"gd"`` an epoch is one update.
+        batch_size: minibatch size; ``"auto"`` is ``min(200, n_samples)`` (the
+            whole set for ``"gd"``); larger values are clipped to ``n_samples``.
+        weight_decay: L2 penalty ``lambda`` on the weights (not the biases).
+        random_state: seeds the initialization and the minibatch shuffling.
+
+    Attributes:
+        classes_: the class labels, in the order of :meth:`predict_proba`'s columns.
+        n_features_in_: number of features seen by :meth:`fit`.
+        network_: the :class:`~initlab.network.Network` trained.
+        params_: its trained :class:`~initlab.network.Parameters`.
+        loss_curve_: the mean training cost of every epoch.
+        n_iter_: the number of epochs run.
+        diverged_at_: the update at which the cost stopped being finite, or ``None``.
+    """
+
+    def __init__(
+        self,
+        hidden_layer_sizes: int | Sequence[int] = (64,),
+        activation: str | Sequence[str] = "relu",
+        init: str = "he",
+        bias_init: str = "zeros",
+        optimizer: str = "adam",
+        learning_rate: float = 0.001,
+        max_iter: int = 200,
+        batch_size: int | str = "auto",
+        weight_decay: float = 0.0,
+        random_state: int | np.random.RandomState | None = None,
+    ) -> None:
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.init = init
+        self.bias_init = bias_init
+        self.optimizer = optimizer
+        self.learning_rate = learning_rate
+        self.max_iter = max_iter
+        self.batch_size = batch_size
+        self.weight_decay = weight_decay
+        self.random_state = random_state
+
+    def _network(self, n_features: int, n_classes: int) -> Network:
+        sizes = self.hidden_layer_sizes
+        hidden = (sizes,) if isinstance(sizes, int | np.integer) else tuple(sizes)
+        if isinstance(self.activation, str):
+            activations: tuple[str, ...] = (self.activation,) * len(hidden)
+        else:
+            activations = tuple(self.activation)
+        return Network.for_classes(n_features, hidden, activations, n_classes)
+
+    def _batch_size(self, optimizer: Any, m: int) -> int | None:
+        if optimizer.full_batch:
+            return None
+        if isinstance(self.batch_size, str) and self.batch_size == "auto":
+            return min(200, m)
+        size = self.batch_size
+        if isinstance(size, bool) or not isinstance(size, int | np.integer) or size < 1:
+            raise ValueError(f"batch_size must be 'auto' or a positive integer, got {size!r}")
+        return min(int(size), m)
+
+    def fit(self, X: Any, y: Any) -> InitMLPClassifier:
+        """Train on ``X`` (shape ``(n_samples, n_features)``) and labels ``y``; return ``self``."""
+        X, y = validate_data(self, X, y, dtype=np.float64)
+        check_classification_targets(y)
+        classes, codes = np.unique(y, return_inverse=True)
+        if classes.size < 2:
+            raise ValueError(
+                f"InitMLPClassifier needs at least 2 classes; got one class, {classes[0].item()!r}"
+            )
+        network = self._network(X.shape[1], classes.size)
+        optimizer = get_optimizer(self.optimizer, self.learning_rate, self.weight_decay)
+        batch = self._batch_size(optimizer, X.shape[0])
+        rs = check_random_state(self.random_state)
+        init_seed, shuffle_seed = rs.randint(np.iinfo(np.int32).max, size=2)
+        start = initialize(network, self.init, np.random.default_rng(init_seed), self.bias_init)
+        params, history = fit_network(
+            network,
+            start,
+            np.ascontiguousarray(X.T),
+            codes.reshape(1, -1).astype(np.int64),
+            optimizer,
+            epochs=self.max_iter,
+            batch_size=batch,
+            rng=np.random.default_rng(shuffle_seed),
+        )
+        m = X.shape[0]
+        batch = m if batch is None else batch
+        per_epoch = steps_per_epoch(m, batch)
+        sizes = np.full(per_epoch, batch, dtype=float)
+        sizes[-1] = m - batch * (per_epoch - 1)
+        full_epochs = len(history.costs) // per_epoch
+        costs = history.costs[: full_epochs * per_epoch].reshape(full_epochs, per_epoch)
+        self.classes_ = classes
+        self.network_ = network
+        self.params_ = params
+        self.loss_curve_ = list(costs @ sizes / m)
+        self.n_iter_ = full_epochs
+        self.diverged_at_ = history.diverged_at
+        if history.diverged:
+            warnings.warn(
+                f"training diverged at update {history.diverged_at} (non-finite cost); "
+                f"try a smaller learning_rate than {self.learning_rate!r}",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
+        return self
+
+    def _columns(self, X: Any) -> np.ndarray:
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=np.float64)
+        return np.ascontiguousarray(X.T)
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities, shape ``(n_samples, n_classes)``, columns in ``classes_`` order."""
+        X = self._columns(X)
+        proba = predict_proba(self.network_, self.params_, X)
+        if self.network_.output == "sigmoid":
+            return np.column_stack([1.0 - proba[0], proba[0]])
+        return proba.T
+
+    def predict(self, X: Any) -> np.ndarray:
+        """The predicted class label of every sample."""
+        X = self._columns(X)
+        return self.classes_[predict(self.network_, self.params_, X)[0]]

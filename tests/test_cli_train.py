@@ -1,0 +1,249 @@
+"""``initlab train`` end to end, and every bad input as one line, exit code 2, nothing written."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from initlab.cli import main
+from initlab.experiments.train import TrainConfig, run_train, train_to_dict
+
+
+def run(capsys, *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_two_inits_on_moons_write_everything(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "out"
+    code, stdout, stderr = run(
+        capsys,
+        "train",
+        "--dataset", "moons(noise=0.2)",
+        "--init", "zeros",
+        "--init", "he",
+        "--iterations", "60",
+        "--print-every", "20",
+        "--learning-rate", "0.01",
+        "--out", str(out),
+        "--json", str(tmp_path / "copy.json"),
+    )  # fmt: skip
+    assert code == 0, stderr
+    assert stderr == ""
+    assert "[he] Cost after iteration 40:" in stdout
+    assert "test acc." in stdout
+    assert {p.name for p in out.iterdir()} == {
+        "results.json", "costs.png", "decision_boundaries.png"
+    }  # fmt: skip
+    document = json.loads((out / "results.json").read_text())
+    assert document == json.loads((tmp_path / "copy.json").read_text())
+    assert document["experiment"] == "train"
+    config = document["config"]
+    assert config["network"] == {
+        "layer_sizes": [2, 10, 5, 1], "activations": ["relu", "relu"], "output": "sigmoid"
+    }  # fmt: skip
+    assert config["dataset"]["params"] == {"samples": 300, "noise": 0.2}
+    assert config["optimizer"]["name"] == "adam" and config["learning_rate"] == 0.01
+    zeros, he = document["runs"]
+    assert [c["iteration"] for c in he["costs"]] == [0, 20, 40]
+    assert he["iterations_run"] == 60 and not he["diverged"]
+    # zeros never break the symmetry: only the output bias moves, so one class is predicted
+    # for all points and the balanced classes give exactly one half
+    assert zeros["train_accuracy"] == 0.5
+    assert he["train_accuracy"] > 0.75
+    # the command is the library's experiment: same config, same numbers
+    library = train_to_dict(
+        run_train(
+            TrainConfig(
+                dataset="moons(noise=0.2)", inits=("zeros", "he"), iterations=60,
+                print_every=20, learning_rate=0.01,
+            )
+        )
+    )  # fmt: skip
+    assert library == document
+
+
+def test_multiclass_epochs_minibatches_and_no_boundary_for_4d(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "iris"
+    code, _, stderr = run(
+        capsys,
+        "train", "--dataset", "iris", "--standardize", "--hidden", "8",
+        "--activation", "sigmoid", "--optimizer", "momentum(beta=0.8)", "--learning-rate", "0.1",
+        "--epochs", "3", "--batch-size", "50", "--out", str(out), "--quiet",
+    )  # fmt: skip
+    assert code == 0, stderr
+    assert {p.name for p in out.iterdir()} == {"results.json", "costs.png"}
+    document = json.loads((out / "results.json").read_text())
+    config = document["config"]
+    assert config["network"]["layer_sizes"] == [4, 8, 3]
+    assert config["network"]["output"] == "softmax"
+    assert config["dataset"]["classes"] == ["setosa", "versicolor", "virginica"]
+    n_train = config["dataset"]["n_train"]
+    assert config["updates"] == 3 * -(-n_train // 50)
+    assert document["runs"][0]["iterations_run"] == config["updates"]
+    assert config["optimizer"] == {
+        "name": "momentum", "learning_rate": 0.1, "weight_decay": 0.0, "beta": 0.8
+    }  # fmt: skip
+
+
+def test_multiclass_2d_data_get_a_decision_boundary(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "blobs"
+    code, _, stderr = run(
+        capsys, "train", "--dataset", "blobs(k=4, samples=80)", "--iterations", "5",
+        "--init", "he", "--init", "zeros", "--out", str(out), "-q",
+    )  # fmt: skip
+    assert code == 0, stderr
+    assert (out / "decision_boundaries.png").stat().st_size > 0
+    network = json.loads((out / "results.json").read_text())["config"]["network"]
+    assert network["layer_sizes"] == [2, 10, 5, 4] and network["output"] == "softmax"
+
+
+def test_per_layer_activations_layers_and_csv(tmp_path: Path, capsys) -> None:
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((80, 3))
+    lines = ["a,b,c,kind"] + [f"{x[0]},{x[1]},{x[2]},{'up' if x.sum() > 0 else 'down'}" for x in X]
+    path = tmp_path / "points.csv"
+    path.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "csv"
+    code, _, stderr = run(
+        capsys,
+        "train", "--dataset", "csv", "--data-path", str(path), "--label-column", "kind",
+        "--layers", "3,6,4,2", "--activation", "relu,identity", "--iterations", "30",
+        "--out", str(out), "-q",
+    )  # fmt: skip
+    assert code == 0, stderr
+    network = json.loads((out / "results.json").read_text())["config"]["network"]
+    assert network == {
+        "layer_sizes": [3, 6, 4, 2], "activations": ["relu", "identity"], "output": "softmax"
+    }  # fmt: skip
+
+
+def test_divergence_warns_and_other_runs_and_outputs_survive(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "div"
+    code, _, stderr = run(
+        capsys,
+        "train", "--dataset", "moons", "--init", "zeros", "--init", "random",
+        "--optimizer", "gd", "--learning-rate", "1e300", "--iterations", "20",
+        "--out", str(out), "-q",
+    )  # fmt: skip
+    assert code == 0
+    assert stderr.strip() == (
+        "initlab: warning: run 'random' diverged at iteration 1 "
+        "(non-finite cost; try a smaller --learning-rate than 1e+300)"
+    )
+    zeros, random = json.loads((out / "results.json").read_text())["runs"]
+    assert (random["diverged"], random["diverged_at"], random["test_accuracy"]) == (True, 1, None)
+    assert zeros["diverged"] is False and zeros["final_cost"] == pytest.approx(np.log(2))
+    assert (out / "costs.png").exists() and (out / "decision_boundaries.png").exists()
+
+
+def write_csv(tmp_path: Path, text: str) -> str:
+    path = tmp_path / "bad.csv"
+    path.write_text(text)
+    return str(path)
+
+
+def write_npz(tmp_path: Path, **arrays) -> str:
+    path = tmp_path / "bad.npz"
+    np.savez(path, **arrays)
+    return str(path)
+
+
+BAD = [
+    (["--dataset", "mnist"], "unknown dataset 'mnist'; choose one of: course_circles"),
+    (["--dataset", "moons(nois=1)"], "dataset 'moons' has no parameter 'nois'"),
+    (["--dataset", "moons(noise=-1)"], "moons: noise must be a number >= 0, got -1"),
+    (["--optimizer", "rmsprop"], "unknown optimizer 'rmsprop'; choose one of: gd, sgd"),
+    (["--init", "he", "--init", "glorious"], "unknown initializer 'glorious'"),
+    (["--bias-init", "ones_please"], "unknown initializer 'ones_please'"),
+    (["--activation", "swishy"], "unknown activation 'swishy'"),
+    (
+        ["--hidden", "4,4,4", "--activation", "relu,relu"],
+        "got 2 activations (relu, relu) for 3 hidden layer(s); give 1 for all",
+    ),
+    (["--hidden", "4,x"], "'4,x' is not allowed; give comma-separated positive integers"),
+    (["--hidden", "4,0"], "'4,0' is not allowed"),
+    (["--layers", "3,4,1"], "layers [3, 4, 1] start with 3 inputs but the data have 2 features"),
+    (["--layers", "2,4,3"], "layers [2, 4, 3] end with 3 outputs but the data have 2 classes"),
+    (["--dataset", "iris", "--layers", "4,5,1"], "end with 1 outputs but the data have 3 classes"),
+    (["--dataset", "iris", "--output", "sigmoid"], "a sigmoid output needs 2 classes"),
+    (["--batch-size", "100000"], "batch_size 100000 is larger than the 224 training samples"),
+    (["--batch-size", "0"], "Invalid value for '--batch-size': 0 is not in the range x>=1"),
+    (["--batch-size", "-3"], "Invalid value for '--batch-size': -3 is not in the range x>=1"),
+    (["--optimizer", "gd", "--batch-size", "10"], "'gd' is full-batch gradient descent"),
+    (["--iterations", "5", "--epochs", "2"], "give --iterations or --epochs, not both"),
+    (["--iterations", "0"], "Invalid value for '--iterations'"),
+    (["--learning-rate", "0"], "Invalid value for '--learning-rate'"),
+    (["--test-fraction", "1.5"], "Invalid value for '--test-fraction'"),
+    (["--dataset", "csv", "--label-column", "y"], "dataset 'csv' needs a file: --data-path"),
+    (["--data-path", "x.csv"], "--data-path is for --dataset csv or npz, not 'circles'"),
+    (["--dataset", "npz", "--label-column", "y"], "--label-column is for --dataset csv, not 'npz'"),
+    (["--dataset", "npz", "--data-path", "missing.npz"], "cannot read data file 'missing.npz'"),
+]
+
+
+@pytest.mark.parametrize(("args", "message"), BAD)
+def test_bad_input_is_one_line_exit_2_and_nothing_written(
+    tmp_path: Path, capsys, args: list[str], message: str
+) -> None:
+    out = tmp_path / "out"
+    code, stdout, stderr = run(capsys, "train", *args, "--out", str(out))
+    assert code == 2
+    assert stdout == ""
+    lines = stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("initlab: error: "), stderr
+    assert message in lines[0]
+    assert not out.exists()
+
+
+CSV_BAD = [
+    ("a,y\n1,0\n,1\n2,1\n", "y", "line 3, column 'a': missing value ''"),
+    ("a,y\n1,0\nabc,1\n2,1\n", "y", "line 3, column 'a': 'abc' is not a finite number"),
+    ("a,y\n1,0\n2,0\n3,0\n", "y", "has only the class 0; at least 2 classes are needed"),
+    ("a,y\n1,0\n2,1,5\n3,1\n", "y", "line 3 has 3 fields, the header has 2"),
+    ("a,y\n1,0\n2,1\n3,1\n", "kind", "has no label column 'kind'; its columns: a, y"),
+]
+
+
+@pytest.mark.parametrize(("text", "label", "message"), CSV_BAD)
+def test_malformed_csv_is_one_line_exit_2(tmp_path: Path, capsys, text, label, message) -> None:
+    path = write_csv(tmp_path, text)
+    out = tmp_path / "out"
+    code, _, stderr = run(
+        capsys, "train", "--dataset", "csv", "--data-path", path, "--label-column", label,
+        "--out", str(out),
+    )  # fmt: skip
+    assert code == 2
+    assert stderr.count("\n") == 1 and stderr.startswith("initlab: error: ")
+    assert message in stderr
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("arrays", "message"),
+    [
+        ({"X": np.zeros((4, 2)), "y": np.arange(3)}, "X has 4 rows but y has 3 labels"),
+        ({"X": np.zeros((4, 2))}, "has no array 'y'"),
+        ({"X": np.array([[1.0, np.nan]] * 4), "y": [0, 1, 0, 1]}, "non-finite values"),
+    ],
+)
+def test_malformed_npz_is_one_line_exit_2(tmp_path: Path, capsys, arrays, message) -> None:
+    path = write_npz(tmp_path, **arrays)
+    out = tmp_path / "out"
+    code, _, stderr = run(capsys, "train", "--dataset", "npz", "--data-path", path, "--out",
+                          str(out))  # fmt: skip
+    assert code == 2
+    assert stderr.count("\n") == 1 and message in stderr
+    assert not out.exists()
+
+
+def test_out_that_is_a_file_fails_before_training(tmp_path: Path, capsys) -> None:
+    target = tmp_path / "taken"
+    target.write_text("")
+    code, stdout, stderr = run(capsys, "train", "--out", str(target))
+    assert code == 2 and stdout == ""
+    assert "is an existing file; a directory is needed" in stderr
