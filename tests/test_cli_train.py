@@ -154,10 +154,13 @@ def write_npz(tmp_path: Path, **arrays) -> str:
 
 
 BAD = [
-    (["--dataset", "mnist"], "unknown dataset 'mnist'; choose one of: course_circles"),
+    (["--dataset", "mnist"], "unknown dataset 'mnist'; did you mean 'moons'? choose one of: blobs"),
     (["--dataset", "moons(nois=1)"], "dataset 'moons' has no parameter 'nois'"),
     (["--dataset", "moons(noise=-1)"], "moons: noise must be a number >= 0, got -1"),
-    (["--optimizer", "rmsprop"], "unknown optimizer 'rmsprop'; choose one of: gd, sgd"),
+    (
+        ["--optimizer", "rmsprop"],
+        "unknown optimizer 'rmsprop'; choose one of: adam, gd, momentum, sgd",
+    ),
     (["--init", "he", "--init", "glorious"], "unknown initializer 'glorious'"),
     (["--bias-init", "ones_please"], "unknown initializer 'ones_please'"),
     (["--activation", "swishy"], "unknown activation 'swishy'"),

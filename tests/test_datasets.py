@@ -7,9 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from initlab._spec import parse_spec, split_top_level
 from initlab.data import course_circles
 from initlab.datasets import DATASETS, load_dataset, split, standardize
+from initlab.spec import parse_keyword_spec as parse_spec
+from initlab.spec import split_top_level
 
 # name -> (n_features, n_classes, total samples)
 EXPECTED = {
@@ -109,7 +110,7 @@ def test_standardization_uses_training_statistics_only() -> None:
 @pytest.mark.parametrize(
     ("spec", "kwargs", "message"),
     [
-        ("mnist", {}, "unknown dataset 'mnist'; choose one of: course_circles, circles"),
+        ("mnist", {}, "unknown dataset 'mnist'; did you mean 'moons'\\? choose one of: blobs"),
         (
             "moons(nois=0.2)",
             {},
@@ -236,10 +237,14 @@ def test_npz_that_is_not_an_archive(tmp_path: Path) -> None:
         (" moons ( noise = 0.2 ) ", ("moons", {"noise": 0.2})),
         ("blobs(k=4, std=0.5)", ("blobs", {"k": 4, "std": 0.5})),
         (
-            "csv(path=data/my file.csv, label=kind)",
+            "csv(path='data/my file.csv', label=kind)",
             ("csv", {"path": "data/my file.csv", "label": "kind"}),
         ),
-        ("npz(path='a,b.npz', x=(1, 2))", ("npz", {"path": "a,b.npz", "x": (1, 2)})),
+        ("npz(path='a,b.npz', x=features)", ("npz", {"path": "a,b.npz", "x": "features"})),
+        (
+            "csv(path=data/points.csv, label=kind)",
+            ("csv", {"path": "data/points.csv", "label": "kind"}),
+        ),
         ("f(flag=True, none=None)", ("f", {"flag": True, "none": None})),
     ],
 )

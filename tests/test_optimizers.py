@@ -270,7 +270,7 @@ def test_fit_rejects_labels_the_head_cannot_fit() -> None:
 @pytest.mark.parametrize(
     ("spec", "message"),
     [
-        ("rmsprop", "unknown optimizer 'rmsprop'; choose one of: gd, sgd, momentum, adam"),
+        ("rmsprop", "unknown optimizer 'rmsprop'; choose one of: adam, gd, momentum, sgd"),
         (
             "momentum(gamma=0.9)",
             "optimizer 'momentum' has no parameter 'gamma'; its parameters: beta",

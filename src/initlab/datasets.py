@@ -28,8 +28,8 @@ from typing import Any
 import numpy as np
 from sklearn import datasets as skdatasets
 
-from initlab._spec import check_params, lookup, parse_spec
 from initlab.data import Dataset, course_circles
+from initlab.spec import check_params, lookup, parse_keyword_spec
 
 __all__ = [
     "DATASETS",
@@ -380,7 +380,7 @@ def resolve_spec(
     Raises:
         ValueError: for bad syntax, an unknown dataset or an unknown parameter.
     """
-    name, params = parse_spec(spec, "dataset")
+    name, params = parse_keyword_spec(spec, "dataset")
     entry = lookup(DATASETS, name, "dataset")
     params = {**params, **{k: v for k, v in (overrides or {}).items() if v is not None}}
     check_params("dataset", name, params, entry.defaults)

@@ -21,8 +21,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from initlab._spec import check_params, lookup, parse_spec
 from initlab.network import Parameters
+from initlab.spec import check_params, lookup, parse_keyword_spec
 
 __all__ = [
     "OPTIMIZERS",
@@ -229,7 +229,7 @@ def get_optimizer(
     """
     if isinstance(spec, Optimizer):
         return spec
-    name, params = parse_spec(spec, "optimizer")
+    name, params = parse_keyword_spec(spec, "optimizer")
     factory = lookup(OPTIMIZERS, name, "optimizer")
     own = ("learning_rate", "weight_decay")
     for key in own:

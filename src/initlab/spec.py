@@ -6,7 +6,8 @@ A spec is ``name`` or ``name(key=value, ...)``, for example ``he_normal``,
 
 * numbers: ``2``, ``-0.5``, ``1e-3``, ``inf``;
 * ``true`` / ``false`` (any case) for booleans, ``none`` for ``None``;
-* bare words (``fan_avg``, ``relu``) or quoted strings (``'fan avg'``) as strings.
+* bare words (``fan_avg``, ``relu``, paths such as ``data/points.csv``) or
+  quoted strings (``'fan avg'``) as strings.
 
 Positional values (``constant(0.5)``) are allowed before keyword ones and are
 bound to the parameters in order. A name containing ``:`` (``package.module:attr``)
@@ -21,11 +22,23 @@ from __future__ import annotations
 import difflib
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
-__all__ = ["Spec", "format_spec", "format_value", "parse_spec", "unknown_name_message"]
+T = TypeVar("T")
+
+__all__ = [
+    "Spec",
+    "check_params",
+    "format_spec",
+    "format_value",
+    "lookup",
+    "parse_keyword_spec",
+    "parse_spec",
+    "split_top_level",
+    "unknown_name_message",
+]
 
 Spec = tuple[str, tuple[Any, ...], tuple[tuple[str, Any], ...]]
 
@@ -34,8 +47,8 @@ _HEAD = re.compile(rf"\s*({_NAME})\s*(?:\((.*)\))?\s*\Z", re.DOTALL)
 _TOKEN = re.compile(
     r"""\s*(?:
         (?P<quoted>'[^']*'|"[^"]*")
-      | (?P<word>[A-Za-z_][A-Za-z0-9_.\-]*)
       | (?P<number>[+-]?(?:\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?|inf|nan))
+      | (?P<word>[A-Za-z_./~][A-Za-z0-9_.\-/~]*)
     )\s*""",
     re.VERBOSE,
 )
@@ -178,3 +191,64 @@ def unknown_name_message(
         close = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
     hint = f"; did you mean {close[0]!r}?" if close else ";"
     return f"unknown {kind} {name!r}{hint} choose one of: {', '.join(choices)}"
+
+
+def parse_keyword_spec(text: str, what: str) -> tuple[str, dict[str, Any]]:
+    """``"name(k=v, ...)"`` -> ``("name", {"k": v, ...})``, for specs that take keywords only.
+
+    Used for ``--dataset moons(noise=0.2)`` and ``--optimizer momentum(beta=0.95)``.
+
+    Raises:
+        ValueError: naming ``what`` (e.g. ``"dataset"``) and the bad text.
+    """
+    bad = ValueError(
+        f"bad {what} {text!r}; write NAME or NAME(key=value, ...), e.g. moons(noise=0.2)"
+    )
+    try:
+        name, args, kwargs = parse_spec(text)
+    except ValueError:
+        raise bad from None
+    if args:
+        raise bad
+    return name, dict(kwargs)
+
+
+def split_top_level(text: str) -> list[str]:
+    """Split on commas outside brackets and quotes: ``"relu,leaky(a=1, b=2)"`` -> two items."""
+    items: list[str] = []
+    depth = 0
+    quote = ""
+    current: list[str] = []
+    for char in text:
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        elif char in "([":
+            depth += 1
+        elif char in ")]":
+            depth -= 1
+        if char == "," and depth == 0 and not quote:
+            items.append("".join(current).strip())
+            current = []
+        else:
+            current.append(char)
+    items.append("".join(current).strip())
+    return items
+
+
+def lookup(registry: Mapping[str, T], name: str, what: str) -> T:
+    """``registry[name]``, or a ``ValueError`` suggesting the closest name and listing all."""
+    try:
+        return registry[name]
+    except KeyError:
+        raise ValueError(unknown_name_message(what, name, registry)) from None
+
+
+def check_params(what: str, name: str, params: Mapping[str, Any], allowed: Iterable[str]) -> None:
+    """Raise ``ValueError`` naming the first parameter of ``params`` not in ``allowed``."""
+    allowed = list(allowed)
+    for key in params:
+        if key not in allowed:
+            names = ", ".join(allowed) or "none"
+            raise ValueError(f"{what} {name!r} has no parameter {key!r}; its parameters: {names}")

@@ -8,7 +8,6 @@ from typing import Any
 
 import click
 
-from initlab._spec import split_top_level
 from initlab.activations import get_activation
 from initlab.cli.options import POSITIVE_FLOAT, POSITIVE_INT, check_json_path, prepare_out_dir
 from initlab.cli.output import figure_writer, report_runs, stdout, write_outputs
@@ -22,6 +21,7 @@ from initlab.experiments.train import (
 )
 from initlab.initializers import get_initializer
 from initlab.optimizers import OPTIMIZERS, get_optimizer
+from initlab.spec import split_top_level
 
 COST_FIGURE = "costs.png"
 BOUNDARY_FIGURE = "decision_boundaries.png"
