@@ -250,3 +250,44 @@ def test_out_that_is_a_file_fails_before_training(tmp_path: Path, capsys) -> Non
     code, stdout, stderr = run(capsys, "train", "--out", str(target))
     assert code == 2 and stdout == ""
     assert "is an existing file; a directory is needed" in stderr
+
+
+def test_catalogue_specs_and_data_dependent_lsuv(tmp_path: Path, capsys) -> None:
+    """Spec strings reach the catalogue; LSUV is calibrated on the training data."""
+    out = tmp_path / "out"
+    code, _, stderr = run(
+        capsys,
+        "train",
+        "--dataset", "moons(noise=0.2)",
+        "--hidden", "16,16,16",
+        "--activation", "tanh",
+        "--init", "normal(std=0.01)",
+        "--init", "lsuv",
+        "--bias-init", "constant(value=0.1)",
+        "--iterations", "5",
+        "--out", str(out),
+        "--quiet",
+    )  # fmt: skip
+    assert code == 0, stderr
+    document = json.loads((out / "results.json").read_text())
+    assert [run["init"] for run in document["runs"]] == ["normal(std=0.01)", "lsuv"]
+    assert all(not run["diverged"] for run in document["runs"])
+
+
+def test_bad_initializer_fails_before_any_training(tmp_path: Path, capsys) -> None:
+    module = tmp_path / "badinit_mod.py"
+    module.write_text("import numpy as np\ndef wrong(rng, shape):\n    return np.zeros((1, 1))\n")
+    import sys
+
+    sys.path.insert(0, str(tmp_path))
+    try:
+        code, stdout, stderr = run(
+            capsys, "train", "--init", "he", "--init", "badinit_mod:wrong",
+            "--iterations", "5", "--out", str(tmp_path / "out"),
+        )  # fmt: skip
+    finally:
+        sys.path.remove(str(tmp_path))
+    assert code == 2
+    assert "returned shape (1, 1)" in stderr and stderr.count("\n") == 1
+    assert "Cost after" not in stdout
+    assert not (tmp_path / "out" / "results.json").exists()

@@ -132,7 +132,13 @@ class InitMLPClassifier(ClassifierMixin, BaseEstimator):
         batch = self._batch_size(optimizer, X.shape[0])
         rs = check_random_state(self.random_state)
         init_seed, shuffle_seed = rs.randint(np.iinfo(np.int32).max, size=2)
-        start = initialize(network, self.init, np.random.default_rng(init_seed), self.bias_init)
+        start = initialize(
+            network,
+            self.init,
+            np.random.default_rng(init_seed),
+            self.bias_init,
+            data=np.ascontiguousarray(X.T),
+        )
         params, history = fit_network(
             network,
             start,

@@ -231,8 +231,19 @@ def run_train(
     data = setup.dataset
     init_seq, shuffle_seq = _rngs(config.seed)
     result = TrainResult(setup)
-    for init in config.inits:
-        start = initialize(setup.network, init, np.random.default_rng(init_seq), config.bias_init)
+    # every initializer is drawn (and a bad one refused) before any training starts;
+    # data-dependent schemes (lsuv) are calibrated on the training set
+    starts = [
+        initialize(
+            setup.network,
+            init,
+            np.random.default_rng(init_seq),
+            config.bias_init,
+            data=data.X_train,
+        )
+        for init in config.inits
+    ]
+    for init, start in zip(config.inits, starts, strict=True):
         report = None if on_cost is None else (lambda i, c, _n=init: on_cost(_n, i, c))
         params, history = fit(
             setup.network,
