@@ -6,7 +6,9 @@ activation codes, parameter offsets), so one compiled function serves every
 architecture; it is cached on disk (``cache=True``).
 
 Within a model the samples are the vector lanes: the data are processed in
-chunks of :data:`CHUNK` samples that stay in the L1/L2 cache; for each chunk the
+chunks of ``nc`` samples (at most 128, see
+:func:`initlab.engine.compiled.chunk_length`) that stay in the L1/L2 cache; for
+each chunk the
 forward pass, the loss and the backward pass run layer by layer and the
 gradients are accumulated; after the last chunk the cost is checked and the
 parameters updated. The whole iteration loop runs inside the kernel. Models are
@@ -14,8 +16,8 @@ independent, so threads (the kernel releases the GIL) train disjoint ranges of
 models in parallel and a diverging model cannot disturb another.
 
 The data are padded to a whole number of chunks with copies of real samples
-whose error signal is masked to zero, so every inner loop has the constant
-trip count :data:`CHUNK` and vectorizes without remainder. ``exp`` is computed
+whose error signal is masked to zero, so every inner loop runs over a whole
+chunk (a multiple of 8 samples) and vectorizes without remainder. ``exp`` is computed
 by :func:`_vexp` (a degree-13 polynomial after range reduction, within 2 ulp of
 the correctly rounded value) so that it vectorizes too, and the softplus terms
 of the loss are summed as the logarithm of a product over each chunk (each
@@ -33,12 +35,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from llvmlite import ir
-from numba import carray, njit, types
-from numba.extending import intrinsic
+from numba import njit
 
-CHUNK = 64
-_C = np.uint64(CHUNK)
 _FLAGS = {"reassoc", "contract"}
 
 _LOG2E = 1.4426950408889634
@@ -81,24 +79,6 @@ def _vexp(x, out, poly, bits, n):
         out[s] = poly[s] * fb[s]
 
 
-@intrinsic
-def _stack_f64(typingctx, n):
-    """A pointer to ``n`` (a literal) float64 on the stack: small tiles that LLVM keeps in
-    registers across a loop, which a heap array never is."""
-    if not isinstance(n, types.IntegerLiteral):
-        return None
-    size = n.literal_value
-
-    def codegen(context, builder, sig, args):
-        with builder.goto_entry_block():
-            ptr = builder.alloca(ir.ArrayType(ir.DoubleType(), size))
-        return builder.bitcast(ptr, ir.DoubleType().as_pointer())
-
-    return types.CPointer(types.float64)(n), codegen
-
-
-TILE = 16
-_T = np.uint64(TILE)
 _U0 = np.uint64(0)
 _U1 = np.uint64(1)
 _U2 = np.uint64(2)
@@ -112,11 +92,11 @@ _U4 = np.uint64(4)
 
 @njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy", inline="always")
 def _gemm_rows(th, wo, rs, qs, n_rows, n_red, src, so, dst, do, nc):
-    """``dst[do + r*CHUNK + s] = sum_q th[wo + r*rs + q*qs] * src[so + q*CHUNK + s]``.
+    """``dst[do + r*nc + s] = sum_q th[wo + r*rs + q*qs] * src[so + q*nc + s]``, ``s < nc``.
 
     The reduction over ``q`` is unrolled by four, so each load and store of a
-    ``dst`` row serves four multiply-adds. ``nc`` is CHUNK, passed at run time
-    so that LLVM vectorizes the sample loops instead of unrolling them.
+    ``dst`` row serves four multiply-adds. The chunk length ``nc`` is a run-time
+    value so that LLVM vectorizes the sample loops instead of unrolling them.
     All offsets are uint64.
     """
     for r in range(n_rows):
@@ -166,8 +146,8 @@ def train_models(
 
     ``sizes``, ``w_off`` and ``b_off`` are uint64 arrays (see :class:`Layout`),
     ``acts`` the int64 activation codes of the hidden layers. ``Xc`` holds the
-    inputs chunk by chunk, flat: feature ``k`` of sample ``c * CHUNK + s`` at
-    ``(c * n_0 + k) * CHUNK + s``; ``Yc`` the labels, flat. Both are padded to
+    inputs chunk by chunk, flat: feature ``k`` of sample ``c * nc + s`` at
+    ``(c * n_0 + k) * nc + s``; ``Yc`` the labels, flat. Both are padded to
     whole chunks; only the first ``m`` samples count. ``costs[i, t]`` receives
     model ``i``'s cost before update ``t``; ``diverged_at[i]`` the first
     iteration whose cost is not finite, or -1.
@@ -176,7 +156,7 @@ def train_models(
     n0 = sizes[0]
     n_chunks = np.uint64(Yc.shape[0]) // nc
     P = np.uint64(theta.shape[1])
-    # rows of the buffers (CHUNK values each): a[0] = input chunk, then each layer's output
+    # rows of the buffers (nc values each): a[0] = input chunk, then each layer's output
     a_off = np.zeros(L + 1, np.uint64)
     z_off = np.zeros(L, np.uint64)
     rows_a = n0

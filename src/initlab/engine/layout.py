@@ -39,9 +39,7 @@ class Layout:
             offset += n_out * n_in
             b_off.append(offset)
             offset += n_out
-        return cls(
-            sizes, np.asarray(w_off, np.int64), np.asarray(b_off, np.int64), int(offset)
-        )
+        return cls(sizes, np.asarray(w_off, np.int64), np.asarray(b_off, np.int64), int(offset))
 
     @property
     def depth(self) -> int:
