@@ -15,6 +15,7 @@ from initlab.activations import ACTIVATIONS
 from initlab.data import course_circles
 from initlab.engine import (
     WIDE_LAYER,
+    WIDE_LAYER_FEW_MODELS,
     Layout,
     choose_backend,
     pack,
@@ -159,8 +160,12 @@ def test_widths_up_to_256(backend, width):
 
 
 def test_auto_sends_wide_layers_to_numpy():
-    assert choose_backend(Network((2, WIDE_LAYER, 1), ("relu",))) == "compiled"
-    assert choose_backend(Network((2, WIDE_LAYER + 1, 1), ("relu",))) == "numpy"
+    at, above = Network((2, WIDE_LAYER, 1), ("relu",)), Network((2, WIDE_LAYER + 1, 1), ("relu",))
+    assert choose_backend(at, models=4, threads=2) == "compiled"
+    assert choose_backend(above, models=4, threads=2) == "numpy"
+    few = Network((2, WIDE_LAYER_FEW_MODELS + 1, 1), ("relu",))
+    assert choose_backend(few, models=2, threads=2) == "compiled"
+    assert choose_backend(few, models=1, threads=2) == "numpy"
 
 
 def test_population_of_1000_differently_seeded_models():

@@ -18,6 +18,7 @@ from initlab.engine.layout import Layout, pack, unpack
 from initlab.engine.population import (
     BACKENDS,
     WIDE_LAYER,
+    WIDE_LAYER_FEW_MODELS,
     PopulationResult,
     choose_backend,
     train_population,
@@ -26,6 +27,7 @@ from initlab.engine.population import (
 __all__ = [
     "BACKENDS",
     "WIDE_LAYER",
+    "WIDE_LAYER_FEW_MODELS",
     "Layout",
     "PopulationResult",
     "choose_backend",

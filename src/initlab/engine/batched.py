@@ -9,14 +9,23 @@ it is also the fallback when numba is missing.
 
 from __future__ import annotations
 
+import contextlib
+import itertools
+
 import numpy as np
 from scipy.special import expit
+from threadpoolctl import threadpool_limits
 
 from initlab.activations import get_activation
 from initlab.engine.layout import Layout
 from initlab.network import Network
 
 __all__ = ["train_batched"]
+
+#: below this many FLOP per matrix product BLAS runs single-threaded: small products
+#: gain nothing from threads, and on a busy machine their synchronization costs
+#: milliseconds per call
+BLAS_THREADS_FROM = 2e7
 
 
 def train_batched(
@@ -47,7 +56,13 @@ def train_batched(
     costs = np.full((M, iterations), np.nan)
     diverged_at = np.full(M, -1, dtype=np.int64)
     frozen: dict[int, np.ndarray] = {}
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+    largest = max(2 * a * b * m for a, b in itertools.pairwise(network.layer_sizes))
+    blas = (
+        contextlib.nullcontext()
+        if largest >= BLAS_THREADS_FROM
+        else threadpool_limits(limits=1, user_api="blas")
+    )
+    with blas, np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
         for it in range(iterations):
             a_list = [X]
             z_list = []

@@ -8,7 +8,6 @@ population is trained with the compiled backend.
 from __future__ import annotations
 
 import math
-import os
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -16,6 +15,7 @@ import numpy as np
 from initlab.engine._kernel import train_models
 from initlab.engine.codes import KERNEL_ACTIVATIONS
 from initlab.engine.layout import Layout
+from initlab.engine.population import usable_cores
 from initlab.network import Network
 
 __all__ = ["chunk_length", "train_compiled"]
@@ -40,10 +40,6 @@ def chunked(X: np.ndarray, Y: np.ndarray, nc: int) -> tuple[np.ndarray, np.ndarr
     Xc = np.ascontiguousarray(X[:, idx].reshape(n0, n_chunks, nc).transpose(1, 0, 2)).ravel()
     Yc = np.ascontiguousarray(np.asarray(Y, dtype=np.float64).reshape(-1)[idx])
     return Xc, Yc
-
-
-def default_threads() -> int:
-    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1)
 
 
 def train_compiled(
@@ -80,7 +76,7 @@ def train_compiled(
             float(learning_rate), int(iterations), theta, costs, diverged_at, lo, hi,
         )  # fmt: skip
 
-    threads = default_threads() if threads is None else max(1, int(threads))
+    threads = usable_cores() if threads is None else max(1, int(threads))
     threads = min(threads, M)
     if threads == 1:
         run(0, M)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -13,14 +14,25 @@ from initlab.engine.layout import Layout, pack, unpack
 from initlab.network import Network, Parameters
 from initlab.train import History, validate_schedule
 
-__all__ = ["BACKENDS", "WIDE_LAYER", "PopulationResult", "choose_backend", "train_population"]
+__all__ = [
+    "BACKENDS",
+    "WIDE_LAYER",
+    "WIDE_LAYER_FEW_MODELS",
+    "PopulationResult",
+    "choose_backend",
+    "train_population",
+]
 
 #: ``"auto"`` picks ``"compiled"`` when it can, else ``"numpy"``
 BACKENDS = ("auto", "compiled", "numpy")
 
-#: hidden layers wider than this go to the batched NumPy (BLAS) path under ``"auto"``;
-#: measured with ``benchmarks/engine.py`` (the compiled kernel wins up to about this width)
-WIDE_LAYER = 64
+#: under ``"auto"``, hidden layers wider than this go to the batched NumPy (BLAS) path
+#: when the population has at least as many models as there are threads (the
+#: kernel then keeps every core busy and wins up to about this width) ...
+WIDE_LAYER = 512
+#: ... and wider than this when it has fewer (BLAS then uses the idle cores);
+#: both measured with ``benchmarks/engine.py``
+WIDE_LAYER_FEW_MODELS = 160
 
 DTYPES = ("float64", "float32")
 
@@ -62,12 +74,16 @@ class PopulationResult:
         return self.diverged_at >= 0
 
 
-def choose_backend(network: Network, backend: str = "auto") -> str:
-    """The backend ``train_population`` will use for ``network``.
+def choose_backend(
+    network: Network, backend: str = "auto", models: int = 1, threads: int | None = None
+) -> str:
+    """The backend :func:`train_population` uses for ``models`` networks like ``network``.
 
     ``"auto"`` picks the compiled kernel when every hidden activation is one it
     knows (identity, relu, sigmoid, tanh) and no hidden layer is wider than
-    :data:`WIDE_LAYER`; otherwise the batched NumPy engine.
+    :data:`WIDE_LAYER` (:data:`WIDE_LAYER_FEW_MODELS` when there are fewer
+    models than ``threads``, default: the usable cores); otherwise the batched
+    NumPy engine.
     """
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}; choose one of: {', '.join(BACKENDS)}")
@@ -79,9 +95,18 @@ def choose_backend(network: Network, backend: str = "auto") -> str:
         )
     if backend != "auto":
         return backend
-    if unknown or max(network.layer_sizes[1:-1], default=0) > WIDE_LAYER:
+    threads = usable_cores() if threads is None else threads
+    limit = WIDE_LAYER if models >= threads else WIDE_LAYER_FEW_MODELS
+    if unknown or max(network.layer_sizes[1:-1], default=0) > limit:
         return "numpy"
     return "compiled"
+
+
+def usable_cores() -> int:
+    """The cores this process may run on."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return os.cpu_count() or 1
 
 
 def _as_theta(network: Network, initial_params, dtype) -> np.ndarray:
@@ -177,7 +202,7 @@ def train_population(
     theta = _as_theta(network, initial_params, np.dtype(dtype))
     if theta.shape[0] == 0:
         raise ValueError("the population is empty: give at least one set of parameters")
-    chosen = choose_backend(network, backend)
+    chosen = choose_backend(network, backend, theta.shape[0], threads)
     costs = diverged_at = None
     if chosen == "compiled":
         try:
