@@ -138,6 +138,61 @@ def _gemm_rows(th, wo, rs, qs, n_rows, n_red, src, so, dst, do, nc):
             q += _U1
 
 
+@njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy", inline="always")
+def _weight_grads(g, wo, bo, n_out, n_in, Dc, A, ai, nc):
+    """``g[wo + j*n_in + k] += sum_s Dc[j*nc + s] A[ai + k*nc + s]`` and
+    ``g[bo + j] += sum_s Dc[j*nc + s]``: four ``k`` per pass over ``Dc[j]``, the
+    bias sum riding along in the first pass."""
+    for j in range(n_out):
+        do = j * nc
+        gj = wo + j * n_in
+        k = _U0
+        while k < n_in:
+            nb = min(_U4, n_in - k)
+            ak = ai + k * nc
+            hb = 0.0
+            h0 = 0.0
+            h1 = 0.0
+            h2 = 0.0
+            h3 = 0.0
+            if nb == _U4:
+                for s in range(nc):
+                    d = Dc[do + s]
+                    hb += d
+                    h0 += d * A[ak + s]
+                    h1 += d * A[ak + nc + s]
+                    h2 += d * A[ak + _U2 * nc + s]
+                    h3 += d * A[ak + _U3 * nc + s]
+                g[gj + k + _U3] += h3
+                g[gj + k + _U2] += h2
+                g[gj + k + _U1] += h1
+            elif nb == _U3:
+                for s in range(nc):
+                    d = Dc[do + s]
+                    hb += d
+                    h0 += d * A[ak + s]
+                    h1 += d * A[ak + nc + s]
+                    h2 += d * A[ak + _U2 * nc + s]
+                g[gj + k + _U2] += h2
+                g[gj + k + _U1] += h1
+            elif nb == _U2:
+                for s in range(nc):
+                    d = Dc[do + s]
+                    hb += d
+                    h0 += d * A[ak + s]
+                    h1 += d * A[ak + nc + s]
+                g[gj + k + _U1] += h1
+            else:
+                for s in range(nc):
+                    d = Dc[do + s]
+                    hb += d
+                    h0 += d * A[ak + s]
+            g[gj + k] += h0
+            if k == _U0:
+                g[bo + j] += hb
+            k += nb
+
+
 @njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy")
 def train_models(
     sizes, acts, w_off, b_off, Xc, Yc, m, nc, lr, iterations, theta, costs, diverged_at, lo, hi
@@ -266,38 +321,7 @@ def train_models(
                     wo = w_off[l]
                     bo = b_off[l]
                     ai = a_off[l] * nc
-                    for j in range(n_out):
-                        do = j * nc
-                        gj = wo + j * n_in
-                        acc = 0.0
-                        for s in range(nc):
-                            acc += Dc[do + s]
-                        g[bo + j] += acc
-                        k = _U0
-                        while k + _U4 <= n_in:
-                            ak = ai + k * nc
-                            h0 = 0.0
-                            h1 = 0.0
-                            h2 = 0.0
-                            h3 = 0.0
-                            for s in range(nc):
-                                d = Dc[do + s]
-                                h0 += d * A[ak + s]
-                                h1 += d * A[ak + nc + s]
-                                h2 += d * A[ak + _U2 * nc + s]
-                                h3 += d * A[ak + _U3 * nc + s]
-                            g[gj + k] += h0
-                            g[gj + k + _U1] += h1
-                            g[gj + k + _U2] += h2
-                            g[gj + k + _U3] += h3
-                            k += _U4
-                        while k < n_in:
-                            ak = ai + k * nc
-                            acc = 0.0
-                            for s in range(nc):
-                                acc += Dc[do + s] * A[ak + s]
-                            g[gj + k] += acc
-                            k += _U1
+                    _weight_grads(g, wo, bo, n_out, n_in, Dc, A, ai, nc)
                     if l == 0:
                         break
                     _gemm_rows(th, wo, _U1, n_in, n_in, n_out, Dc, _U0, Dn, _U0, nc)
