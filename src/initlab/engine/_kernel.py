@@ -94,48 +94,62 @@ _U4 = np.uint64(4)
 def _gemm_rows(th, wo, rs, qs, n_rows, n_red, src, so, dst, do, nc):
     """``dst[do + r*nc + s] = sum_q th[wo + r*rs + q*qs] * src[so + q*nc + s]``, ``s < nc``.
 
-    The reduction over ``q`` is unrolled by four, so each load and store of a
-    ``dst`` row serves four multiply-adds. The chunk length ``nc`` is a run-time
-    value so that LLVM vectorizes the sample loops instead of unrolling them.
-    All offsets are uint64.
+    The reduction over ``q`` runs in blocks of up to four terms, so each pass over
+    a ``dst`` row serves up to four multiply-adds. The chunk length ``nc`` is a
+    run-time value so that LLVM vectorizes the sample loops instead of unrolling
+    them. All offsets are uint64.
     """
     for r in range(n_rows):
         o = do + r * nc
         wr = wo + r * rs
         q = _U0
-        if n_red >= _U4:
-            w0 = th[wr]
-            w1 = th[wr + qs]
-            w2 = th[wr + _U2 * qs]
-            w3 = th[wr + _U3 * qs]
-            x0 = so
-            for s in range(nc):
-                dst[o + s] = (w0 * src[x0 + s] + w1 * src[x0 + nc + s]) + (
-                    w2 * src[x0 + _U2 * nc + s] + w3 * src[x0 + _U3 * nc + s]
-                )
-            q = _U4
-        else:
-            w0 = th[wr]
-            for s in range(nc):
-                dst[o + s] = w0 * src[so + s]
-            q = _U1
-        while q + _U4 <= n_red:
-            w0 = th[wr + q * qs]
-            w1 = th[wr + (q + _U1) * qs]
-            w2 = th[wr + (q + _U2) * qs]
-            w3 = th[wr + (q + _U3) * qs]
-            x0 = so + q * nc
-            for s in range(nc):
-                dst[o + s] += (w0 * src[x0 + s] + w1 * src[x0 + nc + s]) + (
-                    w2 * src[x0 + _U2 * nc + s] + w3 * src[x0 + _U3 * nc + s]
-                )
-            q += _U4
         while q < n_red:
-            w0 = th[wr + q * qs]
+            nb = min(_U4, n_red - q)
             x0 = so + q * nc
-            for s in range(nc):
-                dst[o + s] += w0 * src[x0 + s]
-            q += _U1
+            w0 = th[wr + q * qs]
+            if nb == _U4:
+                w1 = th[wr + (q + _U1) * qs]
+                w2 = th[wr + (q + _U2) * qs]
+                w3 = th[wr + (q + _U3) * qs]
+                if q == _U0:
+                    for s in range(nc):
+                        dst[o + s] = (w0 * src[x0 + s] + w1 * src[x0 + nc + s]) + (
+                            w2 * src[x0 + _U2 * nc + s] + w3 * src[x0 + _U3 * nc + s]
+                        )
+                else:
+                    for s in range(nc):
+                        dst[o + s] += (w0 * src[x0 + s] + w1 * src[x0 + nc + s]) + (
+                            w2 * src[x0 + _U2 * nc + s] + w3 * src[x0 + _U3 * nc + s]
+                        )
+            elif nb == _U3:
+                w1 = th[wr + (q + _U1) * qs]
+                w2 = th[wr + (q + _U2) * qs]
+                if q == _U0:
+                    for s in range(nc):
+                        dst[o + s] = (w0 * src[x0 + s] + w1 * src[x0 + nc + s]) + w2 * src[
+                            x0 + _U2 * nc + s
+                        ]
+                else:
+                    for s in range(nc):
+                        dst[o + s] += (w0 * src[x0 + s] + w1 * src[x0 + nc + s]) + w2 * src[
+                            x0 + _U2 * nc + s
+                        ]
+            elif nb == _U2:
+                w1 = th[wr + (q + _U1) * qs]
+                if q == _U0:
+                    for s in range(nc):
+                        dst[o + s] = w0 * src[x0 + s] + w1 * src[x0 + nc + s]
+                else:
+                    for s in range(nc):
+                        dst[o + s] += w0 * src[x0 + s] + w1 * src[x0 + nc + s]
+            else:
+                if q == _U0:
+                    for s in range(nc):
+                        dst[o + s] = w0 * src[x0 + s]
+                else:
+                    for s in range(nc):
+                        dst[o + s] += w0 * src[x0 + s]
+            q += nb
 
 
 @njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy", inline="always")
@@ -211,21 +225,18 @@ def train_models(
     n0 = sizes[0]
     n_chunks = np.uint64(Yc.shape[0]) // nc
     P = np.uint64(theta.shape[1])
-    # rows of the buffers (nc values each): a[0] = input chunk, then each layer's output
+    # rows of A (nc values each): the input chunk, then every hidden layer's activations;
+    # Z holds the logits (ReLU's derivative is read from A: a > 0 exactly when z > 0)
     a_off = np.zeros(L + 1, np.uint64)
-    z_off = np.zeros(L, np.uint64)
     rows_a = n0
-    rows_z = _U0
     maxw = _U1
     for l in range(L):
-        z_off[l] = rows_z
-        rows_z += sizes[l + 1]
         a_off[l + 1] = rows_a
         rows_a += sizes[l + 1]
         if sizes[l + 1] > maxw:
             maxw = sizes[l + 1]
     dt = theta.dtype
-    Z = np.zeros(rows_z * nc, dt)
+    Z = np.zeros(sizes[L] * nc, dt)
     A = np.zeros(rows_a * nc, dt)
     D = np.zeros(maxw * nc, dt)
     D2 = np.zeros(maxw * nc, dt)
@@ -249,52 +260,44 @@ def train_models(
                 xo = c * n0 * nc
                 for q in range(n0 * nc):
                     A[q] = Xc[xo + q]
-                # forward
+                # forward: hidden pre-activations go straight into A and are activated in place
                 for l in range(L):
                     n_in = sizes[l]
                     n_out = sizes[l + 1]
                     ai = a_off[l] * nc
-                    zl = z_off[l] * nc
-                    _gemm_rows(th, w_off[l], n_in, _U1, n_out, n_in, A, ai, Z, zl, nc)
                     bo = b_off[l]
                     if l == L - 1:
+                        _gemm_rows(th, w_off[l], n_in, _U1, n_out, n_in, A, ai, Z, _U0, nc)
                         for j in range(n_out):
                             bj = th[bo + j]
-                            zo = zl + j * nc
+                            zo = j * nc
                             for s in range(nc):
                                 Z[zo + s] = Z[zo + s] + bj
                         continue
-                    code = acts[l]
                     ao = a_off[l + 1] * nc
+                    _gemm_rows(th, w_off[l], n_in, _U1, n_out, n_in, A, ai, A, ao, nc)
+                    code = acts[l]
                     for j in range(n_out):
                         bj = th[bo + j]
-                        zo = zl + j * nc
                         oo = ao + j * nc
                         if code == 1:
                             for s in range(nc):
-                                z = Z[zo + s] + bj
-                                Z[zo + s] = z
+                                z = A[oo + s] + bj
                                 A[oo + s] = 0.0 if z < 0.0 else z
                         elif code == 0:
                             for s in range(nc):
-                                z = Z[zo + s] + bj
-                                Z[zo + s] = z
-                                A[oo + s] = z
+                                A[oo + s] = A[oo + s] + bj
                         elif code == 2:
                             for s in range(nc):
-                                z = Z[zo + s] + bj
-                                Z[zo + s] = z
-                                T[s] = -z
+                                T[s] = -(A[oo + s] + bj)
                             _vexp(T, E, poly, bits, nc)
                             for s in range(nc):
                                 A[oo + s] = 1.0 / (1.0 + E[s])
                         else:
                             for s in range(nc):
-                                z = Z[zo + s] + bj
-                                Z[zo + s] = z
-                                A[oo + s] = math.tanh(z)
+                                A[oo + s] = math.tanh(A[oo + s] + bj)
                 # loss from the logits, and dz of the output layer
-                zo = z_off[L - 1] * nc
+                zo = _U0
                 for s in range(nc):
                     T[s] = -abs(Z[zo + s])
                 _vexp(T, E, poly, bits, nc)
@@ -329,14 +332,12 @@ def train_models(
                     if code == 0:
                         Dc, Dn = Dn, Dc
                         continue
-                    zi = z_off[l - 1] * nc
                     for k in range(n_in):
                         no = k * nc
-                        zk = zi + k * nc
                         ak = ai + k * nc
                         if code == 1:
                             for s in range(nc):
-                                Dn[no + s] = Dn[no + s] * (1.0 if Z[zk + s] > 0.0 else 0.0)
+                                Dn[no + s] = Dn[no + s] * (1.0 if A[ak + s] > 0.0 else 0.0)
                         elif code == 2:
                             for s in range(nc):
                                 a = A[ak + s]
