@@ -90,7 +90,7 @@ _U4 = np.uint64(4)
 # atomic reference counting would dominate the run time).
 
 
-@njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy", inline="always")
+@njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy")
 def _gemm_rows(th, wo, rs, qs, n_rows, n_red, src, so, dst, do, nc):
     """``dst[do + r*nc + s] = sum_q th[wo + r*rs + q*qs] * src[so + q*nc + s]``, ``s < nc``.
 
