@@ -209,7 +209,18 @@ train_population(net, starts[:1], data.X_train, data.Y_train, learning_rate=0.01
 t = time.perf_counter()
 r = train_population(net, starts, data.X_train, data.Y_train, learning_rate=0.01, iterations=15000)
 s = time.perf_counter() - t
-print(s, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, int(r.diverged.sum()))
+def peak_mb():
+    # VmHWM: this process's own high-water mark (ru_maxrss would include the parent's
+    # memory at fork time on Linux)
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(s, peak_mb(), int(r.diverged.sum()))
 """
 
 

@@ -225,10 +225,11 @@ def train_models(
     n0 = sizes[0]
     n_chunks = np.uint64(Yc.shape[0]) // nc
     P = np.uint64(theta.shape[1])
-    # rows of A (nc values each): the input chunk, then every hidden layer's activations;
-    # Z holds the logits (ReLU's derivative is read from A: a > 0 exactly when z > 0)
+    # rows of A (nc values each): every hidden layer's activations (layer 1 reads the
+    # data chunk in Xc directly); Z holds the logits. ReLU's derivative is read from A:
+    # a > 0 exactly when z > 0.
     a_off = np.zeros(L + 1, np.uint64)
-    rows_a = n0
+    rows_a = _U0
     maxw = _U1
     for l in range(L):
         a_off[l + 1] = rows_a
@@ -247,6 +248,7 @@ def train_models(
     g = np.zeros(P, dt)
     th = np.zeros(P, dt)
     fm = float(m)
+    inv_m = 1.0 / fm
     for model in range(lo, hi):
         for p in range(P):
             th[p] = theta[model, p]
@@ -258,16 +260,15 @@ def train_models(
             for c in range(n_chunks):
                 c0 = c * nc
                 xo = c * n0 * nc
-                for q in range(n0 * nc):
-                    A[q] = Xc[xo + q]
                 # forward: hidden pre-activations go straight into A and are activated in place
                 for l in range(L):
                     n_in = sizes[l]
                     n_out = sizes[l + 1]
-                    ai = a_off[l] * nc
+                    src = Xc if l == 0 else A  # the first layer reads the data in place
+                    ai = xo if l == 0 else a_off[l] * nc
                     bo = b_off[l]
                     if l == L - 1:
-                        _gemm_rows(th, w_off[l], n_in, _U1, n_out, n_in, A, ai, Z, _U0, nc)
+                        _gemm_rows(th, w_off[l], n_in, _U1, n_out, n_in, src, ai, Z, _U0, nc)
                         for j in range(n_out):
                             bj = th[bo + j]
                             zo = j * nc
@@ -275,7 +276,7 @@ def train_models(
                                 Z[zo + s] = Z[zo + s] + bj
                         continue
                     ao = a_off[l + 1] * nc
-                    _gemm_rows(th, w_off[l], n_in, _U1, n_out, n_in, A, ai, A, ao, nc)
+                    _gemm_rows(th, w_off[l], n_in, _U1, n_out, n_in, src, ai, A, ao, nc)
                     code = acts[l]
                     for j in range(n_out):
                         bj = th[bo + j]
@@ -313,7 +314,7 @@ def train_models(
                     prob = q if z >= 0.0 else e * q
                     lin += (max(z, 0.0) - y * z) if valid else 0.0
                     prod *= (1.0 + e) if valid else 1.0
-                    D[s] = (prob - y) / fm if valid else 0.0
+                    D[s] = (prob - y) * inv_m if valid else 0.0
                 cost += lin + math.log(prod)
                 # backward
                 Dc = D
@@ -323,8 +324,9 @@ def train_models(
                     n_out = sizes[l + 1]
                     wo = w_off[l]
                     bo = b_off[l]
-                    ai = a_off[l] * nc
-                    _weight_grads(g, wo, bo, n_out, n_in, Dc, A, ai, nc)
+                    src = Xc if l == 0 else A
+                    ai = xo if l == 0 else a_off[l] * nc
+                    _weight_grads(g, wo, bo, n_out, n_in, Dc, src, ai, nc)
                     if l == 0:
                         break
                     _gemm_rows(th, wo, _U1, n_in, n_in, n_out, Dc, _U0, Dn, _U0, nc)
