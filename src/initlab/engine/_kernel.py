@@ -249,6 +249,7 @@ def train_models(
     th = np.zeros(P, dt)
     fm = float(m)
     inv_m = 1.0 / fm
+    Xc = Xc.copy()  # this thread's own copy: no reference counts shared between threads
     for model in range(lo, hi):
         for p in range(P):
             th[p] = theta[model, p]
