@@ -5,8 +5,9 @@
 returns a :class:`PopulationResult`. Two backends:
 
 * ``"compiled"``: a numba kernel (compiled once, cached on disk) that runs the
-  whole iteration loop of a model with the samples as SIMD lanes and register
-  tiles for the matrix products; models are spread over threads;
+  whole iteration loop of a model with the samples as SIMD lanes, matrix
+  products in blocks of four multiply-adds per pass over the data, and a
+  vectorized ``exp``; models are spread over threads;
 * ``"numpy"``: the population stacked into ``(M, n_out, n_in)`` arrays and
   ``np.matmul`` (BLAS): for wide layers, for activations the kernel does not
   know, and when numba is not available.
