@@ -91,17 +91,19 @@ _U4 = np.uint64(4)
 
 
 @njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy")
-def _gemm_rows(th, wo, rs, qs, n_rows, n_red, src, so, dst, do, nc):
-    """``dst[do + r*nc + s] = sum_q th[wo + r*rs + q*qs] * src[so + q*nc + s]``, ``s < nc``.
+def _gemm_rows(th, wo, rs, qs, n_rows, n_red, src, so, dst, do, nc, bo):
+    """``dst[do + r*nc + s] = b_r + sum_q th[wo + r*rs + q*qs] * src[so + q*nc + s]``,
+    ``s < nc``, with the bias ``b_r = th[bo + r]``, or 0 when ``bo`` is -1.
 
     The reduction over ``q`` runs in blocks of up to four terms, so each pass over
     a ``dst`` row serves up to four multiply-adds. The chunk length ``nc`` is a
     run-time value so that LLVM vectorizes the sample loops instead of unrolling
-    them. All offsets are uint64.
+    them. All offsets are uint64 (``bo``: int64).
     """
     for r in range(n_rows):
         o = do + r * nc
         wr = wo + r * rs
+        base = th[np.uint64(bo) + r] if bo >= 0 else 0.0
         q = _U0
         while q < n_red:
             nb = min(_U4, n_red - q)
@@ -113,8 +115,9 @@ def _gemm_rows(th, wo, rs, qs, n_rows, n_red, src, so, dst, do, nc):
                 w3 = th[wr + (q + _U3) * qs]
                 if q == _U0:
                     for s in range(nc):
-                        dst[o + s] = (w0 * src[x0 + s] + w1 * src[x0 + nc + s]) + (
-                            w2 * src[x0 + _U2 * nc + s] + w3 * src[x0 + _U3 * nc + s]
+                        dst[o + s] = base + (
+                            (w0 * src[x0 + s] + w1 * src[x0 + nc + s])
+                            + (w2 * src[x0 + _U2 * nc + s] + w3 * src[x0 + _U3 * nc + s])
                         )
                 else:
                     for s in range(nc):
@@ -126,9 +129,9 @@ def _gemm_rows(th, wo, rs, qs, n_rows, n_red, src, so, dst, do, nc):
                 w2 = th[wr + (q + _U2) * qs]
                 if q == _U0:
                     for s in range(nc):
-                        dst[o + s] = (w0 * src[x0 + s] + w1 * src[x0 + nc + s]) + w2 * src[
-                            x0 + _U2 * nc + s
-                        ]
+                        dst[o + s] = base + (
+                            (w0 * src[x0 + s] + w1 * src[x0 + nc + s]) + w2 * src[x0 + _U2 * nc + s]
+                        )
                 else:
                     for s in range(nc):
                         dst[o + s] += (w0 * src[x0 + s] + w1 * src[x0 + nc + s]) + w2 * src[
@@ -138,14 +141,14 @@ def _gemm_rows(th, wo, rs, qs, n_rows, n_red, src, so, dst, do, nc):
                 w1 = th[wr + (q + _U1) * qs]
                 if q == _U0:
                     for s in range(nc):
-                        dst[o + s] = w0 * src[x0 + s] + w1 * src[x0 + nc + s]
+                        dst[o + s] = base + (w0 * src[x0 + s] + w1 * src[x0 + nc + s])
                 else:
                     for s in range(nc):
                         dst[o + s] += w0 * src[x0 + s] + w1 * src[x0 + nc + s]
             else:
                 if q == _U0:
                     for s in range(nc):
-                        dst[o + s] = w0 * src[x0 + s]
+                        dst[o + s] = base + (w0 * src[x0 + s])
                 else:
                     for s in range(nc):
                         dst[o + s] += w0 * src[x0 + s]
@@ -269,35 +272,30 @@ def train_models(
                     ai = xo if l == 0 else a_off[l] * nc
                     bo = b_off[l]
                     if l == L - 1:
-                        _gemm_rows(th, w_off[l], n_in, _U1, n_out, n_in, src, ai, Z, _U0, nc)
-                        for j in range(n_out):
-                            bj = th[bo + j]
-                            zo = j * nc
-                            for s in range(nc):
-                                Z[zo + s] = Z[zo + s] + bj
+                        _gemm_rows(
+                            th, w_off[l], n_in, _U1, n_out, n_in, src, ai, Z, _U0, nc, np.int64(bo)
+                        )
                         continue
                     ao = a_off[l + 1] * nc
-                    _gemm_rows(th, w_off[l], n_in, _U1, n_out, n_in, src, ai, A, ao, nc)
+                    _gemm_rows(
+                        th, w_off[l], n_in, _U1, n_out, n_in, src, ai, A, ao, nc, np.int64(bo)
+                    )
                     code = acts[l]
-                    for j in range(n_out):
-                        bj = th[bo + j]
-                        oo = ao + j * nc
-                        if code == 1:
+                    if code == 1:
+                        for q in range(n_out * nc):
+                            z = A[ao + q]
+                            A[ao + q] = 0.0 if z < 0.0 else z
+                    elif code == 2:
+                        for j in range(n_out):
+                            oo = ao + j * nc
                             for s in range(nc):
-                                z = A[oo + s] + bj
-                                A[oo + s] = 0.0 if z < 0.0 else z
-                        elif code == 0:
-                            for s in range(nc):
-                                A[oo + s] = A[oo + s] + bj
-                        elif code == 2:
-                            for s in range(nc):
-                                T[s] = -(A[oo + s] + bj)
+                                T[s] = -A[oo + s]
                             _vexp(T, E, poly, bits, nc)
                             for s in range(nc):
                                 A[oo + s] = 1.0 / (1.0 + E[s])
-                        else:
-                            for s in range(nc):
-                                A[oo + s] = math.tanh(A[oo + s] + bj)
+                    elif code == 3:
+                        for q in range(n_out * nc):
+                            A[ao + q] = math.tanh(A[ao + q])
                 # loss from the logits, and dz of the output layer
                 zo = _U0
                 for s in range(nc):
@@ -330,7 +328,7 @@ def train_models(
                     _weight_grads(g, wo, bo, n_out, n_in, Dc, src, ai, nc)
                     if l == 0:
                         break
-                    _gemm_rows(th, wo, _U1, n_in, n_in, n_out, Dc, _U0, Dn, _U0, nc)
+                    _gemm_rows(th, wo, _U1, n_in, n_in, n_out, Dc, _U0, Dn, _U0, nc, np.int64(-1))
                     code = acts[l - 1]
                     if code == 0:
                         Dc, Dn = Dn, Dc
