@@ -29,7 +29,7 @@ BACKENDS = ("auto", "compiled", "numpy")
 #: under ``"auto"``, hidden layers wider than this go to the batched NumPy (BLAS) path
 #: when the population has at least as many models as there are threads (the
 #: kernel then keeps every core busy and wins up to about this width) ...
-WIDE_LAYER = 512
+WIDE_LAYER = 1024
 #: ... and wider than this when it has fewer (BLAS then uses the idle cores);
 #: both measured with ``benchmarks/engine.py``
 WIDE_LAYER_FEW_MODELS = 160
