@@ -6,7 +6,7 @@ activation codes, parameter offsets), so one compiled function serves every
 architecture; it is cached on disk (``cache=True``).
 
 Within a model the samples are the vector lanes: the data are processed in
-chunks of ``nc`` samples (at most 128, see
+chunks of ``nc`` samples (about 160, see
 :func:`initlab.engine.compiled.chunk_length`) that stay in the L1/L2 cache; for
 each chunk the
 forward pass, the loss and the backward pass run layer by layer and the
@@ -17,7 +17,7 @@ models in parallel and a diverging model cannot disturb another.
 
 The data are padded to a whole number of chunks with copies of real samples
 whose error signal is masked to zero, so every inner loop runs over a whole
-chunk (a multiple of 8 samples) and vectorizes without remainder. ``exp`` is computed
+chunk (a multiple of 16 samples) and vectorizes without remainder. ``exp`` is computed
 by :func:`_vexp` (a degree-13 polynomial after range reduction, within 1 ulp of
 NumPy's ``exp``; tested) so that it vectorizes too, and the softplus terms
 of the loss are summed as the logarithm of a product over each chunk (each
