@@ -6,7 +6,8 @@ the numbers as JSON. Everything is measured in this one run on this machine:
 * ``gemm_peak_gflops``: the best of three float64 ``np.dot`` of 3000 x 3000
   matrices (``2 n^3`` FLOP each), all cores, as the yardstick;
 * ``single``: one course ``he`` run (15000 iterations), the reference loop
-  against the engine, their ratio and the largest cost difference;
+  (best of two) against the engine (best of three), their ratio and the
+  largest cost difference;
 * ``population``: M = 1, 10, 100, 1000 course networks (He weights, distinct
   seeds): microseconds per model-iteration, GFLOP/s and percent of the GEMM peak;
 * ``full_1000``: 1000 complete course runs (15000 iterations) in a fresh
@@ -86,9 +87,11 @@ def bench_single() -> dict:
     start = [initialize(net, "he", np.random.RandomState(3))]
     kwargs = dict(learning_rate=0.01, iterations=15000)
     train_population(net, start, data.X_train, data.Y_train, learning_rate=0.01, iterations=2)
-    t = time.perf_counter()
-    _, history = gradient_descent(net, start[0], data.X_train, data.Y_train, **kwargs)
-    reference_s = time.perf_counter() - t
+    reference_s = float("inf")
+    for _ in range(2):  # the best of two, as the engine's best of three: timings are noisy
+        t = time.perf_counter()
+        _, history = gradient_descent(net, start[0], data.X_train, data.Y_train, **kwargs)
+        reference_s = min(reference_s, time.perf_counter() - t)
     engine_s = float("inf")
     for _ in range(3):
         t = time.perf_counter()
