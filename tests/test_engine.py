@@ -170,6 +170,18 @@ def test_widths_up_to_256(backend, width):
     assert_matches_reference(net, starts, X, Y, result, 0.05, 20)
 
 
+@pytest.mark.parametrize("m", [1, 5, 16, 17, 161, 1000])
+def test_any_number_of_samples(m):
+    """Chunks are padded with masked copies of real samples: any m gives the same maths."""
+    X, Y = toy_data(2, m, seed=m)
+    net = Network((2, 6, 3, 1), ("relu", "relu"))
+    starts = starts_for(net, [51, 52])
+    result = train_population(
+        net, starts, X, Y, learning_rate=0.1, iterations=15, backend="compiled"
+    )
+    assert_matches_reference(net, starts, X, Y, result, 0.1, 15)
+
+
 def test_auto_sends_wide_layers_to_numpy():
     at, above = Network((2, WIDE_LAYER, 1), ("relu",)), Network((2, WIDE_LAYER + 1, 1), ("relu",))
     assert choose_backend(at, models=4, threads=2) == "compiled"
