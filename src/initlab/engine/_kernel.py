@@ -155,13 +155,13 @@ def _gemm_rows(th, wo, rs, qs, n_rows, n_red, src, so, dst, do, nc, bo):
             q += nb
 
 
-@njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy", inline="always")
-def _weight_grads(g, wo, bo, n_out, n_in, Dc, A, ai, nc):
-    """``g[wo + j*n_in + k] += sum_s Dc[j*nc + s] A[ai + k*nc + s]`` and
-    ``g[bo + j] += sum_s Dc[j*nc + s]``: four ``k`` per pass over ``Dc[j]``, the
+@njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy")
+def _weight_grads(g, wo, bo, n_out, n_in, Dc, dc, A, ai, nc):
+    """``g[wo + j*n_in + k] += sum_s Dc[dc + j*nc + s] A[ai + k*nc + s]`` and
+    ``g[bo + j] += sum_s Dc[dc + j*nc + s]``: four ``k`` per pass over a row of ``Dc``, the
     bias sum riding along in the first pass."""
     for j in range(n_out):
-        do = j * nc
+        do = dc + j * nc
         gj = wo + j * n_in
         k = _U0
         while k < n_in:
@@ -242,8 +242,9 @@ def train_models(
     dt = theta.dtype
     Z = np.zeros(sizes[L] * nc, dt)
     A = np.zeros(rows_a * nc, dt)
-    D = np.zeros(maxw * nc, dt)
-    D2 = np.zeros(maxw * nc, dt)
+    # the error signals dz of two adjacent layers, in the two halves of one buffer
+    # (offsets are swapped, not arrays: no reference counting in the loops)
+    D = np.zeros(_U2 * maxw * nc, dt)
     E = np.zeros(nc, np.float64)
     T = np.zeros(nc, np.float64)
     poly = np.zeros(nc, np.float64)
@@ -268,18 +269,20 @@ def train_models(
                 for l in range(L):
                     n_in = sizes[l]
                     n_out = sizes[l + 1]
-                    src = Xc if l == 0 else A  # the first layer reads the data in place
-                    ai = xo if l == 0 else a_off[l] * nc
-                    bo = b_off[l]
+                    ai = a_off[l] * nc
+                    bo = np.int64(b_off[l])
+                    wo = w_off[l]
                     if l == L - 1:
-                        _gemm_rows(
-                            th, w_off[l], n_in, _U1, n_out, n_in, src, ai, Z, _U0, nc, np.int64(bo)
-                        )
+                        if l == 0:  # the first layer reads the data chunk in place
+                            _gemm_rows(th, wo, n_in, _U1, n_out, n_in, Xc, xo, Z, _U0, nc, bo)
+                        else:
+                            _gemm_rows(th, wo, n_in, _U1, n_out, n_in, A, ai, Z, _U0, nc, bo)
                         continue
                     ao = a_off[l + 1] * nc
-                    _gemm_rows(
-                        th, w_off[l], n_in, _U1, n_out, n_in, src, ai, A, ao, nc, np.int64(bo)
-                    )
+                    if l == 0:
+                        _gemm_rows(th, wo, n_in, _U1, n_out, n_in, Xc, xo, A, ao, nc, bo)
+                    else:
+                        _gemm_rows(th, wo, n_in, _U1, n_out, n_in, A, ai, A, ao, nc, bo)
                     code = acts[l]
                     if code == 1:
                         for q in range(n_out * nc):
@@ -313,41 +316,39 @@ def train_models(
                     prob = q if z >= 0.0 else e * q
                     lin += (max(z, 0.0) - y * z) if valid else 0.0
                     prod *= (1.0 + e) if valid else 1.0
-                    D[s] = (prob - y) * inv_m if valid else 0.0
+                    D[s] = (prob - y) * inv_m if valid else 0.0  # dz[L] in the first half
                 cost += lin + math.log(prod)
                 # backward
-                Dc = D
-                Dn = D2
+                dc = _U0
+                dn = maxw * nc
                 for l in range(L - 1, -1, -1):
                     n_in = sizes[l]
                     n_out = sizes[l + 1]
                     wo = w_off[l]
                     bo = b_off[l]
-                    src = Xc if l == 0 else A
-                    ai = xo if l == 0 else a_off[l] * nc
-                    _weight_grads(g, wo, bo, n_out, n_in, Dc, src, ai, nc)
                     if l == 0:
+                        _weight_grads(g, wo, bo, n_out, n_in, D, dc, Xc, xo, nc)
                         break
-                    _gemm_rows(th, wo, _U1, n_in, n_in, n_out, Dc, _U0, Dn, _U0, nc, np.int64(-1))
+                    ai = a_off[l] * nc
+                    _weight_grads(g, wo, bo, n_out, n_in, D, dc, A, ai, nc)
+                    _gemm_rows(th, wo, _U1, n_in, n_in, n_out, D, dc, D, dn, nc, np.int64(-1))
                     code = acts[l - 1]
-                    if code == 0:
-                        Dc, Dn = Dn, Dc
-                        continue
-                    for k in range(n_in):
-                        no = k * nc
-                        ak = ai + k * nc
-                        if code == 1:
-                            for s in range(nc):
-                                Dn[no + s] = Dn[no + s] * (1.0 if A[ak + s] > 0.0 else 0.0)
-                        elif code == 2:
-                            for s in range(nc):
-                                a = A[ak + s]
-                                Dn[no + s] = Dn[no + s] * (a * (1.0 - a))
-                        else:
-                            for s in range(nc):
-                                a = A[ak + s]
-                                Dn[no + s] = Dn[no + s] * (1.0 - a * a)
-                    Dc, Dn = Dn, Dc
+                    if code != 0:
+                        for k in range(n_in):
+                            no = dn + k * nc
+                            ak = ai + k * nc
+                            if code == 1:
+                                for s in range(nc):
+                                    D[no + s] = D[no + s] * (1.0 if A[ak + s] > 0.0 else 0.0)
+                            elif code == 2:
+                                for s in range(nc):
+                                    a = A[ak + s]
+                                    D[no + s] = D[no + s] * (a * (1.0 - a))
+                            else:
+                                for s in range(nc):
+                                    a = A[ak + s]
+                                    D[no + s] = D[no + s] * (1.0 - a * a)
+                    dc, dn = dn, dc
             cost = cost / fm
             costs[model, it] = cost
             if not math.isfinite(cost):
