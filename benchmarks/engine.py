@@ -9,7 +9,8 @@ the numbers as JSON. Everything is measured in this one run on this machine:
   (best of two) against the engine (best of three), their ratio and the
   largest cost difference;
 * ``population``: M = 1, 10, 100, 1000 course networks (He weights, distinct
-  seeds): microseconds per model-iteration, GFLOP/s and percent of the GEMM peak;
+  seeds; best of two): microseconds per model-iteration, GFLOP/s and percent of
+  the GEMM peak;
 * ``full_1000``: 1000 complete course runs (15000 iterations) in a fresh
   process: wall time and peak memory;
 * ``growth_samples`` (M = 100 at 300, 3000, 30000 samples) and
@@ -110,11 +111,13 @@ def bench_population(M: int, peak: float, iterations: int | None = None) -> dict
     net = Network.course()
     starts = he_population(net, M)
     iterations = iterations or int(np.clip(300_000 // M, 200, 15000))
-    t = time.perf_counter()
-    result = train_population(
-        net, starts, data.X_train, data.Y_train, learning_rate=0.01, iterations=iterations
-    )
-    seconds = time.perf_counter() - t
+    seconds = float("inf")
+    for _ in range(2):  # the best of two
+        t = time.perf_counter()
+        result = train_population(
+            net, starts, data.X_train, data.Y_train, learning_rate=0.01, iterations=iterations
+        )
+        seconds = min(seconds, time.perf_counter() - t)
     flops = flops_per_model_iter(net, data.X_train.shape[1]) * M * iterations
     gflops = flops / seconds / 1e9
     return {
