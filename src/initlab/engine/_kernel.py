@@ -7,22 +7,23 @@ architecture; it is cached on disk (``cache=True``).
 
 Within a model the samples are the vector lanes: the data are processed in
 chunks of ``nc`` samples (about 160, see
-:func:`initlab.engine.compiled.chunk_length`) that stay in the L1/L2 cache; for
-each chunk the
-forward pass, the loss and the backward pass run layer by layer and the
-gradients are accumulated; after the last chunk the cost is checked and the
-parameters updated. The whole iteration loop runs inside the kernel. Models are
-independent, so threads (the kernel releases the GIL) train disjoint ranges of
-models in parallel and a diverging model cannot disturb another.
+:func:`initlab.engine.compiled.chunk_length`) that stay in the L1/L2 cache. For
+each chunk the forward pass, the loss and the backward pass run layer by layer
+(the matrix products in passes of up to four multiply-adds per element, see
+:func:`_gemm_rows`) and the gradients are accumulated; after the last chunk the
+cost is checked and the parameters updated. The whole iteration loop runs
+inside the kernel. Models are independent, so threads (the kernel releases the
+GIL) train disjoint ranges of models in parallel and a diverging model cannot
+disturb another.
 
 The data are padded to a whole number of chunks with copies of real samples
 whose error signal is masked to zero, so every inner loop runs over a whole
-chunk (a multiple of 16 samples) and vectorizes without remainder. ``exp`` is computed
-by :func:`_vexp` (a degree-13 polynomial after range reduction, within 1 ulp of
-NumPy's ``exp``; tested) so that it vectorizes too, and the softplus terms
-of the loss are summed as the logarithm of a product over each chunk (each
-factor lies in ``(1, 2]``), one ``log`` per chunk instead of one ``log1p`` per
-sample; both change the cost by about 1e-16 relative.
+chunk (a multiple of 16 samples) and vectorizes without remainder. ``exp`` is
+computed by :func:`_vexp` (a degree-13 polynomial after range reduction, within
+1 ulp of NumPy's ``exp``; tested) so that it vectorizes too, and the softplus
+terms of the loss are summed as the logarithm of a product over each chunk
+(each factor lies in ``(1, 2]``), one ``log`` per chunk instead of one
+``log1p`` per sample; both change the cost by about 1e-16 relative.
 
 ``fastmath`` is limited to reassociation and contraction (FMA): sums are
 vectorized in a different order than NumPy's, which changes costs at the level
