@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import click
@@ -10,7 +11,7 @@ import numpy as np
 from initlab.cli.options import POSITIVE_FLOAT, POSITIVE_INT, check_json_path, prepare_out_dir
 from initlab.cli.output import accuracy_table, stdout, warn, write_outputs
 from initlab.cli.specs import bias_init_option
-from initlab.experiments.course import COURSE_INITS, CourseConfig, run_course
+from initlab.experiments.course import COURSE_INITS, ENGINES, CourseConfig, run_course
 
 COST_FIGURE = "costs.png"
 BOUNDARY_FIGURE = "decision_boundaries.png"
@@ -75,6 +76,14 @@ def _check_init(ctx: click.Context, param: click.Parameter, value: tuple[str, ..
     default=None,
     help="Also write the results JSON to this file.",
 )
+@click.option(
+    "--engine",
+    type=click.Choice(ENGINES),
+    default="fast",
+    show_default=True,
+    help="fast: train all initializations at once with the compiled population engine; "
+    "reference: the plain NumPy loop, one run after the other.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but warnings and errors.")
 def course(
     inits: tuple[str, ...],
@@ -84,6 +93,7 @@ def course(
     print_every: int,
     out_dir: Path,
     json_path: Path | None,
+    engine: str,
     quiet: bool,
 ) -> None:
     """Reproduce the deeplearning.ai "Initialization" exercise.
@@ -111,7 +121,11 @@ def course(
         if not quiet:
             stdout.print(f"[{init}] Cost after iteration {iteration}: {cost!r}", markup=False)
 
-    result = run_course(config, on_cost=on_cost)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", RuntimeWarning)
+        result = run_course(config, on_cost=on_cost, engine=engine)
+    for w in caught:
+        warn(str(w.message))
     document = course_to_dict(result)
     for run in document["runs"]:
         if run["diverged"]:
