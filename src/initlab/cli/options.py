@@ -30,6 +30,41 @@ POSITIVE_INT = click.IntRange(min=1)
 POSITIVE_FLOAT = PositiveFloat()
 
 
+def print_every_option(default: int, unit: str = "iterations"):  # type: ignore[no-untyped-def]
+    """``--print-every N``: how often the cost is printed and recorded."""
+    return click.option(
+        "--print-every",
+        type=POSITIVE_INT,
+        default=default,
+        show_default=True,
+        help=f"Print (and record in the JSON) the cost every N {unit}.",
+    )
+
+
+def out_option(default: Path):  # type: ignore[no-untyped-def]
+    """``--out DIR``: where the figures and results.json go."""
+    return click.option(
+        "--out",
+        "out_dir",
+        type=click.Path(path_type=Path),
+        default=default,
+        show_default=True,
+        help="Directory for the figures and results.json (created if needed).",
+    )
+
+
+json_option = click.option(
+    "--json",
+    "json_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Also write the results JSON to this file.",
+)
+quiet_option = click.option(
+    "--quiet", "-q", is_flag=True, help="Print nothing but warnings and errors."
+)
+
+
 def prepare_out_dir(path: Path) -> Path:
     """Create ``path`` as an output directory, or fail with a clear message before any work."""
     if path.exists() and not path.is_dir():

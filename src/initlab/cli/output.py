@@ -7,11 +7,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
+import numpy as np
 from rich.console import Console
 from rich.table import Table
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
+
+RESULTS_FILE = "results.json"
+COST_FIGURE = "costs.png"
+BOUNDARY_FIGURE = "decision_boundaries.png"
 
 stdout = Console(highlight=False, soft_wrap=True)
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -61,10 +66,33 @@ def figure_writer(path: Path, build: Callable[[], Figure]) -> Callable[[], Path]
     """A writer for :func:`write_outputs`: build the figure, save it to ``path``."""
 
     def write() -> Path:
-        build().savefig(path, dpi=110)
+        with np.errstate(all="ignore"):  # huge costs of a diverging run overflow log axes
+            build().savefig(path, dpi=110)
         return path
 
     return write
+
+
+def results_writers(
+    document: dict, out_dir: Path, json_path: Path | None
+) -> list[tuple[str, Callable[[], Path]]]:
+    """Writers for ``out_dir/results.json`` and, if given, the ``--json`` copy."""
+    from initlab.results import write_json
+
+    writers = [("results", lambda: write_json(out_dir / RESULTS_FILE, document))]
+    if json_path is not None:
+        writers.append(("results copy", lambda: write_json(json_path, document)))
+    return writers
+
+
+def cost_printer(quiet: bool) -> Callable[[str, int, float], None]:
+    """``on_cost(init, iteration, cost)`` printing the course's line (nothing if ``quiet``)."""
+
+    def on_cost(init: str, iteration: int, cost: float) -> None:
+        if not quiet:
+            stdout.print(f"[{init}] Cost after iteration {iteration}: {cost!r}", markup=False)
+
+    return on_cost
 
 
 def write_outputs(writers: list[tuple[str, Callable[[], Path]]], quiet: bool) -> None:

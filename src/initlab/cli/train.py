@@ -9,8 +9,27 @@ from typing import Any
 import click
 
 from initlab.activations import get_activation
-from initlab.cli.options import POSITIVE_FLOAT, POSITIVE_INT, check_json_path, prepare_out_dir
-from initlab.cli.output import figure_writer, report_runs, stdout, write_outputs
+from initlab.cli.options import (
+    POSITIVE_FLOAT,
+    POSITIVE_INT,
+    check_json_path,
+    json_option,
+    out_option,
+    prepare_out_dir,
+    print_every_option,
+    quiet_option,
+)
+from initlab.cli.output import (
+    BOUNDARY_FIGURE,
+    COST_FIGURE,
+    cost_printer,
+    figure_writer,
+    report_runs,
+    results_writers,
+    stdout,
+    write_outputs,
+)
+from initlab.cli.specs import bias_init_option, initializer_option
 from initlab.datasets import DATASETS, resolve_spec
 from initlab.experiments.train import (
     DEFAULT_ITERATIONS,
@@ -19,13 +38,8 @@ from initlab.experiments.train import (
     run_train,
     train_to_dict,
 )
-from initlab.initializers import get_initializer
 from initlab.optimizers import OPTIMIZERS, get_optimizer
 from initlab.spec import split_top_level
-
-COST_FIGURE = "costs.png"
-BOUNDARY_FIGURE = "decision_boundaries.png"
-RESULTS_FILE = "results.json"
 
 
 def _datasets_help() -> str:
@@ -154,23 +168,12 @@ def _sizes(ctx: click.Context, param: click.Parameter, value: str | None) -> tup
     show_default=True,
     help="Output head; auto: sigmoid for 2 classes, softmax for more.",
 )
-@click.option(
-    "--init",
-    "inits",
+@initializer_option(
     multiple=True,
-    callback=_checked(get_initializer),
-    metavar="NAME",
-    help="Weight initialization to train (repeatable; one network each, same data and seed). "
-    "Default: he.",
+    help="Weight initialization to train (repeatable; one network each, same data and seed): "
+    "a name from `initlab inits`, optionally with parameters. Default: he.",
 )
-@click.option(
-    "--bias-init",
-    default="zeros",
-    show_default=True,
-    callback=_checked(get_initializer),
-    metavar="NAME",
-    help="Bias initialization.",
-)
+@bias_init_option()
 @click.option(
     "--optimizer",
     default="adam",
@@ -230,29 +233,10 @@ def _sizes(ctx: click.Context, param: click.Parameter, value: str | None) -> tup
     show_default=True,
     help="Fraction of the data held out for testing (stratified).",
 )
-@click.option(
-    "--print-every",
-    type=POSITIVE_INT,
-    default=100,
-    show_default=True,
-    help="Print (and record in the JSON) the cost every N updates.",
-)
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(path_type=Path),
-    default=Path("initlab-out") / "train",
-    show_default=True,
-    help="Directory for the figures and results.json (created if needed).",
-)
-@click.option(
-    "--json",
-    "json_path",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Also write the results JSON to this file.",
-)
-@click.option("--quiet", "-q", is_flag=True, help="Print nothing but warnings and errors.")
+@print_every_option(100, "updates")
+@out_option(Path("initlab-out") / "train")
+@json_option
+@quiet_option
 def train(
     dataset: str,
     data_path: str | None,
@@ -287,7 +271,6 @@ def train(
     including the data, is checked before training starts.
     """
     from initlab.plots import train_boundary_figure, train_cost_figure
-    from initlab.results import write_json
 
     if iterations is not None and epochs is not None:
         raise click.UsageError("give --iterations or --epochs, not both")
@@ -334,16 +317,10 @@ def train(
             markup=False,
         )
 
-    def on_cost(init: str, iteration: int, cost: float) -> None:
-        if not quiet:
-            stdout.print(f"[{init}] Cost after iteration {iteration}: {cost!r}", markup=False)
-
-    result = run_train(setup, on_cost=on_cost)
+    result = run_train(setup, on_cost=cost_printer(quiet))
     document = train_to_dict(result)
     report_runs(document["runs"], setup.optimizer.learning_rate, quiet)
-    writers = [("results", lambda: write_json(out_dir / RESULTS_FILE, document))]
-    if json_path is not None:
-        writers.append(("results copy", lambda: write_json(json_path, document)))
+    writers = results_writers(document, out_dir, json_path)
     writers.append(
         ("cost curves", figure_writer(out_dir / COST_FIGURE, lambda: train_cost_figure(result)))
     )
