@@ -15,6 +15,9 @@ The public API::
 """
 
 from initlab.data import Dataset, course_circles
+from initlab.datasets import load_dataset
+from initlab.engine import PopulationResult, train_population
+from initlab.fit import fit
 from initlab.initializers import INITIALIZERS, get_initializer, initialize
 from initlab.network import (
     Network,
@@ -27,6 +30,7 @@ from initlab.network import (
     predict,
     predict_proba,
 )
+from initlab.optimizers import get_optimizer
 from initlab.train import History, gradient_descent
 
 __version__ = "0.1.0"
@@ -37,16 +41,21 @@ __all__ = [
     "History",
     "Network",
     "Parameters",
+    "PopulationResult",
     "__version__",
     "accuracy",
     "backward",
     "binary_cross_entropy_from_logits",
     "course_circles",
+    "fit",
     "forward",
     "get_initializer",
+    "get_optimizer",
     "gradient_descent",
     "initialize",
+    "load_dataset",
     "loss_and_gradients",
     "predict",
     "predict_proba",
+    "train_population",
 ]

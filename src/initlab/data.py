@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.datasets import make_circles
 
 __all__ = ["Dataset", "course_circles"]
 
@@ -38,6 +37,8 @@ def course_circles(train_seed: int = 1, test_seed: int = 2) -> Dataset:
     from ``np.random.seed(1)`` / ``np.random.seed(2)``, without touching
     NumPy's global state.
     """
+    from sklearn.datasets import make_circles  # imported here: slow, and only needed here
+
     X_tr, y_tr = make_circles(
         n_samples=300, noise=0.05, random_state=np.random.RandomState(train_seed)
     )

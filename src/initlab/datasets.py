@@ -26,7 +26,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sklearn import datasets as skdatasets
 
 from initlab.data import Dataset, course_circles
 from initlab.spec import check_params, lookup, parse_keyword_spec
@@ -100,14 +99,18 @@ def circles(
     factor = _number("circles: factor", factor, 0.0, strict=True)
     if factor >= 1:
         raise ValueError(f"circles: factor must be in (0, 1), got {factor!r}")
-    return skdatasets.make_circles(samples, noise=noise, factor=factor, random_state=_legacy(rng))
+    from sklearn.datasets import make_circles
+
+    return make_circles(samples, noise=noise, factor=factor, random_state=_legacy(rng))
 
 
 def moons(rng: np.random.Generator, samples: int = 300, noise: float = 0.1) -> Arrays:
     """Two interleaving half circles (``sklearn.datasets.make_moons``)."""
     samples = _count("moons: samples", samples, 2)
     noise = _number("moons: noise", noise)
-    return skdatasets.make_moons(samples, noise=noise, random_state=_legacy(rng))
+    from sklearn.datasets import make_moons
+
+    return make_moons(samples, noise=noise, random_state=_legacy(rng))
 
 
 def spirals(
@@ -169,29 +172,34 @@ def blobs(rng: np.random.Generator, samples: int = 300, k: int = 3, std: float =
     std = _number("blobs: std", std, 0.0, strict=True)
     if samples < k:
         raise ValueError(f"blobs: samples ({samples}) must be at least k ({k})")
-    return skdatasets.make_blobs(
-        samples, n_features=2, centers=k, cluster_std=std, random_state=_legacy(rng)
-    )
+    from sklearn.datasets import make_blobs
+
+    return make_blobs(samples, n_features=2, centers=k, cluster_std=std, random_state=_legacy(rng))
 
 
 # ---------------------------------------------------------------------------
 # scikit-learn's bundled sets (no download)
 
 
-def _bundled(loader: Callable[..., Any], doc: str) -> Callable[..., Arrays]:
+def _bundled(loader: str, doc: str) -> Callable[..., Arrays]:
+    """A loader for ``sklearn.datasets.<loader>`` (imported on first use: scikit-learn is slow
+    to import and commands that load no data should not pay for it)."""
+
     def load(rng: np.random.Generator) -> Arrays:
-        bunch = loader()
+        from sklearn import datasets as skdatasets
+
+        bunch = getattr(skdatasets, loader)()
         return bunch.data.astype(np.float64), np.asarray(bunch.target_names)[bunch.target]
 
     load.__doc__ = doc
     return load
 
 
-digits = _bundled(skdatasets.load_digits, "8x8 handwritten digits: 1797 x 64, 10 classes.")
-iris = _bundled(skdatasets.load_iris, "Fisher's iris flowers: 150 x 4, 3 classes.")
-wine = _bundled(skdatasets.load_wine, "Wine cultivars from chemical analysis: 178 x 13, 3 classes.")
+digits = _bundled("load_digits", "8x8 handwritten digits: 1797 x 64, 10 classes.")
+iris = _bundled("load_iris", "Fisher's iris flowers: 150 x 4, 3 classes.")
+wine = _bundled("load_wine", "Wine cultivars from chemical analysis: 178 x 13, 3 classes.")
 breast_cancer = _bundled(
-    skdatasets.load_breast_cancer,
+    "load_breast_cancer",
     "Wisconsin diagnostic breast cancer: 569 x 30, 2 classes.",
 )
 
