@@ -38,6 +38,8 @@ import math
 import numpy as np
 from numba import njit
 
+from initlab.engine._sync import barrier
+
 _FLAGS = {"reassoc", "contract"}
 
 _LOG2E = 1.4426950408889634
@@ -212,9 +214,37 @@ def _weight_grads(g, wo, bo, n_out, n_in, Dc, dc, A, ai, nc):
 
 
 @njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy")
+def _combine(g, cost, G, Cp, sync, worker, n_workers, epoch, yield_fn):
+    """One thread's share ``g``, ``cost`` of a split iteration in, the group's sums out:
+    the shares are posted in the half of ``G``, ``Cp`` that ``epoch`` selects, the
+    group meets at the barrier, then every thread sums them in worker order into
+    its own ``g`` and returns the summed cost."""
+    P = np.uint64(g.shape[0])
+    nwu = np.uint64(n_workers)
+    b = np.uint64(epoch & 1) * nwu
+    go = (b + np.uint64(worker)) * P
+    for p in range(P):
+        G[go + p] = g[p]
+    Cp[b + np.uint64(worker)] = cost
+    barrier(sync, worker, n_workers, epoch, yield_fn)
+    cost = Cp[b]
+    for v in range(_U1, nwu):
+        cost += Cp[b + v]
+    go = b * P
+    for p in range(P):
+        g[p] = G[go + p]
+    for _ in range(_U1, nwu):
+        go += P
+        for p in range(P):
+            g[p] += G[go + p]
+    return cost
+
+
+@njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy")
 def train_models(
-    sizes, acts, w_off, b_off, Xc, Yc, m, nc, lr, iterations, theta, costs, diverged_at, lo, hi
-):
+    sizes, acts, w_off, b_off, Xc, Yc, m, nc, lr, iterations, theta, costs, diverged_at, lo, hi,
+    worker, n_workers, G, Cp, sync, yield_fn,
+):  # fmt: skip
     """Train models ``lo..hi-1`` of ``theta`` (shape ``(M, P)``) in place.
 
     ``sizes``, ``w_off`` and ``b_off`` are uint64 arrays (see :class:`Layout`),
@@ -224,6 +254,17 @@ def train_models(
     whole chunks; only the first ``m`` samples count. ``costs[i, t]`` receives
     model ``i``'s cost before update ``t``; ``diverged_at[i]`` the first
     iteration whose cost is not finite, or -1.
+
+    With ``n_workers`` > 1, this call is thread ``worker`` (int64) of a group of
+    ``n_workers`` threads making the same call together: each passes over its
+    own contiguous range of chunks, puts its partial gradient and cost in
+    ``G`` and ``Cp`` (flat, ``2 * n_workers * P`` and ``2 * n_workers`` values:
+    two halves used in alternate iterations, so one barrier per iteration
+    suffices), meets the others at the barrier on
+    ``sync`` (see :func:`initlab.engine._sync.barrier`), then sums the parts in
+    worker order and updates its own copy of the parameters; every thread does
+    the same arithmetic, so all copies stay equal. Thread 0 writes the results.
+    With one chunk per thread the sums are bitwise those of a single thread.
     """
     L = sizes.shape[0] - 1
     n0 = sizes[0]
@@ -255,15 +296,20 @@ def train_models(
     fm = float(m)
     inv_m = 1.0 / fm
     Xc = Xc.copy()  # this thread's own copy: no reference counts shared between threads
+    c_lo = np.uint64(worker) * n_chunks // np.uint64(n_workers)
+    c_hi = np.uint64(worker + 1) * n_chunks // np.uint64(n_workers)
+    lead = worker == 0
+    epoch = 0
     for model in range(lo, hi):
         for p in range(P):
             th[p] = theta[model, p]
-        diverged_at[model] = -1
+        if lead:
+            diverged_at[model] = -1
         for it in range(iterations):
             for p in range(P):
                 g[p] = 0.0
             cost = 0.0
-            for c in range(n_chunks):
+            for c in range(c_lo, c_hi):
                 c0 = c * nc
                 xo = c * n0 * nc
                 # forward: hidden pre-activations go straight into A and are activated in place
@@ -350,12 +396,18 @@ def train_models(
                                     a = A[ak + s]
                                     D[no + s] = D[no + s] * (1.0 - a * a)
                     dc, dn = dn, dc
+            if n_workers > 1:
+                epoch += 1
+                cost = _combine(g, cost, G, Cp, sync, worker, n_workers, epoch, yield_fn)
             cost = cost / fm
-            costs[model, it] = cost
+            if lead:
+                costs[model, it] = cost
             if not math.isfinite(cost):
-                diverged_at[model] = it
+                if lead:
+                    diverged_at[model] = it
                 break
             for p in range(P):
                 th[p] = th[p] - lr * g[p]
-        for p in range(P):
-            theta[model, p] = th[p]
+        if lead:
+            for p in range(P):
+                theta[model, p] = th[p]
