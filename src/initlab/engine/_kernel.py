@@ -19,7 +19,7 @@ disturb another.
 The data are padded to a whole number of chunks with copies of real samples
 whose error signal is masked to zero, so every inner loop runs over a whole
 chunk (a multiple of 16 samples) and vectorizes without remainder. ``exp`` is
-computed by :func:`_vexp` (a degree-13 polynomial after range reduction, within
+computed by :func:`_vexp_into` (a degree-13 polynomial after range reduction, within
 1 ulp of NumPy's ``exp``; tested) so that it vectorizes too, and the softplus
 terms of the loss are summed as the logarithm of a product over each chunk
 (each factor lies in ``(1, 2]``), one ``log`` per chunk instead of one
@@ -50,14 +50,14 @@ _EXP_MAX = 709.0
 
 
 @njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy", inline="always")
-def _vexp(x, out, poly, bits, n):
+def _vexp_into(x, out, poly, bits, fb, n):
     """``out[s] = exp(x[s])`` for ``s < n``, arguments clamped to [-708, 709].
 
     Range reduction ``x = n ln2 + r`` with ``|r| <= ln2 / 2`` (Cody-Waite split of
     ln 2), a Taylor polynomial of degree 13 for ``exp(r)`` (truncation error below
-    5e-18), and ``2^n`` built from its exponent bits; branch-free, so it vectorizes.
+    5e-18), and ``2^n`` built from its exponent bits (written to ``bits``, read back
+    through ``fb``, the same memory seen as float64); branch-free, so it vectorizes.
     """
-    fb = bits.view(np.float64)
     for s in range(n):
         v = min(max(x[s], _EXP_MIN), _EXP_MAX)
         nf = math.floor(v * _LOG2E + 0.5)
@@ -80,6 +80,12 @@ def _vexp(x, out, poly, bits, n):
         bits[s] = (np.int64(nf) + 1023) << 52
     for s in range(n):
         out[s] = poly[s] * fb[s]
+
+
+@njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy")
+def _vexp(x, out, poly, bits, n):
+    """:func:`_vexp_into` with ``fb`` made here (the kernel's threads pass their own)."""
+    _vexp_into(x, out, poly, bits, bits.view(np.float64), n)
 
 
 _U0 = np.uint64(0)
@@ -243,7 +249,7 @@ def _combine(g, cost, G, Cp, sync, worker, n_workers, epoch, yield_fn):
 @njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy")
 def train_models(
     sizes, acts, w_off, b_off, Xc, Yc, m, nc, lr, iterations, theta, costs, diverged_at, lo, hi,
-    worker, n_workers, G, Cp, sync, yield_fn,
+    worker, n_workers, G, Cp, sync, yield_fn, E, T, poly, bits, fb, a_off,
 ):  # fmt: skip
     """Train models ``lo..hi-1`` of ``theta`` (shape ``(M, P)``) in place.
 
@@ -265,6 +271,16 @@ def train_models(
     worker order and updates its own copy of the parameters; every thread does
     the same arithmetic, so all copies stay equal. Thread 0 writes the results.
     With one chunk per thread the sums are bitwise those of a single thread.
+
+    ``E``, ``T``, ``poly`` (float64) and ``bits`` (int64), ``nc`` values each,
+    ``fb`` (the memory of ``bits`` seen as float64) and ``a_off`` (uint64,
+    ``L + 1``) are the calling thread's scratch memory, allocated by the caller
+    (see :func:`initlab.engine.compiled.workspace`): every further dtype given to
+    ``np.zeros`` in here costs about 0.2 s of compile time, nothing at run time.
+    The scratch arrays of ``theta``'s dtype are allocated here: as arguments,
+    LLVM would have to assume they may overlap, and the loops get about 13%
+    slower. ``Xc`` should be the thread's own copy: no reference counts shared
+    between threads.
     """
     L = sizes.shape[0] - 1
     n0 = sizes[0]
@@ -273,7 +289,6 @@ def train_models(
     # rows of A (nc values each): every hidden layer's activations (layer 1 reads the
     # data chunk in Xc directly); Z holds the logits. ReLU's derivative is read from A:
     # a > 0 exactly when z > 0.
-    a_off = np.zeros(L + 1, np.uint64)
     rows_a = _U0
     maxw = _U1
     for l in range(L):
@@ -287,15 +302,10 @@ def train_models(
     # the error signals dz of two adjacent layers, in the two halves of one buffer
     # (offsets are swapped, not arrays: no reference counting in the loops)
     D = np.zeros(_U2 * maxw * nc, dt)
-    E = np.zeros(nc, np.float64)
-    T = np.zeros(nc, np.float64)
-    poly = np.zeros(nc, np.float64)
-    bits = np.zeros(nc, np.int64)
     g = np.zeros(P, dt)
     th = np.zeros(P, dt)
     fm = float(m)
     inv_m = 1.0 / fm
-    Xc = Xc.copy()  # this thread's own copy: no reference counts shared between threads
     c_lo = np.uint64(worker) * n_chunks // np.uint64(n_workers)
     c_hi = np.uint64(worker + 1) * n_chunks // np.uint64(n_workers)
     lead = worker == 0
@@ -340,7 +350,7 @@ def train_models(
                             oo = ao + j * nc
                             for s in range(nc):
                                 T[s] = -A[oo + s]
-                            _vexp(T, E, poly, bits, nc)
+                            _vexp_into(T, E, poly, bits, fb, nc)
                             for s in range(nc):
                                 A[oo + s] = 1.0 / (1.0 + E[s])
                     elif code == 3:
@@ -350,7 +360,7 @@ def train_models(
                 zo = _U0
                 for s in range(nc):
                     T[s] = -abs(Z[zo + s])
-                _vexp(T, E, poly, bits, nc)
+                _vexp_into(T, E, poly, bits, fb, nc)
                 n_valid = min(nc, m - c0)
                 prod = 1.0
                 lin = 0.0

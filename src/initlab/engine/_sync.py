@@ -96,7 +96,7 @@ def _call(typingctx, addr):
     return sig, codegen
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True)
 def barrier(sync, worker, n_workers, epoch, yield_fn):
     """Wait until every thread of the group has called ``barrier`` ``epoch`` times.
 

@@ -19,7 +19,7 @@ from initlab.engine.layout import Layout
 from initlab.engine.population import usable_cores
 from initlab.network import Network
 
-__all__ = ["chunk_length", "train_compiled"]
+__all__ = ["chunk_length", "train_compiled", "workspace"]
 
 #: samples per chunk are at most this many (before rounding up to whole vectors);
 #: measured with the course network: fewer, longer chunks pay less loop overhead,
@@ -81,9 +81,10 @@ def train_compiled(
 
     def run(lo: int, hi: int, worker: int = 0, group: _Group = solo) -> None:
         train_models(
-            sizes, acts, w_off, b_off, Xc, Yc, np.uint64(m), np.uint64(nc),
+            sizes, acts, w_off, b_off, Xc.copy(), Yc, np.uint64(m), np.uint64(nc),
             float(learning_rate), int(iterations), theta, costs, diverged_at, lo, hi,
             np.int64(worker), np.int64(group.n_workers), group.G, group.Cp, group.sync, yield_fn,
+            *workspace(network, nc),
         )  # fmt: skip
 
     threads = usable_cores() if threads is None else max(1, int(threads))
@@ -102,6 +103,21 @@ def train_compiled(
             for future in futures:
                 future.result()
     return costs, diverged_at
+
+
+def workspace(network: Network, nc: int) -> tuple[np.ndarray, ...]:
+    """One thread's float64 and integer scratch memory for the kernel, for chunks
+    of ``nc`` samples: ``E, T, poly, bits, fb, a_off`` (see
+    :func:`initlab.engine._kernel.train_models`)."""
+    bits = np.zeros(nc, np.int64)
+    return (
+        np.zeros(nc),
+        np.zeros(nc),
+        np.zeros(nc),
+        bits,
+        bits.view(np.float64),
+        np.zeros(len(network.layer_sizes), np.uint64),
+    )
 
 
 def split_plan(models: int, threads: int, n_chunks: int) -> tuple[int, int]:
