@@ -211,6 +211,22 @@ def test_models_split_over_threads_match_the_reference(m, models, threads):
     assert_matches_reference(net, starts, X, Y, result, 0.1, 15)
 
 
+@pytest.mark.parametrize("pays", [0.0, math.inf])
+def test_a_split_that_stops_paying_falls_back_to_one_thread(monkeypatch, pays):
+    """SPLIT_PAYS = 0: every window counts as slow, so after a few windows the first
+    thread carries on alone (where there is a cycle counter); inf: never. Same maths."""
+    monkeypatch.setattr("initlab.engine.compiled.SPLIT_PAYS", pays)
+    X, Y = toy_data(2, 1000, seed=3)
+    net = Network((2, 5, 1), ("sigmoid",))
+    starts = starts_for(net, [70, 71, 72])
+    iterations = 1000  # past WINDOW * (BAD_WINDOWS + 1) iterations
+    result = train_population(
+        net, starts, X, Y, learning_rate=0.5, iterations=iterations, backend="compiled",
+        threads=2,
+    )  # fmt: skip
+    assert_matches_reference(net, starts, X, Y, result, 0.5, iterations)
+
+
 def test_a_split_model_diverges_where_the_reference_does():
     """The threads of a group agree on the cost, so they stop together (no hang)."""
     data = course_circles()

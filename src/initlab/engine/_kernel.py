@@ -38,7 +38,7 @@ import math
 import numpy as np
 from numba import njit
 
-from initlab.engine._sync import barrier
+from initlab.engine._sync import barrier, cycles
 
 _FLAGS = {"reassoc", "contract"}
 
@@ -219,23 +219,52 @@ def _weight_grads(g, wo, bo, n_out, n_in, Dc, dc, A, ai, nc):
             k += nb
 
 
+#: a group of threads checks every this many iterations whether splitting still pays
+WINDOW = 64
+#: ... and gives the model to its first thread alone after this many windows in a row
+#: that took longer than ``pays`` times what one thread alone would have needed (see
+#: :func:`_combine`; ``pays`` is :data:`initlab.engine.compiled.SPLIT_PAYS`)
+BAD_WINDOWS = 8
+
+
 @njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy")
-def _combine(g, cost, G, Cp, sync, worker, n_workers, epoch, yield_fn):
-    """One thread's share ``g``, ``cost`` of a split iteration in, the group's sums out:
-    the shares are posted in the half of ``G``, ``Cp`` that ``epoch`` selects, the
+def _combine(
+    g, cost, busy, wall, G, Cp, sync, worker, n_workers, epoch, yield_fn, n_chunks, window, cmin,
+    bad, pays,
+):  # fmt: skip
+    """One thread's share ``g``, ``cost`` of a split iteration in, the group's sums out.
+
+    The shares are posted in the half of ``G``, ``Cp`` that ``epoch`` selects, the
     group meets at the barrier, then every thread sums them in worker order into
-    its own ``g`` and returns the summed cost."""
+    its own ``g``. Returns the summed cost, ``cmin`` and ``bad``.
+
+    At the end of every window of :data:`WINDOW` iterations (``window`` > 0: the
+    window's number) the threads also post the cycles they spent computing in
+    it (``busy``, waits excluded) and its wall time (``wall``). ``cmin`` is the
+    least time per chunk and window seen so far (preemption only makes it
+    longer; the first window, which holds the threads' start, is not judged),
+    so ``n_chunks * cmin`` is what one thread alone would need for a window.
+    ``bad`` counts the windows in a row whose slowest thread took longer than
+    ``pays`` times that (another process holds a core, or the machine is
+    oversubscribed); the
+    caller stops splitting at :data:`BAD_WINDOWS`. Every thread decides from
+    the same posted numbers, so all decide alike. Cycle counts are 0 where
+    there is no cycle counter: the split then never stops.
+    """
     P = np.uint64(g.shape[0])
     nwu = np.uint64(n_workers)
     b = np.uint64(epoch & 1) * nwu
     go = (b + np.uint64(worker)) * P
     for p in range(P):
         G[go + p] = g[p]
-    Cp[b + np.uint64(worker)] = cost
+    co = (b + np.uint64(worker)) * _U3
+    Cp[co] = cost
+    Cp[co + _U1] = busy
+    Cp[co + _U2] = wall
     barrier(sync, worker, n_workers, epoch, yield_fn)
-    cost = Cp[b]
+    cost = Cp[b * _U3]
     for v in range(_U1, nwu):
-        cost += Cp[b + v]
+        cost += Cp[(b + v) * _U3]
     go = b * P
     for p in range(P):
         g[p] = G[go + p]
@@ -243,13 +272,24 @@ def _combine(g, cost, G, Cp, sync, worker, n_workers, epoch, yield_fn):
         go += P
         for p in range(P):
             g[p] += G[go + p]
-    return cost
+    if window > 0:
+        worst = 0.0
+        for v in range(nwu):
+            co = (b + v) * _U3
+            worst = max(worst, Cp[co + _U2])
+            share = (v + _U1) * n_chunks // nwu - v * n_chunks // nwu
+            cmin = min(cmin, Cp[co + _U1] / float(share))
+        if window > 1 and worst > pays * float(n_chunks) * cmin:
+            bad += 1
+        else:
+            bad = 0
+    return cost, cmin, bad
 
 
 @njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy")
 def train_models(
     sizes, acts, w_off, b_off, Xc, Yc, m, nc, lr, iterations, theta, costs, diverged_at, lo, hi,
-    worker, n_workers, G, Cp, sync, yield_fn, E, T, poly, bits, fb, a_off,
+    worker, n_workers, G, Cp, sync, yield_fn, pays, E, T, poly, bits, fb, a_off,
 ):  # fmt: skip
     """Train models ``lo..hi-1`` of ``theta`` (shape ``(M, P)``) in place.
 
@@ -264,13 +304,15 @@ def train_models(
     With ``n_workers`` > 1, this call is thread ``worker`` (int64) of a group of
     ``n_workers`` threads making the same call together: each passes over its
     own contiguous range of chunks, puts its partial gradient and cost in
-    ``G`` and ``Cp`` (flat, ``2 * n_workers * P`` and ``2 * n_workers`` values:
+    ``G`` and ``Cp`` (flat, ``2 * n_workers * P`` and ``2 * n_workers * 3`` values:
     two halves used in alternate iterations, so one barrier per iteration
     suffices), meets the others at the barrier on
     ``sync`` (see :func:`initlab.engine._sync.barrier`), then sums the parts in
     worker order and updates its own copy of the parameters; every thread does
     the same arithmetic, so all copies stay equal. Thread 0 writes the results.
     With one chunk per thread the sums are bitwise those of a single thread.
+    When the split stops paying (see :func:`_combine`; ``pays``: the threshold),
+    the other threads return and thread 0 finishes the models alone.
 
     ``E``, ``T``, ``poly`` (float64) and ``bits`` (int64), ``nc`` values each,
     ``fb`` (the memory of ``bits`` seen as float64) and ``a_off`` (uint64,
@@ -310,6 +352,14 @@ def train_models(
     c_hi = np.uint64(worker + 1) * n_chunks // np.uint64(n_workers)
     lead = worker == 0
     epoch = 0
+    cmin = math.inf
+    bad = 0
+    rounds = 0
+    busy = 0
+    if n_workers > 1:  # start the clocks when the whole group is here
+        epoch += 1
+        barrier(sync, worker, n_workers, epoch, yield_fn)
+    t_free = t_window = cycles()
     for model in range(lo, hi):
         for p in range(P):
             th[p] = theta[model, p]
@@ -408,7 +458,24 @@ def train_models(
                     dc, dn = dn, dc
             if n_workers > 1:
                 epoch += 1
-                cost = _combine(g, cost, G, Cp, sync, worker, n_workers, epoch, yield_fn)
+                t = cycles()
+                busy += t - t_free
+                rounds += 1
+                window = rounds // WINDOW if rounds % WINDOW == 0 else 0
+                cost, cmin, bad = _combine(
+                    g, cost, float(busy), float(t - t_window), G, Cp, sync, worker, n_workers,
+                    epoch, yield_fn, n_chunks, window, cmin, bad, pays,
+                )  # fmt: skip
+                if window > 0:
+                    busy = 0
+                    t_window = t
+                t_free = cycles()
+                if bad >= BAD_WINDOWS:  # the first thread carries on alone
+                    if not lead:
+                        return
+                    n_workers = 1
+                    c_lo = _U0
+                    c_hi = n_chunks
             cost = cost / fm
             if lead:
                 costs[model, it] = cost

@@ -96,6 +96,22 @@ def _call(typingctx, addr):
     return sig, codegen
 
 
+@intrinsic
+def cycles(typingctx):
+    """The CPU's time-stamp counter (int64 cycles) on x86, 0 elsewhere."""
+    sig = types.int64()
+
+    def codegen(context, builder, sig, args):
+        i64 = ir.IntType(64)
+        if not _X86:
+            return ir.Constant(i64, 0)
+        fnty = ir.FunctionType(i64, [])
+        fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.readcyclecounter")
+        return builder.call(fn, [])
+
+    return sig, codegen
+
+
 @njit(cache=True, nogil=True)
 def barrier(sync, worker, n_workers, epoch, yield_fn):
     """Wait until every thread of the group has called ``barrier`` ``epoch`` times.

@@ -21,6 +21,12 @@ from initlab.network import Network
 
 __all__ = ["chunk_length", "train_compiled", "workspace"]
 
+#: a model split over a group of threads goes back to one thread when the split
+#: takes longer than this times what one thread would need, several windows in a
+#: row (see :func:`initlab.engine._kernel._combine`): healthy splits measure about
+#: 0.6 here, a split whose second core is taken by another process about 5
+SPLIT_PAYS = 1.0
+
 #: samples per chunk are at most this many (before rounding up to whole vectors);
 #: measured with the course network: fewer, longer chunks pay less loop overhead,
 #: while the chunk's activations still fit in the L2 cache
@@ -84,7 +90,7 @@ def train_compiled(
             sizes, acts, w_off, b_off, Xc.copy(), Yc, np.uint64(m), np.uint64(nc),
             float(learning_rate), int(iterations), theta, costs, diverged_at, lo, hi,
             np.int64(worker), np.int64(group.n_workers), group.G, group.Cp, group.sync, yield_fn,
-            *workspace(network, nc),
+            float(SPLIT_PAYS), *workspace(network, nc),
         )  # fmt: skip
 
     threads = usable_cores() if threads is None else max(1, int(threads))
@@ -141,7 +147,7 @@ class _Group:
     def __init__(self, n_workers: int, n_parameters: int, dtype: np.dtype) -> None:
         self.n_workers = n_workers
         self.G = np.zeros(2 * n_workers * n_parameters, dtype)
-        self.Cp = np.zeros(2 * n_workers)
+        self.Cp = np.zeros(2 * n_workers * 3)
         self.sync = np.zeros(STRIDE * n_workers, dtype=np.int64)
 
 
