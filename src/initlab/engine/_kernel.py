@@ -353,7 +353,7 @@ def train_models(
     lead = worker == 0
     epoch = 0
     cmin = math.inf
-    bad = 0
+    bad = np.int64(0)  # not the literal 0: _combine would be compiled for both
     rounds = 0
     busy = 0
     if n_workers > 1:  # start the clocks when the whole group is here
