@@ -14,7 +14,9 @@ each chunk the forward pass, the loss and the backward pass run layer by layer
 cost is checked and the parameters updated. The whole iteration loop runs
 inside the kernel. Models are independent, so threads (the kernel releases the
 GIL) train disjoint ranges of models in parallel and a diverging model cannot
-disturb another.
+disturb another. A model can also be shared by a group of threads, each
+passing over its own chunks, that meet at a barrier after every pass (see
+:func:`train_models` and :func:`_combine`).
 
 The data are padded to a whole number of chunks with copies of real samples
 whose error signal is masked to zero, so every inner loop runs over a whole

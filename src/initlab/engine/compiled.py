@@ -1,4 +1,6 @@
-"""Driving the compiled kernel: data in chunks, models over threads.
+"""Driving the compiled kernel: data in chunks, models over threads (and, for the
+models left over when there are fewer of them than threads, each model's chunks
+over a group of threads).
 
 Importing this module imports numba (and loads or compiles the kernel on its
 first call); :mod:`initlab.engine.population` imports it only when a
@@ -85,12 +87,16 @@ def train_compiled(
     yield_fn = np.int64(yield_address())
     solo = _Group(1, P, theta.dtype)
 
-    def run(lo: int, hi: int, worker: int = 0, group: _Group = solo) -> None:
+    def scratch() -> tuple[np.ndarray, ...]:
+        return (Xc.copy(), *workspace(network, nc))
+
+    def run(lo: int, hi: int, worker: int = 0, group: _Group = solo, mine=None) -> None:
+        Xw, *work = scratch() if mine is None else mine
         train_models(
-            sizes, acts, w_off, b_off, Xc.copy(), Yc, np.uint64(m), np.uint64(nc),
+            sizes, acts, w_off, b_off, Xw, Yc, np.uint64(m), np.uint64(nc),
             float(learning_rate), int(iterations), theta, costs, diverged_at, lo, hi,
             np.int64(worker), np.int64(group.n_workers), group.G, group.Cp, group.sync, yield_fn,
-            float(SPLIT_PAYS), *workspace(network, nc),
+            float(SPLIT_PAYS), *work,
         )  # fmt: skip
 
     threads = usable_cores() if threads is None else max(1, int(threads))
@@ -100,12 +106,15 @@ def train_compiled(
         _pool(run, pooled, min(threads, pooled))
     if pooled < M:
         groups = [_Group(per_model, P, theta.dtype) for _ in range(pooled, M)]
-        with ThreadPoolExecutor(max_workers=len(groups) * per_model) as pool:
-            futures = [
-                pool.submit(run, i, i + 1, w, group)
-                for i, group in zip(range(pooled, M), groups, strict=True)
-                for w in range(per_model)
-            ]
+        # everything a thread needs is made here: a thread that failed before reaching
+        # the kernel would leave the others of its group waiting at the barrier
+        jobs = [
+            (i, i + 1, w, group, scratch())
+            for i, group in zip(range(pooled, M), groups, strict=True)
+            for w in range(per_model)
+        ]
+        with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
+            futures = [pool.submit(run, *job) for job in jobs]
             for future in futures:
                 future.result()
     return costs, diverged_at
