@@ -182,6 +182,79 @@ def test_any_number_of_samples(m):
     assert_matches_reference(net, starts, X, Y, result, 0.1, 15)
 
 
+def test_split_plan():
+    """Leftover models (fewer than the threads) are split over the threads, a chunk each."""
+    from initlab.engine.compiled import split_plan
+
+    assert split_plan(1, 2, 2) == (0, 2)
+    assert split_plan(3, 2, 2) == (2, 2)
+    assert split_plan(1000, 2, 2) == (1000, 1)
+    assert split_plan(1, 2, 1) == (1, 1)  # one chunk: nothing to split
+    assert split_plan(1, 4, 3) == (0, 3)
+    assert split_plan(2, 4, 7) == (0, 2)
+    assert split_plan(3, 4, 7) == (3, 1)  # one thread each already
+    assert split_plan(5, 1, 9) == (5, 1)
+
+
+@pytest.mark.parametrize(
+    ("m", "models", "threads"),
+    [(300, 1, 2), (481, 1, 2), (1000, 1, 2), (1000, 1, 3), (481, 2, 4), (1000, 4, 3)],
+)
+def test_models_split_over_threads_match_the_reference(m, models, threads):
+    """2, 4 and 7 chunks shared by groups of 2 or 3 threads (uneven shares, odd m)."""
+    X, Y = toy_data(2, m, seed=m)
+    net = Network((2, 7, 3, 1), ("tanh", "relu"))
+    starts = starts_for(net, range(60, 60 + models))
+    result = train_population(
+        net, starts, X, Y, learning_rate=0.1, iterations=15, backend="compiled", threads=threads
+    )
+    assert_matches_reference(net, starts, X, Y, result, 0.1, 15)
+
+
+@pytest.mark.parametrize("pays", [0.0, math.inf])
+def test_a_split_that_stops_paying_falls_back_to_one_thread(monkeypatch, pays):
+    """SPLIT_PAYS = 0: every window counts as slow, so after a few windows the first
+    thread carries on alone (where there is a cycle counter); inf: never. Same maths."""
+    monkeypatch.setattr("initlab.engine.compiled.SPLIT_PAYS", pays)
+    X, Y = toy_data(2, 1000, seed=3)
+    net = Network((2, 5, 1), ("sigmoid",))
+    starts = starts_for(net, [70, 71, 72])
+    iterations = 1000  # past WINDOW * (BAD_WINDOWS + 1) iterations
+    result = train_population(
+        net, starts, X, Y, learning_rate=0.5, iterations=iterations, backend="compiled",
+        threads=2,
+    )  # fmt: skip
+    assert_matches_reference(net, starts, X, Y, result, 0.5, iterations)
+
+
+def test_a_split_model_diverges_where_the_reference_does():
+    """The threads of a group agree on the cost, so they stop together (no hang)."""
+    data = course_circles()
+    net = Network((2, 10, 5, 1), ("identity", "identity"))
+    start = starts_for(net, [7])[0]  # seed 7 x 10: diverges a few iterations in
+    for scale in (1e200, 10.0):
+        sick = Parameters([w * scale for w in start.weights], start.biases)
+        kwargs = dict(learning_rate=0.5, iterations=40, backend="compiled")
+        result = train_population(net, [sick], data.X_train, data.Y_train, threads=2, **kwargs)
+        assert result.diverged_at[0] == 0 if scale > 1e100 else result.diverged_at[0] > 3
+        assert_matches_reference(net, [sick], data.X_train, data.Y_train, result, 0.5, 40)
+        one = train_population(net, [sick], data.X_train, data.Y_train, threads=1, **kwargs)
+        np.testing.assert_array_equal(result.costs, one.costs)
+
+
+def test_a_split_course_run_is_bitwise_the_single_thread_run():
+    """One chunk per thread: the partial sums add up in the single thread's order."""
+    data = course_circles()
+    net = Network.course()
+    start = [initialize(net, "he", np.random.RandomState(3))]
+    kwargs = dict(learning_rate=0.01, iterations=200, backend="compiled")
+    one = train_population(net, start, data.X_train, data.Y_train, threads=1, **kwargs)
+    two = train_population(net, start, data.X_train, data.Y_train, threads=2, **kwargs)
+    np.testing.assert_array_equal(two.costs, one.costs)
+    for got, want in zip(two.params[0].weights, one.params[0].weights, strict=True):
+        np.testing.assert_array_equal(got, want)
+
+
 def test_auto_sends_wide_layers_to_numpy():
     at, above = Network((2, WIDE_LAYER, 1), ("relu",)), Network((2, WIDE_LAYER + 1, 1), ("relu",))
     assert choose_backend(at, models=4, threads=2) == "compiled"

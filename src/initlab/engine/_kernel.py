@@ -14,12 +14,14 @@ each chunk the forward pass, the loss and the backward pass run layer by layer
 cost is checked and the parameters updated. The whole iteration loop runs
 inside the kernel. Models are independent, so threads (the kernel releases the
 GIL) train disjoint ranges of models in parallel and a diverging model cannot
-disturb another.
+disturb another. A model can also be shared by a group of threads, each
+passing over its own chunks, that meet at a barrier after every pass (see
+:func:`train_models` and :func:`_combine`).
 
 The data are padded to a whole number of chunks with copies of real samples
 whose error signal is masked to zero, so every inner loop runs over a whole
 chunk (a multiple of 16 samples) and vectorizes without remainder. ``exp`` is
-computed by :func:`_vexp` (a degree-13 polynomial after range reduction, within
+computed by :func:`_vexp_into` (a degree-13 polynomial after range reduction, within
 1 ulp of NumPy's ``exp``; tested) so that it vectorizes too, and the softplus
 terms of the loss are summed as the logarithm of a product over each chunk
 (each factor lies in ``(1, 2]``), one ``log`` per chunk instead of one
@@ -38,6 +40,8 @@ import math
 import numpy as np
 from numba import njit
 
+from initlab.engine._sync import barrier, cycles
+
 _FLAGS = {"reassoc", "contract"}
 
 _LOG2E = 1.4426950408889634
@@ -48,14 +52,14 @@ _EXP_MAX = 709.0
 
 
 @njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy", inline="always")
-def _vexp(x, out, poly, bits, n):
+def _vexp_into(x, out, poly, bits, fb, n):
     """``out[s] = exp(x[s])`` for ``s < n``, arguments clamped to [-708, 709].
 
     Range reduction ``x = n ln2 + r`` with ``|r| <= ln2 / 2`` (Cody-Waite split of
     ln 2), a Taylor polynomial of degree 13 for ``exp(r)`` (truncation error below
-    5e-18), and ``2^n`` built from its exponent bits; branch-free, so it vectorizes.
+    5e-18), and ``2^n`` built from its exponent bits (written to ``bits``, read back
+    through ``fb``, the same memory seen as float64); branch-free, so it vectorizes.
     """
-    fb = bits.view(np.float64)
     for s in range(n):
         v = min(max(x[s], _EXP_MIN), _EXP_MAX)
         nf = math.floor(v * _LOG2E + 0.5)
@@ -78,6 +82,12 @@ def _vexp(x, out, poly, bits, n):
         bits[s] = (np.int64(nf) + 1023) << 52
     for s in range(n):
         out[s] = poly[s] * fb[s]
+
+
+@njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy")
+def _vexp(x, out, poly, bits, n):
+    """:func:`_vexp_into` with ``fb`` made here (the kernel's threads pass their own)."""
+    _vexp_into(x, out, poly, bits, bits.view(np.float64), n)
 
 
 _U0 = np.uint64(0)
@@ -211,10 +221,78 @@ def _weight_grads(g, wo, bo, n_out, n_in, Dc, dc, A, ai, nc):
             k += nb
 
 
+#: a group of threads checks every this many iterations whether splitting still pays
+WINDOW = 64
+#: ... and gives the model to its first thread alone after this many windows in a row
+#: that took longer than ``pays`` times what one thread alone would have needed (see
+#: :func:`_combine`; ``pays`` is :data:`initlab.engine.compiled.SPLIT_PAYS`)
+BAD_WINDOWS = 8
+
+
+@njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy")
+def _combine(
+    g, cost, busy, wall, G, Cp, sync, worker, n_workers, epoch, yield_fn, n_chunks, window, cmin,
+    bad, pays,
+):  # fmt: skip
+    """One thread's share ``g``, ``cost`` of a split iteration in, the group's sums out.
+
+    The shares are posted in the half of ``G``, ``Cp`` that ``epoch`` selects, the
+    group meets at the barrier, then every thread sums them in worker order into
+    its own ``g``. Returns the summed cost, ``cmin`` and ``bad``.
+
+    At the end of every window of :data:`WINDOW` iterations (``window`` > 0: the
+    window's number) the threads also post the cycles they spent computing in
+    it (``busy``, waits excluded) and its wall time (``wall``). ``cmin`` is the
+    least time per chunk and window seen so far (preemption only makes it
+    longer; the first window, which holds the threads' start, is not judged),
+    so ``n_chunks * cmin`` is what one thread alone would need for a window.
+    ``bad`` counts the windows in a row whose slowest thread took longer than
+    ``pays`` times that (another process holds a core, or the machine is
+    oversubscribed); the
+    caller stops splitting at :data:`BAD_WINDOWS`. Every thread decides from
+    the same posted numbers, so all decide alike. Cycle counts are 0 where
+    there is no cycle counter: the split then never stops.
+    """
+    P = np.uint64(g.shape[0])
+    nwu = np.uint64(n_workers)
+    b = np.uint64(epoch & 1) * nwu
+    go = (b + np.uint64(worker)) * P
+    for p in range(P):
+        G[go + p] = g[p]
+    co = (b + np.uint64(worker)) * _U3
+    Cp[co] = cost
+    Cp[co + _U1] = busy
+    Cp[co + _U2] = wall
+    barrier(sync, worker, n_workers, epoch, yield_fn)
+    cost = Cp[b * _U3]
+    for v in range(_U1, nwu):
+        cost += Cp[(b + v) * _U3]
+    go = b * P
+    for p in range(P):
+        g[p] = G[go + p]
+    for _ in range(_U1, nwu):
+        go += P
+        for p in range(P):
+            g[p] += G[go + p]
+    if window > 0:
+        worst = 0.0
+        for v in range(nwu):
+            co = (b + v) * _U3
+            worst = max(worst, Cp[co + _U2])
+            share = (v + _U1) * n_chunks // nwu - v * n_chunks // nwu
+            cmin = min(cmin, Cp[co + _U1] / float(share))
+        if window > 1 and worst > pays * float(n_chunks) * cmin:
+            bad += 1
+        else:
+            bad = 0
+    return cost, cmin, bad
+
+
 @njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy")
 def train_models(
-    sizes, acts, w_off, b_off, Xc, Yc, m, nc, lr, iterations, theta, costs, diverged_at, lo, hi
-):
+    sizes, acts, w_off, b_off, Xc, Yc, m, nc, lr, iterations, theta, costs, diverged_at, lo, hi,
+    worker, n_workers, G, Cp, sync, yield_fn, pays, E, T, poly, bits, fb, a_off,
+):  # fmt: skip
     """Train models ``lo..hi-1`` of ``theta`` (shape ``(M, P)``) in place.
 
     ``sizes``, ``w_off`` and ``b_off`` are uint64 arrays (see :class:`Layout`),
@@ -224,6 +302,29 @@ def train_models(
     whole chunks; only the first ``m`` samples count. ``costs[i, t]`` receives
     model ``i``'s cost before update ``t``; ``diverged_at[i]`` the first
     iteration whose cost is not finite, or -1.
+
+    With ``n_workers`` > 1, this call is thread ``worker`` (int64) of a group of
+    ``n_workers`` threads making the same call together: each passes over its
+    own contiguous range of chunks, puts its partial gradient and cost in
+    ``G`` and ``Cp`` (flat, ``2 * n_workers * P`` and ``2 * n_workers * 3`` values:
+    two halves used in alternate iterations, so one barrier per iteration
+    suffices), meets the others at the barrier on
+    ``sync`` (see :func:`initlab.engine._sync.barrier`), then sums the parts in
+    worker order and updates its own copy of the parameters; every thread does
+    the same arithmetic, so all copies stay equal. Thread 0 writes the results.
+    With one chunk per thread the sums are bitwise those of a single thread.
+    When the split stops paying (see :func:`_combine`; ``pays``: the threshold),
+    the other threads return and thread 0 finishes the models alone.
+
+    ``E``, ``T``, ``poly`` (float64) and ``bits`` (int64), ``nc`` values each,
+    ``fb`` (the memory of ``bits`` seen as float64) and ``a_off`` (uint64,
+    ``L + 1``) are the calling thread's scratch memory, allocated by the caller
+    (see :func:`initlab.engine.compiled.workspace`): every further dtype given to
+    ``np.zeros`` in here costs about 0.2 s of compile time, nothing at run time.
+    The scratch arrays of ``theta``'s dtype are allocated here: as arguments,
+    LLVM would have to assume they may overlap, and the loops get about 13%
+    slower. ``Xc`` should be the thread's own copy: no reference counts shared
+    between threads.
     """
     L = sizes.shape[0] - 1
     n0 = sizes[0]
@@ -232,7 +333,6 @@ def train_models(
     # rows of A (nc values each): every hidden layer's activations (layer 1 reads the
     # data chunk in Xc directly); Z holds the logits. ReLU's derivative is read from A:
     # a > 0 exactly when z > 0.
-    a_off = np.zeros(L + 1, np.uint64)
     rows_a = _U0
     maxw = _U1
     for l in range(L):
@@ -246,24 +346,32 @@ def train_models(
     # the error signals dz of two adjacent layers, in the two halves of one buffer
     # (offsets are swapped, not arrays: no reference counting in the loops)
     D = np.zeros(_U2 * maxw * nc, dt)
-    E = np.zeros(nc, np.float64)
-    T = np.zeros(nc, np.float64)
-    poly = np.zeros(nc, np.float64)
-    bits = np.zeros(nc, np.int64)
     g = np.zeros(P, dt)
     th = np.zeros(P, dt)
     fm = float(m)
     inv_m = 1.0 / fm
-    Xc = Xc.copy()  # this thread's own copy: no reference counts shared between threads
+    c_lo = np.uint64(worker) * n_chunks // np.uint64(n_workers)
+    c_hi = np.uint64(worker + 1) * n_chunks // np.uint64(n_workers)
+    lead = worker == 0
+    epoch = 0
+    cmin = math.inf
+    bad = np.int64(0)  # not the literal 0: _combine would be compiled for both
+    rounds = 0
+    busy = 0
+    if n_workers > 1:  # start the clocks when the whole group is here
+        epoch += 1
+        barrier(sync, worker, n_workers, epoch, yield_fn)
+    t_free = t_window = cycles()
     for model in range(lo, hi):
         for p in range(P):
             th[p] = theta[model, p]
-        diverged_at[model] = -1
+        if lead:
+            diverged_at[model] = -1
         for it in range(iterations):
             for p in range(P):
                 g[p] = 0.0
             cost = 0.0
-            for c in range(n_chunks):
+            for c in range(c_lo, c_hi):
                 c0 = c * nc
                 xo = c * n0 * nc
                 # forward: hidden pre-activations go straight into A and are activated in place
@@ -294,7 +402,7 @@ def train_models(
                             oo = ao + j * nc
                             for s in range(nc):
                                 T[s] = -A[oo + s]
-                            _vexp(T, E, poly, bits, nc)
+                            _vexp_into(T, E, poly, bits, fb, nc)
                             for s in range(nc):
                                 A[oo + s] = 1.0 / (1.0 + E[s])
                     elif code == 3:
@@ -304,7 +412,7 @@ def train_models(
                 zo = _U0
                 for s in range(nc):
                     T[s] = -abs(Z[zo + s])
-                _vexp(T, E, poly, bits, nc)
+                _vexp_into(T, E, poly, bits, fb, nc)
                 n_valid = min(nc, m - c0)
                 prod = 1.0
                 lin = 0.0
@@ -350,12 +458,35 @@ def train_models(
                                     a = A[ak + s]
                                     D[no + s] = D[no + s] * (1.0 - a * a)
                     dc, dn = dn, dc
+            if n_workers > 1:
+                epoch += 1
+                t = cycles()
+                busy += t - t_free
+                rounds += 1
+                window = rounds // WINDOW if rounds % WINDOW == 0 else 0
+                cost, cmin, bad = _combine(
+                    g, cost, float(busy), float(t - t_window), G, Cp, sync, worker, n_workers,
+                    epoch, yield_fn, n_chunks, window, cmin, bad, pays,
+                )  # fmt: skip
+                if window > 0:
+                    busy = 0
+                    t_window = t
+                t_free = cycles()
+                if bad >= BAD_WINDOWS:  # the first thread carries on alone
+                    if not lead:
+                        return
+                    n_workers = 1
+                    c_lo = _U0
+                    c_hi = n_chunks
             cost = cost / fm
-            costs[model, it] = cost
+            if lead:
+                costs[model, it] = cost
             if not math.isfinite(cost):
-                diverged_at[model] = it
+                if lead:
+                    diverged_at[model] = it
                 break
             for p in range(P):
                 th[p] = th[p] - lr * g[p]
-        for p in range(P):
-            theta[model, p] = th[p]
+        if lead:
+            for p in range(P):
+                theta[model, p] = th[p]

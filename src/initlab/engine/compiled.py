@@ -1,4 +1,6 @@
-"""Driving the compiled kernel: data in chunks, models over threads.
+"""Driving the compiled kernel: data in chunks, models over threads (and, for the
+models left over when there are fewer of them than threads, each model's chunks
+over a group of threads).
 
 Importing this module imports numba (and loads or compiles the kernel on its
 first call); :mod:`initlab.engine.population` imports it only when a
@@ -13,12 +15,19 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from initlab.engine._kernel import train_models
+from initlab.engine._sync import STRIDE, yield_address
 from initlab.engine.codes import KERNEL_ACTIVATIONS
 from initlab.engine.layout import Layout
 from initlab.engine.population import usable_cores
 from initlab.network import Network
 
-__all__ = ["chunk_length", "train_compiled"]
+__all__ = ["chunk_length", "train_compiled", "workspace"]
+
+#: a model split over a group of threads goes back to one thread when the split
+#: takes longer than this times what one thread would need, several windows in a
+#: row (see :func:`initlab.engine._kernel._combine`): healthy splits measure about
+#: 0.6 here, a split whose second core is taken by another process about 5
+SPLIT_PAYS = 1.0
 
 #: samples per chunk are at most this many (before rounding up to whole vectors);
 #: measured with the course network: fewer, longer chunks pay less loop overhead,
@@ -59,7 +68,9 @@ def train_compiled(
     Returns ``costs`` (``(M, iterations)``, NaN after divergence) and
     ``diverged_at`` (``(M,)``, -1 if none). Models are handed to ``threads``
     worker threads (default: the usable cores) in small batches; the kernel
-    releases the GIL.
+    releases the GIL. The models left over when ``M`` is not a multiple of
+    ``threads`` (all of them when ``M < threads``) are trained after the others,
+    each by a group of threads that split its chunks (see :func:`split_plan`).
     """
     layout = Layout.of(network)
     M = theta.shape[0]
@@ -72,22 +83,89 @@ def train_compiled(
     b_off = layout.b_offsets.astype(np.uint64)
     costs = np.full((M, iterations), np.nan)
     diverged_at = np.full(M, -1, dtype=np.int64)
+    P = theta.shape[1]
+    yield_fn = np.int64(yield_address())
+    solo = _Group(1, P, theta.dtype)
 
-    def run(lo: int, hi: int) -> None:
+    def scratch() -> tuple[np.ndarray, ...]:
+        return (Xc.copy(), *workspace(network, nc))
+
+    def run(lo: int, hi: int, worker: int = 0, group: _Group = solo, mine=None) -> None:
+        Xw, *work = scratch() if mine is None else mine
         train_models(
-            sizes, acts, w_off, b_off, Xc, Yc, np.uint64(m), np.uint64(nc),
+            sizes, acts, w_off, b_off, Xw, Yc, np.uint64(m), np.uint64(nc),
             float(learning_rate), int(iterations), theta, costs, diverged_at, lo, hi,
+            np.int64(worker), np.int64(group.n_workers), group.G, group.Cp, group.sync, yield_fn,
+            float(SPLIT_PAYS), *work,
         )  # fmt: skip
 
     threads = usable_cores() if threads is None else max(1, int(threads))
-    threads = min(threads, M)
-    if threads == 1:
-        run(0, M)
-    else:
-        run(0, 0)  # load or compile the kernel once, before the threads start
-        batch = max(1, min(16, M // (4 * threads)))
-        with ThreadPoolExecutor(max_workers=threads) as pool:
-            futures = [pool.submit(run, lo, min(lo + batch, M)) for lo in range(0, M, batch)]
+    pooled, per_model = split_plan(M, threads, len(Yc) // nc)
+    run(0, 0)  # load or compile the kernel once, before any thread starts
+    if pooled:
+        _pool(run, pooled, min(threads, pooled))
+    if pooled < M:
+        groups = [_Group(per_model, P, theta.dtype) for _ in range(pooled, M)]
+        # everything a thread needs is made here: a thread that failed before reaching
+        # the kernel would leave the others of its group waiting at the barrier
+        jobs = [
+            (i, i + 1, w, group, scratch())
+            for i, group in zip(range(pooled, M), groups, strict=True)
+            for w in range(per_model)
+        ]
+        with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
+            futures = [pool.submit(run, *job) for job in jobs]
             for future in futures:
                 future.result()
     return costs, diverged_at
+
+
+def workspace(network: Network, nc: int) -> tuple[np.ndarray, ...]:
+    """One thread's float64 and integer scratch memory for the kernel, for chunks
+    of ``nc`` samples: ``E, T, poly, bits, fb, a_off`` (see
+    :func:`initlab.engine._kernel.train_models`)."""
+    bits = np.zeros(nc, np.int64)
+    return (
+        np.zeros(nc),
+        np.zeros(nc),
+        np.zeros(nc),
+        bits,
+        bits.view(np.float64),
+        np.zeros(len(network.layer_sizes), np.uint64),
+    )
+
+
+def split_plan(models: int, threads: int, n_chunks: int) -> tuple[int, int]:
+    """How ``models`` models are spread over ``threads`` threads: ``(pooled, per_model)``.
+
+    The first ``pooled`` models are trained one per thread at a time; each of the
+    others (the ``models % threads`` left over, fewer than ``threads``) by
+    ``per_model`` threads sharing its ``n_chunks`` chunks, all at once. A
+    model is split only over at least two threads with a chunk each.
+    """
+    tail = models % threads
+    per_model = min(threads // tail, n_chunks) if tail else 1
+    if per_model < 2:
+        return models, 1
+    return models - tail, per_model
+
+
+class _Group:
+    """The buffers shared by the threads that train one model together."""
+
+    def __init__(self, n_workers: int, n_parameters: int, dtype: np.dtype) -> None:
+        self.n_workers = n_workers
+        self.G = np.zeros(2 * n_workers * n_parameters, dtype)
+        self.Cp = np.zeros(2 * n_workers * 3)
+        self.sync = np.zeros(STRIDE * n_workers, dtype=np.int64)
+
+
+def _pool(run, M: int, threads: int) -> None:
+    if threads == 1:
+        run(0, M)
+        return
+    batch = max(1, min(16, M // (4 * threads)))
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        futures = [pool.submit(run, lo, min(lo + batch, M)) for lo in range(0, M, batch)]
+        for future in futures:
+            future.result()
