@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 import click
@@ -24,7 +23,7 @@ from initlab.cli.output import (
     figure_writer,
     report_runs,
     results_writers,
-    warn,
+    runtime_warnings_as_lines,
     write_outputs,
 )
 from initlab.cli.specs import bias_init_option, initializer_option
@@ -95,11 +94,8 @@ def course(
         print_every=print_every,
         bias_init=bias_init,
     )
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", RuntimeWarning)
+    with runtime_warnings_as_lines():
         result = run_course(config, on_cost=cost_printer(quiet), engine=engine)
-    for w in caught:
-        warn(str(w.message))
     document = course_to_dict(result)
     report_runs(document["runs"], learning_rate, quiet)
     writers = results_writers(document, out_dir, json_path)

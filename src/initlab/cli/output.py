@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,6 +26,17 @@ stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 
 def warn(message: str) -> None:
     stderr.print(f"initlab: warning: {message}", markup=False)
+
+
+@contextmanager
+def runtime_warnings_as_lines() -> Iterator[None]:
+    """Turn the library's RuntimeWarnings (e.g. the engine falling back to NumPy) into
+    ``initlab: warning:`` lines, printed once the block is done."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", RuntimeWarning)
+        yield
+    for w in caught:
+        warn(str(w.message))
 
 
 def fmt(value: float | None, digits: int = 6) -> str:

@@ -26,11 +26,13 @@ from initlab.cli.output import (
     figure_writer,
     report_runs,
     results_writers,
+    runtime_warnings_as_lines,
     stdout,
     write_outputs,
 )
 from initlab.cli.specs import bias_init_option, initializer_option
 from initlab.datasets import DATASETS, resolve_spec
+from initlab.experiments.course import ENGINES
 from initlab.experiments.train import (
     DEFAULT_ITERATIONS,
     TrainConfig,
@@ -234,6 +236,15 @@ def _sizes(ctx: click.Context, param: click.Parameter, value: str | None) -> tup
     help="Fraction of the data held out for testing (stratified).",
 )
 @print_every_option(100, "updates")
+@click.option(
+    "--engine",
+    type=click.Choice(ENGINES),
+    default="fast",
+    show_default=True,
+    help="fast: with full-batch gd on a sigmoid head (no weight decay), train every "
+    "initialization at once on the population engine; reference (and any other training): "
+    "the NumPy loop, one run after the other.",
+)
 @out_option(Path("initlab-out") / "train")
 @json_option
 @quiet_option
@@ -257,6 +268,7 @@ def train(
     standardize: bool,
     test_fraction: float,
     print_every: int,
+    engine: str,
     out_dir: Path,
     json_path: Path | None,
     quiet: bool,
@@ -317,7 +329,8 @@ def train(
             markup=False,
         )
 
-    result = run_train(setup, on_cost=cost_printer(quiet))
+    with runtime_warnings_as_lines():
+        result = run_train(setup, on_cost=cost_printer(quiet), engine=engine)
     document = train_to_dict(result)
     report_runs(document["runs"], setup.optimizer.learning_rate, quiet)
     writers = results_writers(document, out_dir, json_path)

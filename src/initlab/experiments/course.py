@@ -151,25 +151,16 @@ def run_course(
     names = list(inits or config.inits)
     starts = [initial_parameters(config, init) for init in names]
     if engine == "fast":
-        from initlab.engine import train_population
-
-        population = train_population(
+        result.runs = population_runs(
             network,
+            names,
             starts,
-            dataset.X_train,
-            dataset.Y_train,
+            dataset,
             learning_rate=config.learning_rate,
             iterations=config.iterations,
+            print_every=config.print_every,
+            on_cost=on_cost,
         )
-        for i, (init, start) in enumerate(zip(names, starts, strict=True)):
-            history = population.history(i)
-            if on_cost is not None:
-                for it in range(0, len(history.costs), config.print_every):
-                    if it != history.diverged_at:
-                        on_cost(init, it, float(history.costs[it]))
-            result.runs.append(
-                score_run(init, network, start, population.params[i], history, dataset)
-            )
         return result
     for init, start in zip(names, starts, strict=True):
         report = None if on_cost is None else (lambda i, c, _n=init: on_cost(_n, i, c))
@@ -185,6 +176,43 @@ def run_course(
         )
         result.runs.append(score_run(init, network, start, params, history, dataset))
     return result
+
+
+def population_runs(
+    network: Network,
+    names: Sequence[str],
+    starts: Sequence[Parameters],
+    dataset: Dataset,
+    *,
+    learning_rate: float,
+    iterations: int,
+    print_every: int,
+    on_cost: Callable[[str, int, float], None] | None = None,
+) -> list[CourseRun]:
+    """Train every start at once on the population engine, then report and score each run.
+
+    ``on_cost(name, iteration, cost)`` is called for every ``print_every``-th
+    finite cost, in the order the reference loop would report them.
+    """
+    from initlab.engine import train_population
+
+    population = train_population(
+        network,
+        list(starts),
+        dataset.X_train,
+        dataset.Y_train,
+        learning_rate=learning_rate,
+        iterations=iterations,
+    )
+    runs = []
+    for i, (name, start) in enumerate(zip(names, starts, strict=True)):
+        history = population.history(i)
+        if on_cost is not None:
+            for it in range(0, len(history.costs), print_every):
+                if it != history.diverged_at:
+                    on_cost(name, it, float(history.costs[it]))
+        runs.append(score_run(name, network, start, population.params[i], history, dataset))
+    return runs
 
 
 def score_run(

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from initlab.datasets import LabelledDataset, load_dataset
-from initlab.experiments.course import CourseRun, score_run
+from initlab.experiments.course import ENGINES, CourseRun, population_runs, score_run
 from initlab.fit import fit, resolve_batch_size, steps_per_epoch
 from initlab.initializers import get_initializer, initialize
 from initlab.network import Network
@@ -33,6 +33,7 @@ __all__ = [
     "TrainConfig",
     "TrainResult",
     "TrainSetup",
+    "engine_fits",
     "prepare",
     "run_train",
     "train_to_dict",
@@ -217,15 +218,39 @@ def _rngs(seed: int) -> tuple[np.random.SeedSequence, np.random.SeedSequence]:
     return children[2], children[3]
 
 
+def engine_fits(setup: TrainSetup) -> bool:
+    """Whether the population engine computes exactly this training.
+
+    It does full-batch gradient descent, without weight decay, on a sigmoid head:
+    the maths of :func:`initlab.train.gradient_descent`, which ``fit`` with
+    ``gd`` reproduces bit for bit.
+    """
+    optimizer = setup.optimizer
+    return (
+        optimizer.full_batch
+        and optimizer.weight_decay == 0
+        and setup.network.output == "sigmoid"
+        and setup.batch_size == setup.dataset.X_train.shape[1]
+    )
+
+
 def run_train(
     config: TrainConfig | TrainSetup,
     *,
     on_cost: Callable[[str, int, float], None] | None = None,
+    engine: str = "fast",
 ) -> TrainResult:
     """Train one network per initializer of ``config`` and score each on train and test.
 
     ``on_cost(init, update, cost)`` is called every ``print_every`` updates.
+    With ``engine="fast"`` and a training the population engine computes
+    (:func:`engine_fits`), all initializers train at once on it and
+    ``on_cost`` is called after training; otherwise (or with
+    ``engine="reference"``) they train one after the other with
+    :func:`initlab.fit.fit`, reporting live.
     """
+    if engine not in ENGINES:
+        raise ValueError(f"unknown engine {engine!r}; choose one of: {', '.join(ENGINES)}")
     setup = config if isinstance(config, TrainSetup) else prepare(config)
     config = setup.config
     data = setup.dataset
@@ -243,6 +268,18 @@ def run_train(
         )
         for init in config.inits
     ]
+    if engine == "fast" and engine_fits(setup):
+        result.runs = population_runs(
+            setup.network,
+            config.inits,
+            starts,
+            data,
+            learning_rate=setup.optimizer.learning_rate,
+            iterations=setup.updates,
+            print_every=config.print_every,
+            on_cost=on_cost,
+        )
+        return result
     for init, start in zip(config.inits, starts, strict=True):
         report = None if on_cost is None else (lambda i, c, _n=init: on_cost(_n, i, c))
         params, history = fit(
