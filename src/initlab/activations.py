@@ -184,18 +184,15 @@ def elu(alpha: float = 1.0) -> Activation:
     def forward(z: np.ndarray) -> np.ndarray:
         return np.where(z > 0, z, alpha * np.expm1(np.minimum(z, 0.0)))
 
-    act = Activation(
+    return _rule_gain_activation(
         name=format_spec("elu", {"alpha": alpha}),
         forward=forward,
         derivative=lambda z, a: np.where(z > 0, 1.0, a + alpha),
-        gain=0.0,
         formula="z if z > 0 else alpha (exp(z) - 1)",
         derivative_formula="1 if z > 0 else alpha exp(z)",
-        gain_rule="1 / sqrt(E[f(z)^2]), z ~ N(0, 1) (quadrature; torch has none)",
         citation="Clevert et al. 2016",
         params={"alpha": alpha},
     )
-    return _with_rule_gain(act)
 
 
 def selu() -> Activation:
@@ -220,31 +217,25 @@ def gelu() -> Activation:
     def derivative(z: np.ndarray, a: np.ndarray) -> np.ndarray:
         return ndtr(z) + z * _INV_SQRT_2PI * np.exp(-0.5 * z * z)
 
-    act = Activation(
+    return _rule_gain_activation(
         name="gelu",
         forward=lambda z: z * ndtr(z),
         derivative=derivative,
-        gain=0.0,
         formula="z Phi(z) (exact, Phi the normal CDF)",
         derivative_formula="Phi(z) + z phi(z)",
-        gain_rule="1 / sqrt(E[f(z)^2]), z ~ N(0, 1) (quadrature; torch has none)",
         citation="Hendrycks & Gimpel 2016",
     )
-    return _with_rule_gain(act)
 
 
 def softplus() -> Activation:
-    act = Activation(
+    return _rule_gain_activation(
         name="softplus",
         forward=lambda z: np.logaddexp(0.0, z),
         derivative=lambda z, a: expit(z),
-        gain=0.0,
         formula="log(1 + exp(z))",
         derivative_formula="sigmoid(z)",
-        gain_rule="1 / sqrt(E[f(z)^2]), z ~ N(0, 1) (quadrature; torch has none)",
         citation="Dugas et al. 2001",
     )
-    return _with_rule_gain(act)
 
 
 def silu() -> Activation:
@@ -252,31 +243,22 @@ def silu() -> Activation:
         s = expit(z)
         return s * (1.0 + z * (1.0 - s))
 
-    act = Activation(
+    return _rule_gain_activation(
         name="silu",
         forward=lambda z: z * expit(z),
         derivative=derivative,
-        gain=0.0,
         formula="z sigmoid(z)",
         derivative_formula="sigmoid(z) (1 + z (1 - sigmoid(z)))",
-        gain_rule="1 / sqrt(E[f(z)^2]), z ~ N(0, 1) (quadrature; torch has none)",
         citation="Elfwing et al. 2018; Ramachandran et al. 2017 (swish)",
     )
-    return _with_rule_gain(act)
 
 
-def _with_rule_gain(act: Activation) -> Activation:
-    return Activation(
-        act.name,
-        act.forward,
-        act.derivative,
-        second_moment_gain(act.forward),
-        act.formula,
-        act.gain_rule,
-        act.derivative_formula,
-        act.citation,
-        act.params,
-    )
+RULE_GAIN = "1 / sqrt(E[f(z)^2]), z ~ N(0, 1) (quadrature; torch has none)"
+
+
+def _rule_gain_activation(**fields: Any) -> Activation:
+    """An activation torch gives no gain: its gain is the :func:`second_moment_gain` rule."""
+    return Activation(gain=second_moment_gain(fields["forward"]), gain_rule=RULE_GAIN, **fields)
 
 
 ACTIVATION_FACTORIES: dict[str, Callable[..., Activation]] = {
