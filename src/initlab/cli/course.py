@@ -10,6 +10,7 @@ from initlab.cli.options import (
     POSITIVE_FLOAT,
     POSITIVE_INT,
     check_json_path,
+    engine_option,
     json_option,
     out_option,
     prepare_out_dir,
@@ -27,7 +28,7 @@ from initlab.cli.output import (
     write_outputs,
 )
 from initlab.cli.specs import bias_init_option, initializer_option
-from initlab.experiments.course import COURSE_INITS, ENGINES, CourseConfig, run_course
+from initlab.experiments.course import COURSE_INITS, CourseConfig, run_course
 
 
 @click.command()
@@ -54,13 +55,9 @@ from initlab.experiments.course import COURSE_INITS, ENGINES, CourseConfig, run_
 @print_every_option(1000)
 @out_option(Path("initlab-out"))
 @json_option
-@click.option(
-    "--engine",
-    type=click.Choice(ENGINES),
-    default="fast",
-    show_default=True,
-    help="fast: train all initializations at once with the compiled population engine; "
-    "reference: the plain NumPy loop, one run after the other.",
+@engine_option(
+    "fast: train all initializations at once with the compiled population engine; "
+    "reference: the plain NumPy loop, one run after the other."
 )
 @quiet_option
 def course(

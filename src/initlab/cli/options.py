@@ -53,6 +53,15 @@ def out_option(default: Path):  # type: ignore[no-untyped-def]
     )
 
 
+def engine_option(help: str):  # type: ignore[no-untyped-def]
+    """``--engine fast|reference``: the population engine, or the plain NumPy loop."""
+    from initlab.experiments.course import ENGINES
+
+    return click.option(
+        "--engine", type=click.Choice(ENGINES), default="fast", show_default=True, help=help
+    )
+
+
 json_option = click.option(
     "--json",
     "json_path",

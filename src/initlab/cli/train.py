@@ -13,6 +13,7 @@ from initlab.cli.options import (
     POSITIVE_FLOAT,
     POSITIVE_INT,
     check_json_path,
+    engine_option,
     json_option,
     out_option,
     prepare_out_dir,
@@ -32,7 +33,6 @@ from initlab.cli.output import (
 )
 from initlab.cli.specs import bias_init_option, initializer_option
 from initlab.datasets import DATASETS, resolve_spec
-from initlab.experiments.course import ENGINES
 from initlab.experiments.train import (
     DEFAULT_ITERATIONS,
     TrainConfig,
@@ -236,14 +236,10 @@ def _sizes(ctx: click.Context, param: click.Parameter, value: str | None) -> tup
     help="Fraction of the data held out for testing (stratified).",
 )
 @print_every_option(100, "updates")
-@click.option(
-    "--engine",
-    type=click.Choice(ENGINES),
-    default="fast",
-    show_default=True,
-    help="fast: with full-batch gd on a sigmoid head (no weight decay), train every "
+@engine_option(
+    "fast: with full-batch gd on a sigmoid head (no weight decay), train every "
     "initialization at once on the population engine; reference (and any other training): "
-    "the NumPy loop, one run after the other.",
+    "the NumPy loop, one run after the other."
 )
 @out_option(Path("initlab-out") / "train")
 @json_option
