@@ -479,7 +479,7 @@ def test_unknown_backend_and_dtype_are_rejected():
     with pytest.raises(ValueError, match="unknown dtype 'float16'"):
         train_population(net, starts, data.X_train, data.Y_train, learning_rate=0.1, iterations=1,
                          dtype="float16")  # fmt: skip
-    with pytest.raises(ValueError, match="learning_rate must be positive"):
+    with pytest.raises(ValueError, match="learning_rate must be a positive finite number, got -1"):
         train_population(net, starts, data.X_train, data.Y_train, learning_rate=-1, iterations=1)
 
 
