@@ -36,9 +36,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import expit, logsumexp, softmax
 
 from initlab.activations import get_activation
+from initlab.heads import HEADS, Head
 
 __all__ = [
     "Cache",
@@ -54,7 +54,7 @@ __all__ = [
     "softmax_cross_entropy_from_logits",
 ]
 
-OUTPUTS = ("sigmoid", "softmax")
+OUTPUTS = tuple(HEADS)
 
 
 @dataclass(frozen=True)
@@ -124,6 +124,11 @@ class Network:
         return cls((n_inputs, *hidden, n_classes), tuple(activations), "softmax")
 
     @property
+    def head(self) -> Head:
+        """The output head (:mod:`initlab.heads`): loss, errors, probabilities, prediction."""
+        return HEADS[self.output]
+
+    @property
     def n_classes(self) -> int:
         """Number of classes the output head tells apart."""
         return 2 if self.output == "sigmoid" else self.layer_sizes[-1]
@@ -189,27 +194,19 @@ def forward(network: Network, params: Parameters, X: np.ndarray) -> Cache:
 
 
 def binary_cross_entropy_from_logits(logits: np.ndarray, Y: np.ndarray) -> float:
-    """``J = (1/m) sum(softplus(z) - y z)``, finite for any finite logits."""
-    return float(np.mean(np.logaddexp(0.0, logits) - Y * logits))
+    """``J = (1/m) sum(softplus(z) - y z)``, finite for any finite logits (the sigmoid head's
+    loss, :class:`initlab.heads.SigmoidHead`)."""
+    return float(HEADS["sigmoid"].loss(np.asarray(logits), Y))
 
 
 def softmax_cross_entropy_from_logits(logits: np.ndarray, Y: np.ndarray) -> float:
-    """``J = (1/m) sum_i (logsumexp(z[:, i]) - z[y_i, i])`` for labels ``Y`` of shape ``(1, m)``.
+    """``J = (1/m) sum_i (logsumexp(z[:, i]) - z[y_i, i])`` for labels ``Y`` of shape ``(1, m)``
+    (the softmax head's loss, :class:`initlab.heads.SoftmaxHead`).
 
     Equals ``-mean(log softmax(z)[y_i, i])`` but is finite for any finite
     logits: ``logsumexp`` subtracts the column maximum before exponentiating.
     """
-    labels = np.asarray(Y).reshape(-1)
-    picked = logits[labels, np.arange(logits.shape[1])]
-    return float(np.mean(logsumexp(logits, axis=0) - picked))
-
-
-def one_hot(Y: np.ndarray, k: int) -> np.ndarray:
-    """Integer labels of shape ``(1, m)`` as a ``(k, m)`` indicator matrix."""
-    labels = np.asarray(Y).reshape(-1)
-    out = np.zeros((k, labels.size))
-    out[labels, np.arange(labels.size)] = 1.0
-    return out
+    return float(HEADS["softmax"].loss(np.asarray(logits), np.asarray(Y).reshape(1, -1)))
 
 
 def backward(
@@ -229,12 +226,9 @@ def backward(
     """
     logits = cache.logits
     m = logits.shape[1]
-    if network.output == "softmax":
-        cost = softmax_cross_entropy_from_logits(logits, Y)
-        dz = softmax(logits, axis=0) - one_hot(Y, logits.shape[0])
-    else:
-        cost = binary_cross_entropy_from_logits(logits, Y)
-        dz = expit(logits) - Y
+    head = network.head
+    cost = float(head.loss(logits, Y))
+    dz = head.errors(logits, Y)
     grads_w: list[np.ndarray] = [np.empty(0)] * network.depth
     grads_b: list[np.ndarray] = [np.empty(0)] * network.depth
     for l in range(network.depth - 1, -1, -1):
@@ -261,10 +255,7 @@ def predict_proba(network: Network, params: Parameters, X: np.ndarray) -> np.nda
     Sigmoid head: the probability of class 1, shape ``(1, m)``. Softmax head:
     one row per class, shape ``(k, m)``, each column summing to 1.
     """
-    logits = forward(network, params, X).logits
-    if network.output == "softmax":
-        return softmax(logits, axis=0)
-    return expit(logits)
+    return network.head.probabilities(forward(network, params, X).logits)
 
 
 def predict(network: Network, params: Parameters, X: np.ndarray) -> np.ndarray:
@@ -273,10 +264,7 @@ def predict(network: Network, params: Parameters, X: np.ndarray) -> np.ndarray:
     Sigmoid head: probability > 0.5, as the course thresholds. Softmax head:
     the class of the largest logit.
     """
-    if network.output == "softmax":
-        logits = forward(network, params, X).logits
-        return np.argmax(logits, axis=0).reshape(1, -1).astype(np.int64)
-    return (predict_proba(network, params, X) > 0.5).astype(np.int64)
+    return network.head.predict(forward(network, params, X).logits)
 
 
 def accuracy(network: Network, params: Parameters, X: np.ndarray, Y: np.ndarray) -> float:

@@ -73,9 +73,18 @@ class Optimizer:
         """Forget all state: the next :meth:`step` is step 1."""
         self.t = 0
 
-    def step(self, params: Parameters, grads: Parameters) -> None:
-        """Update ``params`` in place (each array is replaced by its updated copy)."""
+    def step(
+        self, params: Parameters, grads: Parameters, learning_rate: float | np.ndarray | None = None
+    ) -> None:
+        """Update ``params`` in place (each array is replaced by its updated copy).
+
+        ``learning_rate`` overrides :attr:`learning_rate`: a number, or an array that
+        broadcasts against every parameter array (the population engine steps the
+        stacked parameters of ``M`` models at once, each with its own rate, as
+        ``(M, 1, 1)``). The update is linear in it, so the state is shared.
+        """
         self.t += 1
+        eta = self.learning_rate if learning_rate is None else learning_rate
         decay = self.weight_decay
         for group, grad_group, kind in (
             (params.weights, grads.weights, "w"),
@@ -84,9 +93,11 @@ class Optimizer:
             for l, grad in enumerate(grad_group):
                 if decay and kind == "w":
                     grad = grad + decay * group[l]
-                group[l] = group[l] - self.direction((kind, l), grad)
+                group[l] = group[l] - self.direction((kind, l), grad, eta)
 
-    def direction(self, key: tuple[str, int], grad: np.ndarray) -> np.ndarray:
+    def direction(
+        self, key: tuple[str, int], grad: np.ndarray, learning_rate: float | np.ndarray
+    ) -> np.ndarray:
         """The update ``theta_{t} - theta_{t+1}`` for the array ``key`` given its gradient."""
         raise NotImplementedError
 
@@ -109,8 +120,10 @@ class GradientDescent(Optimizer):
     name: ClassVar[str] = "gd"
     full_batch: ClassVar[bool] = True
 
-    def direction(self, key: tuple[str, int], grad: np.ndarray) -> np.ndarray:
-        return self.learning_rate * grad
+    def direction(
+        self, key: tuple[str, int], grad: np.ndarray, learning_rate: float | np.ndarray
+    ) -> np.ndarray:
+        return learning_rate * grad
 
 
 @dataclass
@@ -153,11 +166,13 @@ class Momentum(Optimizer):
         super().reset()
         self._velocity = {}
 
-    def direction(self, key: tuple[str, int], grad: np.ndarray) -> np.ndarray:
+    def direction(
+        self, key: tuple[str, int], grad: np.ndarray, learning_rate: float | np.ndarray
+    ) -> np.ndarray:
         velocity = self._velocity.get(key)
         velocity = grad.copy() if velocity is None else self.beta * velocity + grad
         self._velocity[key] = velocity
-        return self.learning_rate * velocity
+        return learning_rate * velocity
 
 
 @dataclass
@@ -195,14 +210,16 @@ class Adam(Optimizer):
         super().reset()
         self._moments = {}
 
-    def direction(self, key: tuple[str, int], grad: np.ndarray) -> np.ndarray:
+    def direction(
+        self, key: tuple[str, int], grad: np.ndarray, learning_rate: float | np.ndarray
+    ) -> np.ndarray:
         m, v = self._moments.get(key, (0.0, 0.0))
         m = self.beta1 * m + (1.0 - self.beta1) * grad
         v = self.beta2 * v + (1.0 - self.beta2) * grad * grad
         self._moments[key] = (m, v)
         m_hat = m / (1.0 - self.beta1**self.t)
         v_hat = v / (1.0 - self.beta2**self.t)
-        return self.learning_rate * m_hat / (np.sqrt(v_hat) + self.eps)
+        return learning_rate * m_hat / (np.sqrt(v_hat) + self.eps)
 
 
 OPTIMIZERS: dict[str, type[Optimizer]] = {

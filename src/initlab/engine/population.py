@@ -9,11 +9,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from initlab.checks import check_positive_int, check_training_data
+from initlab.checks import as_rng, check_positive_int, check_real, check_training_data
+from initlab.engine.batched import PopulationCallback
 from initlab.engine.codes import KERNEL_ACTIVATIONS
 from initlab.engine.layout import Layout, pack, unpack
+from initlab.fit import resolve_batch_size, steps_per_epoch
 from initlab.network import Network, Parameters
-from initlab.train import History, validate_schedule
+from initlab.optimizers import GradientDescent, Optimizer, get_optimizer
+from initlab.train import History
 
 __all__ = [
     "BACKENDS",
@@ -21,6 +24,7 @@ __all__ = [
     "WIDE_LAYER_FEW_MODELS",
     "PopulationResult",
     "choose_backend",
+    "supports",
     "train_population",
 ]
 
@@ -75,30 +79,62 @@ class PopulationResult:
         return self.diverged_at >= 0
 
 
+def supports(network: Network, optimizer: Optimizer, full_batch: bool = True) -> list[str]:
+    """Why the compiled kernel cannot train ``network`` with ``optimizer``: an empty list
+    when it can.
+
+    The kernel trains full-batch gradient descent (no weight decay, one learning
+    rate for the population) on a sigmoid head with identity, ReLU, sigmoid or
+    tanh hidden layers; the batched NumPy engine trains everything else.
+    """
+    reasons = []
+    if network.output != "sigmoid":
+        reasons.append(f"a {network.output!r} head")
+    unknown = [a for a in network.activations if a not in KERNEL_ACTIVATIONS]
+    if unknown:
+        reasons.append(f"activation(s) {unknown} (it knows: {', '.join(KERNEL_ACTIVATIONS)})")
+    if type(optimizer) is not GradientDescent:
+        reasons.append(f"optimizer {optimizer.name!r}")
+    elif not full_batch:
+        reasons.append("minibatches")
+    if optimizer.weight_decay:
+        reasons.append(f"weight_decay={optimizer.weight_decay:g}")
+    return reasons
+
+
 def choose_backend(
-    network: Network, backend: str = "auto", models: int = 1, threads: int | None = None
+    network: Network,
+    backend: str = "auto",
+    models: int = 1,
+    threads: int | None = None,
+    optimizer: Optimizer | None = None,
+    full_batch: bool = True,
+    one_rate: bool = True,
 ) -> str:
     """The backend :func:`train_population` uses for ``models`` networks like ``network``.
 
-    ``"auto"`` picks the compiled kernel when every hidden activation is one it
-    knows (identity, relu, sigmoid, tanh) and no hidden layer is wider than
-    :data:`WIDE_LAYER` (:data:`WIDE_LAYER_FEW_MODELS` when there are fewer
-    models than ``threads``, default: the usable cores); otherwise the batched
-    NumPy engine.
+    ``"auto"`` picks the compiled kernel when it :func:`supports` the network and
+    the optimizer (default: gradient descent), all models share one learning
+    rate, and no hidden layer is wider than :data:`WIDE_LAYER`
+    (:data:`WIDE_LAYER_FEW_MODELS` when there are fewer models than ``threads``,
+    default: the usable cores); otherwise the batched NumPy engine.
+    ``"compiled"`` for what the kernel does not support is a ``ValueError``.
     """
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}; choose one of: {', '.join(BACKENDS)}")
-    unknown = [a for a in network.activations if a not in KERNEL_ACTIVATIONS]
-    if backend == "compiled" and unknown:
+    reasons = supports(network, optimizer or GradientDescent(), full_batch)
+    if not one_rate:
+        reasons.append("a learning rate per model")
+    if backend == "compiled" and reasons:
         raise ValueError(
-            f"the compiled backend does not know activation(s) {unknown}; it knows: "
-            f"{', '.join(KERNEL_ACTIVATIONS)} (use backend='numpy' or 'auto')"
+            f"the compiled backend does not support {'; '.join(reasons)} "
+            "(use backend='numpy' or 'auto')"
         )
     if backend != "auto":
         return backend
     threads = usable_cores() if threads is None else threads
     limit = WIDE_LAYER if models >= threads else WIDE_LAYER_FEW_MODELS
-    if unknown or max(network.layer_sizes[1:-1], default=0) > limit:
+    if reasons or max(network.layer_sizes[1:-1], default=0) > limit:
         return "numpy"
     return "compiled"
 
@@ -129,58 +165,97 @@ def _as_theta(network: Network, initial_params, dtype) -> np.ndarray:
     return pack(network, params_list, dtype=dtype)
 
 
+def _learning_rates(value: object, models: int) -> np.ndarray:
+    """One positive finite learning rate per model, from a number or a sequence."""
+    if np.ndim(value) == 0:
+        rate = check_real("learning_rate", value)
+        rates = np.full(models, rate)
+    else:
+        rates = np.asarray(value)
+        if rates.shape != (models,) or rates.dtype.kind not in "iuf":
+            raise ValueError(
+                f"learning_rate must be a number or one per model ({models}), got shape "
+                f"{rates.shape} of {rates.dtype}"
+            )
+        rates = rates.astype(np.float64)
+    bad = rates[~(np.isfinite(rates) & (rates > 0))]
+    if bad.size:
+        raise ValueError(f"learning_rate must be a positive finite number, got {bad[0].item()!r}")
+    return rates
+
+
 def train_population(
     network: Network,
     initial_params: Sequence[Parameters] | np.ndarray,
     X: np.ndarray,
     Y: np.ndarray,
     *,
-    learning_rate: float,
-    iterations: int,
+    learning_rate: float | Sequence[float] | np.ndarray | None = None,
+    iterations: int | None = None,
+    epochs: int | None = None,
+    optimizer: Optimizer | str | None = None,
+    batch_size: int | None = None,
+    rng: np.random.Generator | np.random.RandomState | int | None = None,
     backend: str = "auto",
     dtype: str = "float64",
     threads: int | None = None,
+    report_every: int = 0,
+    on_report: PopulationCallback | None = None,
 ) -> PopulationResult:
     """Train ``M`` networks of one architecture on the same data at once.
 
-    Each model starts from its own parameters and follows exactly the reference
-    loop :func:`initlab.train.gradient_descent`: full-batch gradient descent
-    ``theta <- theta - learning_rate * grad J`` on the binary cross-entropy from
-    the logits ``J = mean(softplus(z) - y z)``, the cost recorded *before* each
+    Each model starts from its own parameters and is trained exactly as
+    :func:`initlab.fit.fit` trains it alone (with the default full-batch
+    gradient descent, as the reference loop :func:`initlab.train.gradient_descent`
+    does): the same optimizer (each model with its own state), the same
+    minibatches in the same order (the columns shuffled by ``rng`` at the start of
+    every epoch, one order for all models), the cost recorded *before* each
     update, a model stopping at its first non-finite cost (its parameters are
     the ones at which that cost was measured). Models are independent: one that
     diverges does not disturb the others.
 
     Args:
-        network: the common architecture.
+        network: the common architecture (sigmoid or softmax head).
         initial_params: one :class:`~initlab.network.Parameters` per model, or
             an array ``(M, P)`` of stacked parameters (see
             :mod:`initlab.engine.layout`). Not modified.
-        X: inputs, shape ``(n_0, m)``; Y: labels in {0, 1}, shape ``(1, m)`` (checked by
-            :func:`initlab.checks.check_training_data`; only sigmoid heads are trained).
-        learning_rate, iterations: as for the reference loop.
+        X: inputs, shape ``(n_0, m)``; Y: integer labels, shape ``(1, m)``
+            (checked by :func:`initlab.checks.check_training_data`).
+        learning_rate: a positive number, or one per model; default: the
+            optimizer's.
+        iterations, epochs: exactly one: the number of updates, or of passes over
+            the data (``ceil(m / batch_size)`` updates each).
+        optimizer: an :class:`~initlab.optimizers.Optimizer` or a spec
+            (``"adam(beta1=0.8)"``); default ``"gd"``. Not modified: each
+            population steps its own copy.
+        batch_size: minibatch size (default: the optimizer's, as for ``fit``).
+        rng: shuffles the minibatches (a ``Generator``, ``RandomState`` or int
+            seed); required with minibatches.
         backend: ``"compiled"`` (the numba kernel: samples vectorized, models
-            spread over threads), ``"numpy"`` (batched ``np.matmul`` over the
-            stack, BLAS for wide layers, any activation) or ``"auto"`` (see
+            spread over threads; full-batch gradient descent on a sigmoid head
+            with identity/ReLU/sigmoid/tanh), ``"numpy"`` (batched ``np.matmul``
+            over the stack: everything) or ``"auto"`` (see
             :func:`choose_backend`). If numba is missing or fails, ``"auto"``
             falls back to ``"numpy"`` with a ``RuntimeWarning``.
         dtype: ``"float64"`` (default) or ``"float32"`` (parameters and
-            activations in single precision; the loss, ``exp`` and the cost are
-            still accumulated in float64). Measured on the course ``he`` run:
-            costs within 3.3e-6 of float64 over 15000 iterations, same
+            activations in single precision). Measured on the course ``he`` run
+            (compiled): costs within 3.3e-6 of float64 over 15000 iterations, same
             accuracies; chaotic runs (the course ``random``) drift apart as they
-            do between any two platforms. It is not faster on x86-64 here; use
-            it to study precision, not to reproduce published numbers.
+            do between any two platforms. Use it to study precision, not to
+            reproduce published numbers.
         threads: worker threads for the compiled backend (default: usable cores).
+        report_every, on_report: ``on_report(update, costs)`` with every model's
+            cost is called every ``report_every`` updates (numpy backend, as
+            training runs; compiled backend, afterwards).
 
     Returns:
-        a :class:`PopulationResult`: per model, the cost at every iteration,
-        the final parameters and the divergence iteration.
+        a :class:`PopulationResult`: per model, the cost at every update, the
+        final parameters and the divergence update.
 
-    Differences from the reference loop are rounding only: sums run in another
-    order, ``exp`` is a vectorized polynomial and the softplus terms are summed
-    as the log of a product, so costs agree to about 1e-15 relative (tested to
-    1e-10) as long as the run is not chaotic.
+    Differences from ``fit`` are rounding only: sums run in another order (and,
+    in the kernel, ``exp`` is a vectorized polynomial and the softplus terms are
+    summed as the log of a product), so costs agree to about 1e-15 relative
+    (tested to 1e-10) as long as the run is not chaotic.
 
     Example::
 
@@ -197,21 +272,39 @@ def train_population(
         result.costs[:, -1]          # final cost of every model
         result.params[7]             # trained Parameters of model 7
     """
-    validate_schedule(learning_rate, iterations)
-    if network.output != "sigmoid":
-        raise ValueError(
-            f"the population engine trains sigmoid heads only, got a {network.output!r} head; "
-            "train it with initlab.fit.fit"
-        )
     if dtype not in DTYPES:
         raise ValueError(f"unknown dtype {dtype!r}; choose one of: {', '.join(DTYPES)}")
+    if (iterations is None) == (epochs is None):
+        raise ValueError("give exactly one of iterations and epochs")
+    if optimizer is None:
+        optimizer = GradientDescent()
+    elif isinstance(optimizer, str):
+        optimizer = get_optimizer(optimizer)
+    elif not isinstance(optimizer, Optimizer):
+        raise TypeError(f"optimizer must be an Optimizer or a spec string, got {optimizer!r}")
     check_positive_int("threads", threads, allow_none=True)
+    if isinstance(report_every, bool) or not isinstance(report_every, int) or report_every < 0:
+        raise ValueError(f"report_every must be a non-negative integer, got {report_every!r}")
     X, Y = check_training_data(network, X, Y)
     X = np.ascontiguousarray(X)
+    m = X.shape[1]
+    batch = resolve_batch_size(optimizer, batch_size, m)
+    per_epoch = steps_per_epoch(m, batch)
+    if iterations is not None:
+        updates = check_positive_int("iterations", iterations)
+    else:
+        updates = check_positive_int("epochs", epochs) * per_epoch
+    if batch < m:
+        if rng is None:
+            raise ValueError("minibatches need an rng to shuffle the training set")
+        rng = as_rng(rng)
     theta = _as_theta(network, initial_params, np.dtype(dtype))
-    if theta.shape[0] == 0:
+    M = theta.shape[0]
+    if M == 0:
         raise ValueError("the population is empty: give at least one set of parameters")
-    chosen = choose_backend(network, backend, theta.shape[0], threads)
+    rates = _learning_rates(optimizer.learning_rate if learning_rate is None else learning_rate, M)
+    one_rate = bool((rates == rates[0]).all())
+    chosen = choose_backend(network, backend, M, threads, optimizer, batch == m, one_rate)
     costs = diverged_at = None
     if chosen == "compiled":
         try:
@@ -230,7 +323,7 @@ def train_population(
             work = theta.copy()
             try:
                 costs, diverged_at = train_compiled(
-                    network, work, X, Y, learning_rate, iterations, threads
+                    network, work, X, Y, float(rates[0]), updates, threads
                 )
                 theta = work
             except Exception as exc:  # a compilation failure
@@ -243,9 +336,17 @@ def train_population(
                     stacklevel=2,
                 )
                 chosen = "numpy"
+            else:
+                if on_report is not None and report_every > 0:  # as the NumPy engine does
+                    running = np.where(diverged_at < 0, updates, diverged_at)
+                    for it in range(0, min(updates, int(running.max()) + 1), report_every):
+                        if (running > it).any():
+                            on_report(it, costs[:, it])
     if chosen == "numpy":
         from initlab.engine.batched import train_batched
 
-        costs, diverged_at = train_batched(network, theta, X, Y, learning_rate, iterations)
-    params = [unpack(network, theta, i) for i in range(theta.shape[0])]
+        costs, diverged_at = train_batched(
+            network, theta, X, Y, optimizer, rates, updates, batch, rng, report_every, on_report
+        )
+    params = [unpack(network, theta, i) for i in range(M)]
     return PopulationResult(network, costs, params, diverged_at, chosen)

@@ -1,0 +1,159 @@
+"""The population engine trains what ``fit`` trains: every model of a population equals
+its own ``fit`` run (optimizers, minibatches, weight decay, heads, every activation,
+one learning rate per model), and a diverging model never changes another's numbers."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from initlab import Network, fit, get_optimizer, initialize
+from initlab.activations import ACTIVATIONS
+from initlab.engine import choose_backend, train_population
+from initlab.engine.population import supports
+
+COST_RTOL = 1e-10
+ACTIVATION_SPECS = [*sorted(ACTIVATIONS), "leaky_relu(slope=0.2)", "elu(alpha=0.5)"]
+OPTIMIZERS = ["gd", "sgd", "momentum(beta=0.8)", "adam", "adam(beta1=0.5, beta2=0.9)"]
+
+
+def fit_alone(net, start, X, Y, optimizer, rate, seed, **schedule):
+    own = dataclasses.replace(optimizer, learning_rate=rate)
+    return fit(net, start, X, Y, own, rng=np.random.default_rng(seed), **schedule)
+
+
+def assert_each_model_is_its_fit_run(net, starts, X, Y, optimizer, rates, seed, result, **sched):
+    for i, start in enumerate(starts):
+        params, history = fit_alone(net, start, X, Y, optimizer, rates[i], seed, **sched)
+        mine = result.history(i)
+        assert mine.diverged_at == history.diverged_at, f"model {i}"
+        np.testing.assert_allclose(mine.costs, history.costs, rtol=COST_RTOL, atol=0)
+        for got, want in zip(result.params[i].weights, params.weights, strict=True):
+            np.testing.assert_allclose(got, want, rtol=1e-8, atol=1e-11)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    sizes=st.lists(st.integers(1, 5), min_size=0, max_size=3),
+    activation=st.sampled_from(ACTIVATION_SPECS),
+    classes=st.sampled_from([2, 3]),
+    optimizer=st.sampled_from(OPTIMIZERS),
+    decay=st.sampled_from([0.0, 0.01]),
+    batch=st.sampled_from([None, 1, 7, 16]),
+    models=st.integers(1, 3),
+    seed=st.integers(0, 2**16),
+)
+def test_every_model_equals_its_own_fit_run(
+    sizes, activation, classes, optimizer, decay, batch, models, seed
+):
+    rng = np.random.default_rng(seed)
+    m = 23
+    X = rng.standard_normal((2, m))
+    Y = rng.integers(0, classes, size=(1, m))
+    net = Network.for_classes(2, sizes, [activation] * len(sizes), classes)
+    opt = get_optimizer(optimizer, weight_decay=decay)
+    if opt.full_batch:
+        batch = None
+    starts = [initialize(net, "glorot_normal", rng, bias_init="normal(std=0.1)")
+              for _ in range(models)]  # fmt: skip
+    rates = list(rng.uniform(0.01, 0.3, models))
+    schedule = dict(epochs=3) if batch else dict(iterations=9)
+    result = train_population(
+        net, starts, X, Y, optimizer=opt, learning_rate=rates, batch_size=batch,
+        rng=seed, **schedule,
+    )  # fmt: skip
+    assert_each_model_is_its_fit_run(
+        net, starts, X, Y, opt, rates, seed, result, batch_size=batch, **schedule
+    )
+
+
+def test_the_optimizer_passed_in_is_not_modified():
+    rng = np.random.default_rng(0)
+    X, Y = rng.standard_normal((2, 10)), rng.integers(0, 2, (1, 10))
+    net = Network((2, 3, 1), ("tanh",))
+    opt = get_optimizer("adam", learning_rate=0.1)
+    start = initialize(net, "he", rng)
+    train_population(net, [start], X, Y, optimizer=opt, iterations=5)
+    assert opt.t == 0 and opt._moments == {}
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adam"])
+def test_a_diverging_model_does_not_change_the_others(optimizer):
+    """A model blown up by a huge step stops where its own run stops, and the others'
+    numbers are those they have without it (same minibatches, their own state)."""
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((2, 40))
+    Y = rng.integers(0, 3, size=(1, 40))
+    net = Network((2, 8, 3), ("identity",), "softmax")
+    starts = [initialize(net, "he", rng) for _ in range(3)]
+    sick = dataclasses.replace(starts[1], weights=[w * 1e150 for w in starts[1].weights])
+    opt = get_optimizer(optimizer)
+    rates = [0.05, 1e160, 0.02]
+    kwargs = dict(optimizer=opt, epochs=4, batch_size=8, rng=5)
+    result = train_population(net, [starts[0], sick, starts[2]], X, Y, learning_rate=rates,
+                              **kwargs)  # fmt: skip
+    assert result.diverged.tolist() == [False, True, False]
+    assert_each_model_is_its_fit_run(
+        net, [starts[0], sick, starts[2]], X, Y, opt, rates, 5, result, epochs=4, batch_size=8
+    )
+    healthy = train_population(net, [starts[0], starts[2]], X, Y, learning_rate=[0.05, 0.02],
+                               **kwargs)  # fmt: skip
+    np.testing.assert_allclose(healthy.costs, result.costs[[0, 2]], rtol=1e-13, atol=0)
+
+
+def test_the_compiled_kernel_is_chosen_only_for_what_it_supports():
+    net = Network.course()
+    assert supports(net, get_optimizer("gd")) == []
+    assert choose_backend(net, models=4, threads=2) == "compiled"
+    assert supports(net, get_optimizer("adam")) == ["optimizer 'adam'"]
+    assert supports(net, get_optimizer("gd"), full_batch=False) == ["minibatches"]
+    assert supports(net, get_optimizer("gd", weight_decay=0.1)) == ["weight_decay=0.1"]
+    softmax = Network((2, 4, 3), ("gelu",), "softmax")
+    assert len(supports(softmax, get_optimizer("gd"))) == 2
+    assert choose_backend(net, optimizer=get_optimizer("sgd"), models=4) == "numpy"
+    assert choose_backend(net, models=4, threads=2, one_rate=False) == "numpy"
+    with pytest.raises(ValueError, match="compiled backend does not support a learning rate"):
+        choose_backend(net, "compiled", one_rate=False)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        (dict(learning_rate=[0.1, -1.0]), ValueError, "positive finite number, got -1.0"),
+        (dict(learning_rate=[0.1]), ValueError, r"one per model \(2\), got shape \(1,\)"),
+        (dict(learning_rate=[0.1, np.nan]), ValueError, "got nan"),
+        (dict(optimizer="nadam"), ValueError, "unknown optimizer 'nadam'"),
+        (dict(optimizer=3), TypeError, "optimizer must be an Optimizer or a spec string"),
+        (dict(optimizer="sgd", batch_size=4), ValueError, "minibatches need an rng"),
+        (dict(optimizer="gd", batch_size=4, rng=0), ValueError, "full-batch gradient descent"),
+        (dict(epochs=2), ValueError, "give exactly one of iterations and epochs"),
+        (dict(report_every=-1), ValueError, "report_every must be a non-negative integer"),
+    ],
+)
+def test_bad_arguments_are_refused(kwargs, error, message):
+    rng = np.random.default_rng(0)
+    X, Y = rng.standard_normal((2, 10)), rng.integers(0, 2, (1, 10))
+    net = Network((2, 3, 1), ("relu",))
+    starts = [initialize(net, "he", rng) for _ in range(2)]
+    kwargs = {"iterations": 2, **kwargs}
+    with pytest.raises(error, match=message):
+        train_population(net, starts, X, Y, **kwargs)
+
+
+def test_costs_are_reported_while_training():
+    rng = np.random.default_rng(0)
+    X, Y = rng.standard_normal((2, 30)), rng.integers(0, 2, (1, 30))
+    net = Network((2, 4, 1), ("elu",))
+    starts = [initialize(net, "he", rng) for _ in range(2)]
+    seen = []
+    result = train_population(
+        net, starts, X, Y, optimizer="adam", iterations=10, report_every=4,
+        on_report=lambda it, costs: seen.append((it, costs.copy())),
+    )  # fmt: skip
+    assert [it for it, _ in seen] == [0, 4, 8]
+    for it, costs in seen:
+        np.testing.assert_array_equal(costs, result.costs[:, it])
