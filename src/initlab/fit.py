@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from initlab.memory import OPTIMIZER_SLOTS, check_training
 from initlab.network import Network, Parameters, loss_and_gradients
 from initlab.optimizers import Optimizer
 from initlab.train import History
@@ -117,6 +118,10 @@ def fit(
         total = _positive_int("epochs", epochs) * per_epoch
     if batch < m and rng is None:
         raise ValueError("minibatches need an rng to shuffle the training set")
+    units = ("iterations", iterations, 1) if epochs is None else ("epochs", epochs, per_epoch)
+    slots = OPTIMIZER_SLOTS.get(optimizer.name, 2)
+    check_training(network.layer_sizes, updates=total, batch=batch, optimizer_slots=slots,
+                   updates_parameter=units)  # fmt: skip
     optimizer.reset()
     params = params.copy()
     costs = np.empty(total)

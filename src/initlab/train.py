@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from initlab.memory import check_training
 from initlab.network import Network, Parameters, loss_and_gradients
 
 __all__ = ["History", "gradient_descent", "validate_schedule"]
@@ -68,6 +69,8 @@ def gradient_descent(
     non-finite cost and records that iteration in ``History.diverged_at``.
     """
     validate_schedule(learning_rate, iterations)
+    m = np.shape(X)[-1] if np.ndim(X) else 1
+    check_training(network.layer_sizes, updates=iterations, batch=m)
     params = params.copy()
     costs = np.empty(iterations)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):

@@ -11,6 +11,7 @@ import numpy as np
 
 from initlab.engine.codes import KERNEL_ACTIVATIONS
 from initlab.engine.layout import Layout, pack, unpack
+from initlab.memory import check_training
 from initlab.network import Network, Parameters
 from initlab.train import History, validate_schedule
 
@@ -204,6 +205,8 @@ def train_population(
     theta = _as_theta(network, initial_params, np.dtype(dtype))
     if theta.shape[0] == 0:
         raise ValueError("the population is empty: give at least one set of parameters")
+    M = theta.shape[0]
+    check_training(network.layer_sizes, updates=iterations, batch=X.shape[1], runs=M, concurrent=M)
     chosen = choose_backend(network, backend, theta.shape[0], threads)
     costs = diverged_at = None
     if chosen == "compiled":
