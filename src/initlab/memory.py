@@ -27,7 +27,7 @@ Drawing a dataset of ``m`` samples with ``n`` features needs
 standardization hold about :data:`DATA_COPIES` copies of the data at their peak
 (3.7 measured with ``tracemalloc`` for every synthetic set).
 
-The memory available is ``MemAvailable`` of ``/proc/meminfo`` (capped by a
+The memory available is ``MemAvailable`` of ``/proc/meminfo`` (capped by the
 cgroup's ``memory.max`` when one is set), else the physical memory
 ``SC_PHYS_PAGES * SC_PAGE_SIZE``.
 """
@@ -88,13 +88,10 @@ def format_bytes(n: int) -> str:
 
 
 def _cgroup_limit() -> int | None:
-    """The cgroup v2 memory left to this process (``memory.max - memory.current``), if set."""
-    root = Path("/sys/fs/cgroup")
+    """The cgroup v2 memory limit of this process (``memory.max``), if one is set."""
     try:
-        limit = (root / "memory.max").read_text().strip()
-        if limit == "max":
-            return None
-        return max(0, int(limit) - int((root / "memory.current").read_text()))
+        limit = Path("/sys/fs/cgroup/memory.max").read_text().strip()
+        return None if limit == "max" else int(limit)
     except (OSError, ValueError):
         return None
 
