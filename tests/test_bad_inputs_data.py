@@ -349,3 +349,25 @@ def test_the_default_course_and_train_fit_in_real_memory(monkeypatch: pytest.Mon
     assert 0 < memory.available_bytes() <= physical
     CourseConfig()
     prepare(TrainConfig(dataset="digits", hidden=(64,), epochs=20))
+
+
+@pytest.mark.parametrize(("optimizer", "batch"), [("adam", 400), ("sgd", 50)])
+def test_the_estimate_is_near_the_measured_peak(optimizer: str, batch: int) -> None:
+    """NumPy reports its allocations to tracemalloc: the estimate must not undercount them."""
+    import tracemalloc
+
+    sizes = (16, 400, 400, 4)
+    net = Network(sizes, ("relu", "relu"), "softmax")
+    rng = np.random.default_rng(0)
+    X, Y = rng.standard_normal((16, 400)), rng.integers(0, 4, (1, 400))
+    params = initialize(net, "he", rng)
+    estimate = training_bytes(
+        sizes, updates=3, batch=batch, optimizer_slots=2 * (optimizer == "adam")
+    )
+    tracemalloc.start()
+    try:
+        fit(net, params, X, Y, get_optimizer(optimizer), iterations=3, batch_size=batch, rng=rng)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert 0.5 * estimate < peak < 1.5 * estimate

