@@ -99,17 +99,24 @@ def _samples(name: str, value: Any, n_features: int = 2) -> int:
 
 
 def _number(
-    name: str, value: Any, low: float = 0.0, high: float = SCALE_LIMIT, *, strict: bool = False
+    name: str,
+    value: Any,
+    low: float = 0.0,
+    high: float = SCALE_LIMIT,
+    *,
+    strict: bool = False,
+    below: bool = False,
 ) -> float:
-    """A real number in ``[low, high]`` (``(low, high]`` if ``strict``); huge ints are refused
-    without converting them (Python compares ints and floats exactly)."""
+    """A real number in ``[low, high]``, ``low`` excluded if ``strict``, ``high`` if ``below``;
+    huge ints are refused without converting them (Python compares ints and floats exactly)."""
     real = isinstance(value, int | float | np.integer | np.floating) and not isinstance(
         value, bool | np.bool_
     )
-    ok = real and (value > low if strict else value >= low) and value <= high
+    ok = real and (value > low if strict else value >= low)
+    ok = ok and (value < high if below else value <= high)
     if not ok:
         relation = ">" if strict else ">="
-        interval = f"{'(' if strict else '['}{low:g}, {high:g}]"
+        interval = f"{'(' if strict else '['}{low:g}, {high:g}{')' if below else ']'}"
         raise ValueError(
             f"{name} must be a number {relation} {low:g}, got {shown(value)}; allowed: {interval}"
         )
@@ -134,9 +141,7 @@ def circles(
     """
     samples = _samples("circles", samples)
     noise = _number("circles: noise", noise)
-    factor = _number("circles: factor", factor, 0.0, strict=True)
-    if factor >= 1:
-        raise ValueError(f"circles: factor must be in (0, 1), got {factor!r}")
+    factor = _number("circles: factor", factor, 0.0, 1.0, strict=True, below=True)
     from sklearn.datasets import make_circles
 
     return make_circles(samples, noise=noise, factor=factor, random_state=_legacy(rng))
@@ -169,7 +174,7 @@ def spirals(
     turns = _number("spirals: turns", turns, 0.0, strict=True)
     if samples < 2 * arms:
         raise ValueError(
-            f"spirals: samples ({samples}) must be at least 2 * arms ({2 * arms}): "
+            f"spirals: samples ({samples}) must be at least 2 * arms ({shown(2 * arms)}): "
             "every arm needs a training and a test sample"
         )
     y = np.arange(samples) % arms
@@ -213,7 +218,7 @@ def blobs(rng: np.random.Generator, samples: int = 300, k: int = 3, std: float =
     std = _number("blobs: std", std, 0.0, strict=True)
     if samples < 2 * k:
         raise ValueError(
-            f"blobs: samples ({samples}) must be at least 2 * k ({2 * k}): with fewer, "
+            f"blobs: samples ({samples}) must be at least 2 * k ({shown(2 * k)}): with fewer, "
             "some blob has a single sample and cannot be in both the training and the test part"
         )
     from sklearn.datasets import make_blobs
