@@ -139,6 +139,19 @@ def test_cli_refuses_before_training(
     assert not (tmp_path / "r.json").exists()
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["course", "--iterations", "333322169"],
+        ["train", "--optimizer", "sgd", "--epochs", "142855938"],
+    ],
+)
+@pytest.mark.usefixtures("no_training")
+def test_cli_accepts_the_largest_sizes_that_fit(args: list[str], tmp_path: Path, capsys) -> None:
+    with pytest.raises(AssertionError, match="training started"):  # every check passed
+        run_cli(capsys, *args, "--quiet", "--out", str(tmp_path / "out"))
+
+
 # --- the API ----------------------------------------------------------------
 
 
