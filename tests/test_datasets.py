@@ -41,7 +41,14 @@ def test_shapes_classes_and_determinism(name: str) -> None:
     assert data.n_classes == n_classes
     assert set(np.unique(data.Y_train)) == set(range(n_classes))
     assert set(np.unique(data.Y_test)) == set(range(n_classes))
-    assert data.X_test.shape[1] == pytest.approx(0.2 * total, abs=n_classes)
+    # the split's documented formula, class by class: round(f * n_c), at least 1, never all
+    counts = np.bincount(np.hstack([data.Y_train, data.Y_test])[0])
+    expected_test = [min(max(round(0.2 * n), 1), n - 1) for n in counts]
+    np.testing.assert_array_equal(np.bincount(data.Y_test[0], minlength=n_classes), expected_test)
+    np.testing.assert_array_equal(
+        np.bincount(data.Y_train[0], minlength=n_classes), counts - expected_test
+    )
+    assert data.config["n_test"] == sum(expected_test)
     again = load_dataset(name, seed=3, test_fraction=0.2)
     for a, b in zip(
         (data.X_train, data.Y_train, data.X_test, data.Y_test),
@@ -51,6 +58,38 @@ def test_shapes_classes_and_determinism(name: str) -> None:
         np.testing.assert_array_equal(a, b)
     other = load_dataset(name, seed=4, test_fraction=0.2)
     assert not np.array_equal(other.X_train, data.X_train)
+
+
+# test samples at test_fraction 0.2, by hand from the class sizes: round(0.2 n_c) per class
+N_TEST = {
+    "circles": 60,  # 150 + 150 -> 30 + 30
+    "moons": 60,
+    "spirals": 60,
+    "gaussians": 60,
+    "blobs": 60,  # 3 x 100 -> 3 x 20
+    "iris": 30,  # 3 x 50 -> 3 x 10
+    "wine": 36,  # 59, 71, 48 -> 12 + 14 + 10
+    "breast_cancer": 113,  # 212, 357 -> 42 + 71
+    # 178, 182, 177, 183, 181, 182, 181, 179, 174, 180 -> 36+36+35+37+36+36+36+36+35+36
+    "digits": 359,
+}
+
+
+@pytest.mark.parametrize("name", sorted(N_TEST))
+def test_split_sizes_are_exact(name: str) -> None:
+    data = load_dataset(name, seed=5, test_fraction=0.2)
+    total = EXPECTED[name][2]
+    assert data.X_test.shape[1] == data.Y_test.shape[1] == N_TEST[name]
+    assert data.X_train.shape[1] == data.Y_train.shape[1] == total - N_TEST[name]
+
+
+def test_split_parts_are_shuffled() -> None:
+    X = np.arange(200.0).reshape(100, 2)
+    y = np.repeat([0, 1], 50)
+    X_tr, y_tr, _, y_te = split(X, y, 0.3, np.random.default_rng(0))
+    for part in (y_tr, y_te):  # classes interleaved, not one block after the other
+        assert 0 < np.count_nonzero(np.diff(part)) and np.any(np.diff(part) < 0)
+    assert not np.all(np.diff(X_tr[:, 0]) > 0)  # rows not in their original order
 
 
 def test_course_circles_is_bit_exact_and_ignores_seed_and_split() -> None:
@@ -105,6 +144,11 @@ def test_standardization_uses_training_statistics_only() -> None:
     np.testing.assert_allclose(data.X_train.mean(axis=1), 0.0, atol=1e-12)
     np.testing.assert_allclose(data.X_train.std(axis=1), 1.0)
     assert np.abs(data.X_test.mean(axis=1)).max() > 1e-3  # not refitted on the test part
+    raw = load_dataset("wine")  # same seed: same split; both parts scaled by the training stats
+    mean = raw.X_train.mean(axis=1, keepdims=True)
+    std = raw.X_train.std(axis=1, keepdims=True)
+    np.testing.assert_allclose(data.X_train, (raw.X_train - mean) / std, rtol=1e-13, atol=1e-13)
+    np.testing.assert_allclose(data.X_test, (raw.X_test - mean) / std, rtol=1e-13, atol=1e-13)
 
 
 @pytest.mark.parametrize(
@@ -117,7 +161,8 @@ def test_standardization_uses_training_statistics_only() -> None:
             "dataset 'moons' has no parameter 'nois'; its parameters: samples, noise",
         ),
         ("moons(noise=-1)", {}, "moons: noise must be a number >= 0, got -1"),
-        ("circles(factor=1.5)", {}, r"circles: factor must be in \(0, 1\), got 1.5"),
+        ("circles(factor=1.5)", {}, r"circles: factor .*, got 1.5; allowed: \(0, 1\)"),
+        ("circles(factor=1)", {}, r"circles: factor .*, got 1; allowed: \(0, 1\)"),
         ("blobs(k=1)", {}, "blobs: k must be an integer >= 2, got 1"),
         ("spirals(samples=2.5)", {}, "spirals: samples must be an integer >= 2, got 2.5"),
         ("moons(", {}, r"bad dataset 'moons\('"),
@@ -205,8 +250,14 @@ def test_npz(tmp_path: Path) -> None:
     [
         ({"X": np.zeros((4, 2))}, r"has no array 'y'; it holds: X \(features under 'X'"),
         ({"X": np.zeros((4, 2)), "y": np.arange(3)}, "X has 4 rows but y has 3 labels"),
-        ({"X": np.array([[1.0, np.nan], [1, 2]]), "y": [0, 1]}, "missing or non-finite values"),
-        ({"X": np.array([["a", "b"], ["c", "d"]]), "y": [0, 1]}, "X must be numeric"),
+        (
+            {"X": np.array([[1.0, 2], [1, np.nan]]), "y": [0, 1]},
+            "has missing or non-finite values: feature 1 of sample 1 is nan",
+        ),
+        (
+            {"X": np.array([["a", "b"], ["c", "d"]]), "y": [0, 1]},
+            "features 'X' must be real numbers, got dtype <U1",
+        ),
         ({"X": np.zeros(4), "y": [0, 1, 0, 1]}, r"X must be 2-D \(samples, features\)"),
         ({"X": np.zeros((4, 2)), "y": [1, 1, 1, 1]}, "has only the class 1"),
         ({"X": np.zeros((2, 2)), "y": [0.0, np.nan]}, "missing or non-finite labels"),
@@ -222,12 +273,14 @@ def test_malformed_npz_files_are_named(tmp_path: Path, arrays: dict, message: st
 
 def test_npz_that_is_not_an_archive(tmp_path: Path) -> None:
     path = write(tmp_path, "not numpy", "d.npz")
-    with pytest.raises(ValueError, match=r"is not a NumPy \.npz archive"):
+    with pytest.raises(ValueError, match=r"'.*d\.npz' is not an NPZ archive") as caught:
         load_dataset("npz", path=path)
+    assert "pickle" not in str(caught.value)
     objects = tmp_path / "o.npz"
     np.savez(objects, X=np.array([{"a": 1}, None], dtype=object), y=np.array([0, 1]))
-    with pytest.raises(ValueError, match="cannot load its arrays"):
+    with pytest.raises(ValueError, match="array 'X' holds Python objects") as caught:
         load_dataset("npz", path=str(objects))
+    assert "allow_pickle" not in str(caught.value)
 
 
 @pytest.mark.parametrize(

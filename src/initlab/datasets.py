@@ -14,12 +14,23 @@ as scikit-learn does; they draw from an explicit ``rng``.
 ``course_circles`` is the course's data, bit for bit
 (:func:`initlab.data.course_circles`): its own 300/100 split, which the seed
 and the test fraction do not change.
+
+Every dataset passes one check of its features (:func:`check_features`), as
+loaded and again after standardization: they must be finite and at most
+:data:`FEATURE_LIMIT` (``1e100``) in magnitude, so that their squares, the
+variances of standardization and the network's products cannot overflow
+float64. The scale parameters of the synthetic sets (``noise``, ``std``,
+``distance``, ``turns``) are at most :data:`SCALE_LIMIT` (``1e90``), which
+keeps their draws far inside that limit, and ``samples`` at most what fits in
+memory (:mod:`initlab.memory`): both are checked before anything is drawn.
 """
 
 from __future__ import annotations
 
 import csv
 import inspect
+import math
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,12 +39,16 @@ from typing import Any
 import numpy as np
 
 from initlab.data import Dataset, course_circles
+from initlab.memory import check_samples, shown
 from initlab.spec import check_params, lookup, parse_keyword_spec
 
 __all__ = [
     "DATASETS",
+    "FEATURE_LIMIT",
+    "SCALE_LIMIT",
     "DatasetEntry",
     "LabelledDataset",
+    "check_features",
     "load_arrays",
     "load_dataset",
     "resolve_spec",
@@ -42,6 +57,12 @@ __all__ = [
 ]
 
 Arrays = tuple[np.ndarray, np.ndarray]
+
+#: the largest magnitude a feature may have: squares (1e200) and their sums over any
+#: number of samples that fits in memory stay finite in float64
+FEATURE_LIMIT = 1e100
+#: the largest ``noise``, ``std``, ``distance`` or ``turns`` of a synthetic set
+SCALE_LIMIT = 1e90
 
 
 @dataclass(frozen=True)
@@ -66,15 +87,39 @@ class LabelledDataset(Dataset):
 
 def _count(name: str, value: Any, low: int = 1) -> int:
     if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+        raise ValueError(f"{name} must be an integer >= {low}, got {shown(value)}")
     return int(value)
 
 
-def _number(name: str, value: Any, low: float = 0.0, *, strict: bool = False) -> float:
-    ok = isinstance(value, int | float) and not isinstance(value, bool) and np.isfinite(value)
-    if not ok or value < low or (strict and value == low):
+def _samples(name: str, value: Any, n_features: int = 2) -> int:
+    """``samples`` (at least 2), refused before drawing if its data cannot fit in memory."""
+    samples = _count(f"{name}: samples", value, 2)
+    check_samples(f"{name}: samples", samples, n_features, low=2)
+    return samples
+
+
+def _number(
+    name: str,
+    value: Any,
+    low: float = 0.0,
+    high: float = SCALE_LIMIT,
+    *,
+    strict: bool = False,
+    below: bool = False,
+) -> float:
+    """A real number in ``[low, high]``, ``low`` excluded if ``strict``, ``high`` if ``below``;
+    huge ints are refused without converting them (Python compares ints and floats exactly)."""
+    real = isinstance(value, int | float | np.integer | np.floating) and not isinstance(
+        value, bool | np.bool_
+    )
+    ok = real and (value > low if strict else value >= low)
+    ok = ok and (value < high if below else value <= high)
+    if not ok:
         relation = ">" if strict else ">="
-        raise ValueError(f"{name} must be a number {relation} {low:g}, got {value!r}")
+        interval = f"{'(' if strict else '['}{low:g}, {high:g}{')' if below else ']'}"
+        raise ValueError(
+            f"{name} must be a number {relation} {low:g}, got {shown(value)}; allowed: {interval}"
+        )
     return float(value)
 
 
@@ -94,11 +139,9 @@ def circles(
 
     ``factor`` is the inner radius over the outer one.
     """
-    samples = _count("circles: samples", samples, 2)
+    samples = _samples("circles", samples)
     noise = _number("circles: noise", noise)
-    factor = _number("circles: factor", factor, 0.0, strict=True)
-    if factor >= 1:
-        raise ValueError(f"circles: factor must be in (0, 1), got {factor!r}")
+    factor = _number("circles: factor", factor, 0.0, 1.0, strict=True, below=True)
     from sklearn.datasets import make_circles
 
     return make_circles(samples, noise=noise, factor=factor, random_state=_legacy(rng))
@@ -106,7 +149,7 @@ def circles(
 
 def moons(rng: np.random.Generator, samples: int = 300, noise: float = 0.1) -> Arrays:
     """Two interleaving half circles (``sklearn.datasets.make_moons``)."""
-    samples = _count("moons: samples", samples, 2)
+    samples = _samples("moons", samples)
     noise = _number("moons: noise", noise)
     from sklearn.datasets import make_moons
 
@@ -125,12 +168,15 @@ def spirals(
     Arm ``j`` has points at radius ``r ~ U(0.05, 1)`` and angle
     ``2 pi (turns r + j / arms)``, plus Gaussian noise of std ``noise``.
     """
-    samples = _count("spirals: samples", samples, 2)
+    samples = _samples("spirals", samples)
     arms = _count("spirals: arms", arms, 2)
     noise = _number("spirals: noise", noise)
     turns = _number("spirals: turns", turns, 0.0, strict=True)
-    if samples < arms:
-        raise ValueError(f"spirals: samples ({samples}) must be at least arms ({arms})")
+    if samples < 2 * arms:
+        raise ValueError(
+            f"spirals: samples ({samples}) must be at least 2 * arms ({shown(2 * arms)}): "
+            "every arm needs a training and a test sample"
+        )
     y = np.arange(samples) % arms
     r = rng.uniform(0.05, 1.0, samples)
     angle = 2 * np.pi * (turns * r + y / arms)
@@ -143,7 +189,7 @@ def xor(rng: np.random.Generator, samples: int = 300, noise: float = 0.0) -> Arr
 
     Gaussian noise of std ``noise`` is added after labelling.
     """
-    samples = _count("xor: samples", samples, 2)
+    samples = _samples("xor", samples)
     noise = _number("xor: noise", noise)
     X = rng.uniform(-1.0, 1.0, (samples, 2))
     y = ((X[:, 0] > 0) ^ (X[:, 1] > 0)).astype(np.int64)
@@ -157,7 +203,7 @@ def gaussians(
 
     Centred at ``(-distance/2, 0)`` and ``(distance/2, 0)``.
     """
-    samples = _count("gaussians: samples", samples, 2)
+    samples = _samples("gaussians", samples)
     distance = _number("gaussians: distance", distance)
     std = _number("gaussians: std", std, 0.0, strict=True)
     y = np.arange(samples) % 2
@@ -167,11 +213,14 @@ def gaussians(
 
 def blobs(rng: np.random.Generator, samples: int = 300, k: int = 3, std: float = 1.0) -> Arrays:
     """``k`` Gaussian blobs, one class each (``sklearn.datasets.make_blobs``)."""
-    samples = _count("blobs: samples", samples, 2)
+    samples = _samples("blobs", samples)
     k = _count("blobs: k", k, 2)
     std = _number("blobs: std", std, 0.0, strict=True)
-    if samples < k:
-        raise ValueError(f"blobs: samples ({samples}) must be at least k ({k})")
+    if samples < 2 * k:
+        raise ValueError(
+            f"blobs: samples ({samples}) must be at least 2 * k ({shown(2 * k)}): with fewer, "
+            "some blob has a single sample and cannot be in both the training and the test part"
+        )
     from sklearn.datasets import make_blobs
 
     return make_blobs(samples, n_features=2, centers=k, cluster_std=std, random_state=_legacy(rng))
@@ -218,6 +267,31 @@ def _float(text: str) -> float | None:
     except ValueError:
         return None
     return value
+
+
+def _exact(text: str) -> int | float | None:
+    """The number ``text`` names, exactly: an int for every integral value (of any size,
+    so ``1e20`` and ``2e20`` stay apart), else a float; ``None`` if not a finite number."""
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    value = _float(text)
+    if value is None or not math.isfinite(value):
+        return None
+    return int(value) if value.is_integer() else value
+
+
+def _labels(texts: list[str]) -> np.ndarray:
+    """Numeric labels as numbers (exact: int64 when they fit, else Python numbers), else words."""
+    numbers = [_exact(text) for text in texts]
+    if any(value is None for value in numbers):
+        return np.array(texts)
+    if all(isinstance(v, int) and -(2**63) <= v < 2**63 for v in numbers):
+        return np.array(numbers, dtype=np.int64)
+    if all(abs(v) <= 2**53 for v in numbers):
+        return np.array(numbers, dtype=np.float64)  # every value is exact in float64
+    return np.array(numbers, dtype=object)  # Python ints and floats compare exactly
 
 
 def from_csv(rng: np.random.Generator, path: str | None = None, label: str | None = None) -> Arrays:
@@ -274,65 +348,91 @@ def from_csv(rng: np.random.Generator, path: str | None = None, label: str | Non
             values.append(value)
         features.append(values)
         labels.append(row[label_at].strip())
-    numbers = [_float(text) for text in labels]
-    if all(value is not None and np.isfinite(value) for value in numbers):
-        y: np.ndarray = np.array(numbers)
-        if np.all(y == np.round(y)):
-            y = y.astype(np.int64)
-    else:
-        y = np.array(labels)
-    return np.array(features, dtype=np.float64), y
+    return np.array(features, dtype=np.float64), _labels(labels)
+
+
+def _npz_error(exc: BaseException) -> str:
+    """The reason NumPy gave, unless it suggests loading pickles (unsafe on a user's file)."""
+    text = str(exc)
+    return "" if not text or "pickle" in text else f" ({text})"
 
 
 def from_npz(
     rng: np.random.Generator, path: str | None = None, x: str = "X", y: str = "y"
 ) -> Arrays:
-    """A NumPy ``.npz`` archive with the features under key ``x`` (shape ``(m, n)``)
-    and the labels under key ``y`` (shape ``(m,)``)."""
+    """A NumPy ``.npz`` archive (``numpy.savez``) with the features under key ``x``
+    (real numbers, shape ``(m, n)``) and the labels under key ``y`` (integers, real
+    numbers, booleans or strings, shape ``(m,)``). Arrays of Python objects are never
+    loaded: unpickling a file can run code."""
     if path is None:
         raise ValueError("dataset 'npz' needs a file: --data-path FILE or npz(path=FILE)")
     path = Path(path)
+    name = repr(str(path))
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(6)
+    except OSError as exc:
+        raise _open_error(path, exc) from None
+    if not head:
+        raise ValueError(f"{name} is empty (0 bytes); an NPZ archive with {x} and {y} is needed")
+    if head.startswith(b"\x93NUMPY"):
+        raise ValueError(f"{name} is a .npy array; an NPZ archive with {x} and {y} is needed")
+    if not head.startswith(b"PK"):
+        raise ValueError(
+            f"{name} is not an NPZ archive (numpy.savez writes one: a zip of .npy arrays)"
+        )
     try:
         archive = np.load(path, allow_pickle=False)
     except OSError as exc:
-        if not path.exists() or path.is_dir():
-            raise _open_error(path, exc) from None
-        raise ValueError(f"{str(path)!r} is not a NumPy .npz archive ({exc})") from None
-    except ValueError as exc:
-        raise ValueError(f"{str(path)!r} is not a NumPy .npz archive ({exc})") from None
-    if not isinstance(archive, np.lib.npyio.NpzFile):
-        raise ValueError(f"{str(path)!r} is a .npy array; an .npz with {x} and {y} is needed")
+        raise _open_error(path, exc) from None
+    except (ValueError, EOFError, zipfile.BadZipFile) as exc:
+        raise ValueError(f"{name} is not a readable NPZ archive{_npz_error(exc)}") from None
     with archive:
         missing = [key for key in (x, y) if key not in archive.files]
         if missing:
             found = ", ".join(archive.files) or "nothing"
             raise ValueError(
-                f"{str(path)!r} has no array {missing[0]!r}; it holds: {found} "
+                f"{name} has no array {missing[0]!r}; it holds: {found} "
                 f"(features under {x!r}, labels under {y!r})"
             )
-        try:
-            X, labels = archive[x], archive[y]
-        except ValueError as exc:
-            raise ValueError(f"{str(path)!r}: cannot load its arrays ({exc})") from None
+        arrays = []
+        for key in (x, y):
+            try:
+                arrays.append(archive[key])
+            except ValueError as exc:
+                if "pickle" in str(exc):
+                    raise ValueError(
+                        f"{name}: array {key!r} holds Python objects, which initlab does not "
+                        "load (unpickling a file can run code); save numeric or string arrays"
+                    ) from None
+                raise ValueError(f"{name}: cannot load array {key!r} ({exc})") from None
+            except (OSError, EOFError, zipfile.BadZipFile) as exc:
+                raise ValueError(f"{name}: cannot load array {key!r}{_npz_error(exc)}") from None
+    X, labels = arrays
+    if X.dtype.kind not in "biuf":
+        raise ValueError(f"{name}: features {x!r} must be real numbers, got dtype {X.dtype}")
     if X.ndim != 2 or X.shape[1] == 0:
-        raise ValueError(f"{str(path)!r}: {x} must be 2-D (samples, features), got shape {X.shape}")
-    if not (np.issubdtype(X.dtype, np.number) or X.dtype == bool) or np.iscomplexobj(X):
-        raise ValueError(f"{str(path)!r}: {x} must be numeric, got dtype {X.dtype}")
-    X = X.astype(np.float64)
-    if not np.isfinite(X).all():
-        row = int(np.argwhere(~np.isfinite(X))[0][0])
-        raise ValueError(f"{str(path)!r}: {x} has missing or non-finite values (row {row})")
+        raise ValueError(f"{name}: {x} must be 2-D (samples, features), got shape {X.shape}")
+    if labels.dtype.kind not in "biufUS":
+        raise ValueError(
+            f"{name}: labels {y!r} must be integers, real numbers, booleans or strings, "
+            f"got dtype {labels.dtype}"
+        )
+    if labels.dtype.kind == "S":
+        try:
+            labels = np.char.decode(labels, "utf-8")
+        except UnicodeDecodeError:
+            raise ValueError(f"{name}: labels {y!r} are bytes that are not UTF-8 text") from None
     if labels.ndim == 2 and labels.shape[1] == 1:
         labels = labels[:, 0]
     if labels.ndim != 1:
-        raise ValueError(f"{str(path)!r}: {y} must be 1-D (samples,), got shape {labels.shape}")
+        raise ValueError(f"{name}: {y} must be 1-D (samples,), got shape {labels.shape}")
     if labels.shape[0] != X.shape[0]:
-        raise ValueError(
-            f"{str(path)!r}: {x} has {X.shape[0]} rows but {y} has {labels.shape[0]} labels"
-        )
+        raise ValueError(f"{name}: {x} has {X.shape[0]} rows but {y} has {labels.shape[0]} labels")
     if labels.dtype.kind == "f" and not np.isfinite(labels).all():
-        raise ValueError(f"{str(path)!r}: {y} has missing or non-finite labels")
-    return X, labels
+        raise ValueError(f"{name}: {y} has missing or non-finite labels")
+    with np.errstate(over="ignore"):  # float128 beyond float64: inf, refused by check_features
+        return X.astype(np.float64), labels
 
 
 # ---------------------------------------------------------------------------
@@ -395,12 +495,46 @@ def resolve_spec(
     return entry, params
 
 
+def _python(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def _encode(y: np.ndarray, where: str) -> tuple[np.ndarray, tuple[Any, ...]]:
+    """Class indices ``0..k-1`` of ``y`` and its distinct labels in sorted order (exact:
+    ``np.unique`` compares the original values, never a rounded copy)."""
     classes, codes = np.unique(y, return_inverse=True)
     if classes.size < 2:
-        found = "no labels" if classes.size == 0 else f"only the class {classes[0].item()!r}"
+        found = "no labels" if classes.size == 0 else f"only the class {_python(classes[0])!r}"
         raise ValueError(f"{where} has {found}; at least 2 classes are needed")
-    return codes.reshape(-1).astype(np.int64), tuple(c.item() for c in classes)
+    return codes.reshape(-1).astype(np.int64), tuple(_python(c) for c in classes)
+
+
+def check_features(X: np.ndarray, where: str, *, columns: bool = False) -> None:
+    """Raise ``ValueError`` unless every feature of ``X`` is finite and at most
+    :data:`FEATURE_LIMIT` in magnitude; the message names ``where``, the feature and
+    the sample. ``X`` is row-wise ``(m, n)``, or column-wise ``(n, m)`` if ``columns``.
+    """
+    rows = X.T if columns else X
+    with np.errstate(invalid="ignore"):
+        bad = ~(np.abs(rows) <= FEATURE_LIMIT)  # NaN fails the comparison too
+    if not bad.any():
+        return
+    sample, feature = (int(i) for i in np.argwhere(bad)[0])
+    value = float(rows[sample, feature])
+    at = f"feature {feature} of sample {sample}"
+    if not math.isfinite(value):
+        raise ValueError(f"{where} has missing or non-finite values: {at} is {value}")
+    raise ValueError(
+        f"{where}: {at} is {value:g}; features must be at most {FEATURE_LIMIT:g} in magnitude "
+        "(rescale the data)"
+    )
+
+
+def _source(entry: DatasetEntry, spec: str, params: dict[str, Any]) -> str:
+    """How messages name a dataset: its file, or its spec."""
+    if entry.kind == "file" and params.get("path") is not None:
+        return repr(str(params["path"]))
+    return f"dataset {spec!r}"
 
 
 def load_arrays(
@@ -418,8 +552,10 @@ def load_arrays(
         y = np.hstack([data.Y_train, data.Y_test]).reshape(-1)
     else:
         X, y = entry.load(rng, **params)
+    X = np.asarray(X, dtype=np.float64)
+    check_features(X, _source(entry, spec, params))
     codes, classes = _encode(np.asarray(y), f"dataset {spec!r}")
-    return np.asarray(X, dtype=np.float64), codes, classes
+    return X, codes, classes
 
 
 def split(
@@ -443,8 +579,11 @@ def split(
         train_idx.append(members[n_test:])
     train = rng.permutation(np.concatenate(train_idx))
     test = rng.permutation(np.concatenate(test_idx))
-    if test.size == 0:
-        raise ValueError(f"test_fraction {test_fraction} of {y.size} samples leaves no test sample")
+    if test.size == 0:  # only when every class has a single sample
+        raise ValueError(
+            f"every one of the {len(test_idx)} classes has a single sample ({y.size} samples), "
+            "so none is left for the test part; every class needs at least 2 samples"
+        )
     return X[train], y[train], X[test], y[test]
 
 
@@ -452,7 +591,10 @@ def standardize(X_train: np.ndarray, X_test: np.ndarray) -> tuple[np.ndarray, np
     """Scale every feature (rows of the column-wise arrays) to mean 0, std 1 on the training part.
 
     The mean and std come from ``X_train`` only and are applied to both parts;
-    a constant feature (std 0) is only centred.
+    a constant feature (std 0) is only centred. For features within
+    :data:`FEATURE_LIMIT` it cannot overflow: the variance is at most ``1e200``,
+    a nonzero std at least ``sqrt(5e-324) > 2e-162``, so every scaled value is
+    below ``2e100 / 2e-162 = 1e262``; :func:`load_dataset` still checks the result.
     """
     mean = X_train.mean(axis=1, keepdims=True)
     std = X_train.std(axis=1, keepdims=True)
@@ -495,8 +637,14 @@ def load_dataset(
         X_train, X_test = np.ascontiguousarray(Xtr.T), np.ascontiguousarray(Xte.T)
         Y_train, Y_test = ytr.reshape(1, -1), yte.reshape(1, -1)
         fraction = test_fraction
+    if entry.load is None:
+        check_features(X_train, _source(entry, spec, params), columns=True)
+        check_features(X_test, _source(entry, spec, params), columns=True)
     if standardize_features:
         X_train, X_test = standardize(X_train, X_test)
+        where = f"{_source(entry, spec, params)} after standardization"
+        check_features(X_train, f"{where} (training part)", columns=True)
+        check_features(X_test, f"{where} (test part)", columns=True)
     config = {
         "name": entry.name,
         "params": {**entry.defaults, **params},

@@ -13,6 +13,7 @@ from collections.abc import Callable
 import numpy as np
 
 from initlab.checks import as_rng, check_training_data
+from initlab.memory import OPTIMIZER_SLOTS, check_training
 from initlab.network import Network, Parameters, loss_and_gradients
 from initlab.optimizers import Optimizer
 from initlab.train import History
@@ -109,6 +110,10 @@ def fit(
         if rng is None:
             raise ValueError("minibatches need an rng to shuffle the training set")
         rng = as_rng(rng)
+    units = ("iterations", iterations, 1) if epochs is None else ("epochs", epochs, per_epoch)
+    slots = OPTIMIZER_SLOTS.get(optimizer.name, 2)
+    check_training(network.layer_sizes, updates=total, batch=batch, optimizer_slots=slots,
+                   updates_parameter=units)  # fmt: skip
     optimizer.reset()
     params = params.copy()
     costs = np.empty(total)

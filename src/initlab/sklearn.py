@@ -28,6 +28,7 @@ from sklearn.utils.validation import check_is_fitted
 from initlab.fit import fit as fit_network
 from initlab.fit import steps_per_epoch
 from initlab.initializers import initialize
+from initlab.memory import OPTIMIZER_SLOTS, check_training
 from initlab.network import Network, predict, predict_proba
 from initlab.optimizers import get_optimizer
 
@@ -130,6 +131,16 @@ class InitMLPClassifier(ClassifierMixin, BaseEstimator):
         network = self._network(X.shape[1], classes.size)
         optimizer = get_optimizer(self.optimizer, self.learning_rate, self.weight_decay)
         batch = self._batch_size(optimizer, X.shape[0])
+        if isinstance(self.max_iter, int | np.integer) and not isinstance(self.max_iter, bool):
+            per_epoch = steps_per_epoch(X.shape[0], batch or X.shape[0])
+            check_training(
+                network.layer_sizes,
+                updates=self.max_iter * per_epoch,
+                batch=X.shape[0],
+                optimizer_slots=OPTIMIZER_SLOTS.get(optimizer.name, 2),
+                updates_parameter=("max_iter", self.max_iter, per_epoch),
+                width_parameter=("hidden_layer_sizes", self.hidden_layer_sizes),
+            )
         rs = check_random_state(self.random_state)
         init_seed, shuffle_seed = rs.randint(np.iinfo(np.int32).max, size=2)
         start = initialize(

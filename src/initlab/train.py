@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from initlab.checks import check_positive_int, check_real, check_training_data
+from initlab.memory import check_training
 from initlab.network import Network, Parameters, loss_and_gradients
 
 __all__ = ["History", "gradient_descent", "validate_schedule"]
@@ -71,6 +72,7 @@ def gradient_descent(
     """
     validate_schedule(learning_rate, iterations)
     X, Y = check_training_data(network, X, Y)
+    check_training(network.layer_sizes, updates=iterations, batch=X.shape[1])
     params = params.copy()
     costs = np.empty(iterations)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):

@@ -16,6 +16,7 @@ from initlab.cli.options import (
     prepare_out_dir,
     print_every_option,
     quiet_option,
+    sizes_as_options,
 )
 from initlab.cli.output import (
     BOUNDARY_FIGURE,
@@ -82,15 +83,16 @@ def course(
     from initlab.plots import course_boundary_figure, course_cost_figure
     from initlab.results import course_to_dict
 
+    with sizes_as_options():  # checked before --out is created
+        config = CourseConfig(
+            inits=inits or COURSE_INITS,
+            iterations=iterations,
+            learning_rate=learning_rate,
+            print_every=print_every,
+            bias_init=bias_init,
+        )
     out_dir = prepare_out_dir(out_dir)
     json_path = check_json_path(json_path)
-    config = CourseConfig(
-        inits=inits or COURSE_INITS,
-        iterations=iterations,
-        learning_rate=learning_rate,
-        print_every=print_every,
-        bias_init=bias_init,
-    )
     with runtime_warnings_as_lines():
         result = run_course(config, on_cost=cost_printer(quiet), engine=engine)
     document = course_to_dict(result)

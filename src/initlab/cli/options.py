@@ -3,9 +3,34 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
+
+from initlab.memory import MemoryLimitError
+
+#: the option of each library parameter a size check can blame
+OPTION_OF_PARAMETER = {
+    "iterations": "--iterations",
+    "epochs": "--epochs",
+    "hidden": "--hidden",
+    "layers": "--layers",
+}
+
+
+@contextmanager
+def sizes_as_options() -> Iterator[None]:
+    """Report a :class:`~initlab.memory.MemoryLimitError` under the option it comes from
+    (``iterations`` -> ``--iterations``), as a usage error (exit 2)."""
+    try:
+        yield
+    except MemoryLimitError as exc:
+        option = OPTION_OF_PARAMETER.get(exc.parameter)
+        if option is None:
+            raise
+        raise click.UsageError(exc.message(option)) from None
 
 
 class PositiveFloat(click.ParamType):

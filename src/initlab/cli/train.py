@@ -19,6 +19,7 @@ from initlab.cli.options import (
     prepare_out_dir,
     print_every_option,
     quiet_option,
+    sizes_as_options,
 )
 from initlab.cli.output import (
     BOUNDARY_FIGURE,
@@ -310,7 +311,8 @@ def train(
         test_fraction=test_fraction,
         print_every=print_every,
     )
-    setup = prepare(config)
+    with sizes_as_options():
+        setup = prepare(config)
     out_dir = prepare_out_dir(out_dir)
     json_path = check_json_path(json_path)
 

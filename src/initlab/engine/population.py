@@ -14,6 +14,7 @@ from initlab.engine.batched import PopulationCallback
 from initlab.engine.codes import KERNEL_ACTIVATIONS
 from initlab.engine.layout import Layout, pack, unpack
 from initlab.fit import resolve_batch_size, steps_per_epoch
+from initlab.memory import OPTIMIZER_SLOTS, check_training
 from initlab.network import Network, Parameters
 from initlab.optimizers import GradientDescent, Optimizer, get_optimizer
 from initlab.train import History
@@ -304,6 +305,11 @@ def train_population(
         raise ValueError("the population is empty: give at least one set of parameters")
     rates = _learning_rates(optimizer.learning_rate if learning_rate is None else learning_rate, M)
     one_rate = bool((rates == rates[0]).all())
+    check_training(
+        network.layer_sizes, updates=updates, batch=batch, runs=M, concurrent=M,
+        optimizer_slots=OPTIMIZER_SLOTS.get(optimizer.name, 2),
+        updates_parameter=None if iterations is not None else ("epochs", epochs, per_epoch),
+    )  # fmt: skip
     chosen = choose_backend(network, backend, M, threads, optimizer, batch == m, one_rate)
     costs = diverged_at = None
     if chosen == "compiled":

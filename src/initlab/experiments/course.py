@@ -17,6 +17,7 @@ import numpy as np
 
 from initlab.data import Dataset, course_circles
 from initlab.initializers import get_initializer, initialize
+from initlab.memory import check_training
 from initlab.network import Network, Parameters, accuracy, loss_and_gradients
 from initlab.train import History, gradient_descent, validate_schedule
 
@@ -69,6 +70,14 @@ class CourseConfig:
             or self.print_every < 1
         ):
             raise ValueError(f"print_every must be a positive integer, got {self.print_every!r}")
+        self.check_memory()
+
+    def check_memory(self, runs: int | None = None) -> None:
+        """Refuse (:class:`~initlab.memory.MemoryLimitError`) a run too large for memory."""
+        runs = len(self.inits) if runs is None else runs
+        check_training(self.layer_sizes, updates=self.iterations, batch=300, runs=runs,
+                       concurrent=runs, updates_parameter=("iterations", self.iterations, 1),
+                       width_parameter=("layer_sizes", self.layer_sizes))  # fmt: skip
 
     @property
     def network(self) -> Network:
@@ -183,6 +192,7 @@ def run_course(
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}; choose one of: {', '.join(ENGINES)}")
     config = config or CourseConfig()
+    config.check_memory(len(inits) if inits else None)
     dataset = course_circles(config.train_seed, config.test_seed)
     network = config.network
     result = CourseResult(config, dataset)

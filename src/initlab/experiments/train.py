@@ -24,6 +24,7 @@ from initlab.datasets import LabelledDataset, load_dataset
 from initlab.experiments.course import ENGINES, CourseRun, population_runs, score_run
 from initlab.fit import fit, resolve_batch_size, steps_per_epoch
 from initlab.initializers import get_initializer, initialize
+from initlab.memory import OPTIMIZER_SLOTS, check_training
 from initlab.network import Network
 from initlab.optimizers import Optimizer, get_optimizer
 from initlab.results import run_to_dict
@@ -172,6 +173,19 @@ class TrainSetup:
     def is_2d(self) -> bool:
         return self.dataset.n_features == 2
 
+    def check_memory(self) -> None:
+        """Refuse (:class:`~initlab.memory.MemoryLimitError`) a training too large for memory;
+        a batch is the whole training set, which scoring runs through the network."""
+        config, runs = self.config, len(self.config.inits)
+        units = (("epochs", config.epochs, self.updates // config.epochs) if config.epochs
+                 else ("iterations", self.updates, 1))  # fmt: skip
+        width = ("hidden", config.hidden) if config.layers is None else ("layers", config.layers)
+        check_training(self.network.layer_sizes, updates=self.updates,
+                       batch=self.dataset.X_train.shape[1], runs=runs,
+                       concurrent=runs if engine_fits(self) else 1,
+                       optimizer_slots=OPTIMIZER_SLOTS.get(self.optimizer.name, 2),
+                       updates_parameter=units, width_parameter=width)  # fmt: skip
+
 
 @dataclass
 class TrainResult:
@@ -210,7 +224,9 @@ def prepare(config: TrainConfig) -> TrainSetup:
         updates = config.epochs * steps_per_epoch(m, batch)
     else:
         updates = config.iterations or DEFAULT_ITERATIONS
-    return TrainSetup(config, dataset, network, optimizer, batch, updates)
+    setup = TrainSetup(config, dataset, network, optimizer, batch, updates)
+    setup.check_memory()
+    return setup
 
 
 def _rngs(seed: int) -> tuple[np.random.SeedSequence, np.random.SeedSequence]:
@@ -252,6 +268,7 @@ def run_train(
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}; choose one of: {', '.join(ENGINES)}")
     setup = config if isinstance(config, TrainSetup) else prepare(config)
+    setup.check_memory()
     config = setup.config
     data = setup.dataset
     init_seq, shuffle_seq = _rngs(config.seed)
