@@ -9,17 +9,14 @@ import click
 from initlab.cli.options import (
     POSITIVE_FLOAT,
     POSITIVE_INT,
-    check_json_path,
     engine_option,
-    json_option,
-    out_option,
-    prepare_out_dir,
     print_every_option,
     quiet_option,
 )
 from initlab.cli.output import (
     BOUNDARY_FIGURE,
     COST_FIGURE,
+    OUTPUT_FILES,
     cost_printer,
     figure_writer,
     report_runs,
@@ -27,6 +24,7 @@ from initlab.cli.output import (
     runtime_warnings_as_lines,
     write_outputs,
 )
+from initlab.cli.paths import check_outputs, json_option, out_option
 from initlab.cli.specs import bias_init_option, initializer_option
 from initlab.experiments.course import COURSE_INITS, CourseConfig, run_course
 
@@ -79,11 +77,10 @@ def course(
     (costs.png), the decision boundaries (decision_boundaries.png) and
     results.json into --out.
     """
+    check_outputs(out_dir, OUTPUT_FILES, json_path)
     from initlab.plots import course_boundary_figure, course_cost_figure
     from initlab.results import course_to_dict
 
-    out_dir = prepare_out_dir(out_dir)
-    json_path = check_json_path(json_path)
     config = CourseConfig(
         inits=inits or COURSE_INITS,
         iterations=iterations,
