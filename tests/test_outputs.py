@@ -328,7 +328,8 @@ def test_bad_output_paths_fail_before_training(tmp_path: Path, capsys, case, com
 
 
 def test_a_closed_stdout_still_writes_every_output_and_exits_quietly(tmp_path: Path) -> None:
-    # 4500 cost lines (~220 kB), far more than a pipe holds (64 kB), so the writes must meet the closed pipe
+    # 4500 cost lines (~220 kB), far more than a pipe holds (64 kB): the writes must meet
+    # the closed pipe
     argv = ("course", "--iterations", "1500", "--print-every", "1", "--engine", "reference")
     proc = start((*argv, "--out", str(tmp_path)), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert proc.stdout is not None and proc.stderr is not None
