@@ -125,16 +125,28 @@ def test_kill_9_leaves_every_output_old_or_new_and_complete(tmp_path: Path, runs
 def test_stale_temporaries_of_dead_processes_only_are_removed(tmp_path: Path) -> None:
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
                           capture_output=True, text=True, check=True)  # fmt: skip
-    stale = tmp_path / f".costs.png.initlab-{int(dead.stdout)}-abcd1234.tmp"
-    alive = tmp_path / f".costs.png.initlab-{os.getppid()}-abcd1234.tmp"
-    mine = tmp_path / f".costs.png.initlab-{os.getpid()}-abcd1234.tmp"
-    other = tmp_path / ".costs.png.someone-else.tmp"
-    for path in (stale, alive, mine, other):
+    host = initlab.outputs._host_tag()
+    other_host = f"{(int(host, 16) + 1) % 2**32:08x}"
+    stale = tmp_path / f".costs.png.initlab-{host}-{int(dead.stdout)}-abcd1234.tmp"
+    keep = [
+        tmp_path / f".costs.png.initlab-{host}-{os.getppid()}-abcd1234.tmp",  # alive
+        tmp_path / f".costs.png.initlab-{host}-{os.getpid()}-abcd1234.tmp",  # this process
+        tmp_path / f".costs.png.initlab-{other_host}-{int(dead.stdout)}-abcd1234.tmp",
+        tmp_path / ".costs.png.someone-else.tmp",
+    ]
+    for path in (stale, *keep):
         path.write_bytes(b"partial")
     assert remove_stale_temps(tmp_path) == [stale]
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
-        p.name for p in (alive, mine, other)
-    )
+    assert sorted(tmp_path.iterdir()) == sorted(keep)
+
+
+def test_a_target_that_became_a_folder_stops_the_write_before_any_rename(tmp_path: Path):
+    (tmp_path / "a").write_bytes(b"old")
+    (tmp_path / "b").mkdir()
+    with pytest.raises(OSError, match="not a regular file"):
+        write_files([(tmp_path / "a", b"new"), (tmp_path / "b", b"new")])
+    assert (tmp_path / "a").read_bytes() == b"old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "b"]
 
 
 # -- a failing run changes nothing ----------------------------------------------------------

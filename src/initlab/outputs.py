@@ -1,7 +1,7 @@
 """Writing a run's output files all or nothing.
 
 :func:`write_files` gets every output's full content first, then writes each to a
-temporary file in its target's folder, ``.NAME.initlab-PID-XXXXXXXX.tmp``, flushed to
+temporary file in its target's folder, ``.NAME.initlab-HOST-PID-XXXXXXXX.tmp``, flushed to
 disk, and only when all of them are written renames them into place with
 :func:`os.replace`. So every output file is, at any moment, either the previous complete
 file or the new complete one (a kill -9 included), and a write that fails (a full disk,
@@ -20,19 +20,28 @@ every temporary whose process is gone.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import re
 import signal
+import socket
 import stat
 import tempfile
 import threading
+import zlib
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 __all__ = ["OutputError", "remove_stale_temps", "resolve_target", "temp_file", "write_files"]
 
 TEMP_MARK = ".initlab-"
-_TEMP_NAME = re.compile(r"^\..*\.initlab-(\d+)-[^.]+\.tmp$", re.DOTALL)
+_TEMP_NAME = re.compile(r"^\..*\.initlab-([0-9a-f]{8})-(\d+)-[^.]+\.tmp$", re.DOTALL)
+
+
+def _host_tag() -> str:
+    """8 hex digits naming this host (or container): temporaries are told apart by host
+    and process, so a folder shared between machines is cleaned by each for itself."""
+    return f"{zlib.crc32(socket.gethostname().encode('utf-8', 'replace')):08x}"
 
 
 class OutputError(OSError):
@@ -53,7 +62,7 @@ def resolve_target(path: str | os.PathLike[str]) -> Path:
 
 def _temp_prefix(target: Path) -> str:
     # at most 40 characters of the name, so the temporary fits NAME_MAX whatever the name
-    return f".{target.name[:40]}{TEMP_MARK}{os.getpid()}-"
+    return f".{target.name[:40]}{TEMP_MARK}{_host_tag()}-{os.getpid()}-"
 
 
 @contextlib.contextmanager
@@ -138,10 +147,13 @@ def _no_interrupt() -> Iterator[None]:
 
 
 def write_files(contents: Sequence[tuple[str | os.PathLike[str], bytes]]) -> list[Path]:
-    """Write every ``(path, content)`` pair, all or nothing; returns the files written.
+    """Write every ``(path, content)`` pair, all or nothing; returns the files written
+    (symbolic links resolved).
 
     Raises :class:`OutputError` (an ``OSError``) naming the first file that could not be
     written; then no file was replaced, and no temporary file or new folder remains.
+    The renames come last, with SIGINT held back; short of the folders changing under
+    the run (a target turned into a folder) they cannot fail.
     """
     targets = [resolve_target(path) for path, _ in contents]
     if len(set(targets)) != len(targets):
@@ -155,9 +167,13 @@ def write_files(contents: Sequence[tuple[str | os.PathLike[str], bytes]]) -> lis
             try:
                 created += _make_folders(target.parent)
                 try:
-                    mode = stat.S_IMODE(os.stat(target).st_mode)
+                    status = os.stat(target)
                 except FileNotFoundError:
                     mode = 0o666 & ~umask
+                else:
+                    if not stat.S_ISREG(status.st_mode):
+                        raise OSError(errno.EEXIST, "it exists and is not a regular file")
+                    mode = stat.S_IMODE(status.st_mode)
                 staged.append(_write_temp(target, content, mode))
             except OSError as exc:
                 raise OutputError(target, exc) from exc
@@ -208,15 +224,17 @@ def _process_alive(pid: int) -> bool:
 
 
 def remove_stale_temps(folder: Path) -> list[Path]:
-    """Remove the temporaries in ``folder`` left by initlab processes that are gone."""
+    """Remove the temporaries in ``folder`` left by initlab processes of this host that are
+    gone (killed while writing); returns them."""
     removed = []
     try:
         entries = list(os.scandir(folder))
     except OSError:
         return removed
+    host = _host_tag()
     for entry in entries:
         match = _TEMP_NAME.match(entry.name)
-        if match and not _process_alive(int(match.group(1))):
+        if match and match.group(1) == host and not _process_alive(int(match.group(2))):
             with contextlib.suppress(OSError):
                 os.unlink(entry.path)
                 removed.append(Path(entry.path))

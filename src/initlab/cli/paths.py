@@ -107,8 +107,8 @@ def _check_not_pseudo(option: str, given: Path, target: Path) -> None:
         if root is not None:
             raise _fail(
                 option,
-                f"{str(given)!r} is under {root}, not an ordinary directory; "
-                "initlab writes regular files",
+                f"{str(given)!r} is in the {root} pseudo file system; initlab writes "
+                "regular files in an ordinary directory",
             )
 
 
