@@ -192,6 +192,37 @@ def test_full_disk_keeps_the_old_outputs_and_leaves_no_temporary(
     assert not (tmp_path / "copies").exists()  # the folder this run would have created
 
 
+@pytest.fixture
+def small_tmpfs(tmp_path: Path, runs):
+    """A tmpfs holding the old outputs with 64 kB to spare (where mount is allowed)."""
+    if not sys.platform.startswith("linux") or os.geteuid() != 0 or not shutil.which("mount"):
+        pytest.skip("mounting a tmpfs needs Linux and root")
+    mount = tmp_path / "tmpfs"
+    mount.mkdir()
+    pages = sum(-(-len(content) // 4096) for content in runs["old"].values())
+    size = (pages + 16) * 4096 + 64 * 1024  # the folder's own pages, and 64 kB free
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(mount)],
+                          capture_output=True, check=False)  # fmt: skip
+    if done.returncode != 0:
+        pytest.skip(f"mount not allowed here: {done.stderr.decode(errors='replace').strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", str(mount)], check=True)
+
+
+def test_a_really_full_disk_keeps_the_old_outputs(small_tmpfs: Path, capsys, runs) -> None:
+    out = small_tmpfs / "out"
+    out.mkdir()
+    for name, content in runs["old"].items():
+        (out / name).write_bytes(content)
+    code, _, stderr = run_cli(capsys, *NEW, "-q", "--out", str(out))
+    assert code == 1 and len(stderr.strip().splitlines()) == 1, stderr
+    assert "No space left on device" in stderr and "Traceback" not in stderr
+    assert snapshot(out) == runs["old"]
+    assert [p.name for p in small_tmpfs.iterdir()] == ["out"]
+
+
 def test_full_disk_in_a_new_out_leaves_no_empty_folder(tmp_path: Path, capsys, monkeypatch):
     _full_disk_at("costs.png", monkeypatch)
     out = tmp_path / "a" / "b"
