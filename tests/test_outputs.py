@@ -339,6 +339,11 @@ def _bad_paths(tmp: Path) -> dict[str, tuple[list[str], list[str]]]:
             ["--out", out, "--json", str(tmp / "out" / "results.json")],
             ["'--json'", "results.json"],
         ),
+        "json is the new out": (["--out", out, "--json", out], ["'--json'", "--out"]),
+        "json is above the new out": (
+            ["--out", str(tmp / "a" / "b"), "--json", str(tmp / "a")],
+            ["'--json'", "directory"],
+        ),
         "json links to results.json": (
             ["--out", out, "--json", str(tmp / "to-results.json")],
             ["'--json'", "results.json"],

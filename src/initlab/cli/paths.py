@@ -194,6 +194,8 @@ def check_json_path(json_path: Path, out_dir: Path, names: Sequence[str]) -> Pat
         raise _fail(option, f"{str(json_path)!r} is not a regular file")
     _check_folder(option, json_path, target.parent)
     out_target = resolve_target(out_dir)
+    if target == out_target or target in out_target.parents:
+        raise _fail(option, f"{str(json_path)!r} is where --out {str(out_dir)!r} needs a directory")
     for name in names:
         other = resolve_target(out_target / name)
         same = other == target or (
