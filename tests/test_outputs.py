@@ -256,6 +256,28 @@ def test_write_files_refuses_two_outputs_that_are_one_file(tmp_path: Path) -> No
     assert (tmp_path / "a").read_bytes() == b"old"
 
 
+def test_a_failing_rename_says_what_was_replaced_and_leaves_no_temporary(
+    tmp_path: Path, monkeypatch
+) -> None:
+    real = os.replace
+    calls = []
+
+    def replace(src, dst) -> None:  # type: ignore[no-untyped-def]
+        calls.append(dst)
+        if len(calls) == 2:
+            raise OSError(errno.EIO, os.strerror(errno.EIO))
+        real(src, dst)
+
+    for name in "abc":
+        (tmp_path / name).write_bytes(b"old")
+    monkeypatch.setattr(initlab.outputs.os, "replace", replace)
+    with pytest.raises(initlab.outputs.OutputError) as caught:
+        write_files([(tmp_path / name, b"new") for name in "abc"])
+    monkeypatch.undo()
+    assert caught.value.path == tmp_path / "b" and caught.value.replaced == [tmp_path / "a"]
+    assert snapshot(tmp_path) == {"a": b"new", "b": b"old", "c": b"old"}
+
+
 # -- modes and symbolic links ------------------------------------------------------------
 
 

@@ -45,11 +45,13 @@ def _host_tag() -> str:
 
 
 class OutputError(OSError):
-    """Writing ``path`` failed; nothing was replaced. ``strerror`` says why."""
+    """Writing ``path`` failed (``strerror`` says why); no file was replaced but those in
+    ``replaced``, which is empty unless a rename itself failed."""
 
-    def __init__(self, path: Path, cause: OSError) -> None:
+    def __init__(self, path: Path, cause: OSError, replaced: Sequence[Path] = ()) -> None:
         super().__init__(cause.errno, cause.strerror or str(cause), str(path))
         self.path = path
+        self.replaced = list(replaced)  # files already renamed into place (rare: see below)
 
 
 def resolve_target(path: str | os.PathLike[str]) -> Path:
@@ -178,11 +180,11 @@ def write_files(contents: Sequence[tuple[str | os.PathLike[str], bytes]]) -> lis
             except OSError as exc:
                 raise OutputError(target, exc) from exc
         with _no_interrupt():
-            for temp, target in zip(staged, targets, strict=True):
+            for i, (temp, target) in enumerate(zip(staged, targets, strict=True)):
                 try:
                     os.replace(temp, target)
                 except OSError as exc:
-                    raise OutputError(target, exc) from exc
+                    raise OutputError(target, exc, replaced=targets[:i]) from exc
         done = True
     finally:
         if not done:

@@ -154,9 +154,13 @@ def write_outputs(writers: list[tuple[str, Render]], quiet: bool) -> None:
         label = next(
             (label for label, path, _ in rendered if resolve_target(path) == exc.path), "outputs"
         )
+        outcome = (
+            f"only {', '.join(str(p) for p in exc.replaced)} replaced"
+            if exc.replaced
+            else "no output was written, the previous ones are unchanged"
+        )
         raise click.ClickException(
-            f"could not write the {label} to {str(exc.path)!r} ({exc.strerror}); "
-            "no output was written, the previous ones are unchanged"
+            f"could not write the {label} to {str(exc.path)!r} ({exc.strerror}); {outcome}"
         ) from None
     if not quiet:
         for (label, path, _), target in zip(rendered, written, strict=True):
