@@ -14,6 +14,7 @@ The public API::
     accuracy(net, trained, data.X_test, data.Y_test)  # 0.96
 """
 
+import initlab._startup  # noqa: F401  (first: Ctrl-C while the command starts exits quietly)
 from initlab.data import Dataset, course_circles
 from initlab.datasets import load_dataset
 from initlab.engine import PopulationResult, train_population

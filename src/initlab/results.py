@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from initlab.experiments.course import CourseResult, CourseRun
+from initlab.outputs import write_files
 
-__all__ = ["course_to_dict", "finite_or_none", "write_json"]
+__all__ = ["course_to_dict", "finite_or_none", "json_bytes", "write_json"]
 
 
 def finite_or_none(value: float | None) -> float | None:
@@ -47,16 +47,15 @@ def course_to_dict(result: CourseResult) -> dict[str, Any]:
     }
 
 
+def json_bytes(data: dict[str, Any]) -> bytes:
+    """``data`` as the UTF-8 text of ``results.json`` (strict JSON: no NaN, no infinity)."""
+    return (json.dumps(data, indent=2, allow_nan=False) + "\n").encode("utf-8")
+
+
 def write_json(path: str | os.PathLike[str], data: dict[str, Any]) -> Path:
-    """Write ``data`` to ``path`` atomically (a temporary file, then a rename)."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as fh:
-            json.dump(data, fh, indent=2, allow_nan=False)
-            fh.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    """Write ``data`` to ``path`` atomically: the whole document is encoded first, then
+    written to a temporary file beside the target and renamed into place (see
+    :func:`initlab.outputs.write_files`: umask-respecting mode, symbolic links written
+    through, no temporary left behind on failure)."""
+    (written,) = write_files([(path, json_bytes(data))])
+    return written

@@ -7,6 +7,7 @@ import sys
 import click
 
 from initlab import __version__
+from initlab._startup import command_done, command_running, print_aborted
 
 EXIT_USAGE = 2
 EXIT_FAILURE = 1
@@ -48,14 +49,26 @@ def _one_line(message: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the CLI, turning every error into one line on stderr."""
+    command_running()
+    try:
+        return _run(argv)
+    finally:
+        command_done()
 
+
+def _run(argv: list[str] | None) -> int:
     try:
         cli.main(args=argv, prog_name="initlab", standalone_mode=False)
     except click.exceptions.Exit as exc:
         return exc.exit_code
-    except click.exceptions.Abort:
-        click.echo("initlab: aborted", err=True)
-        return 130
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        return print_aborted()
+    except BrokenPipeError:
+        # the reader of standard output went away (`initlab --help | head -1`): not an error
+        from initlab.cli.output import discard_closed_stream
+
+        discard_closed_stream(sys.stdout)
+        return 0
     except click.ClickException as exc:
         click.echo(f"initlab: error: {_one_line(exc.format_message())}", err=True)
         return exc.exit_code
@@ -65,9 +78,6 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         click.echo(f"initlab: error: {_one_line(str(exc))}", err=True)
         return EXIT_FAILURE
-    except KeyboardInterrupt:
-        click.echo("initlab: interrupted", err=True)
-        return 130
     return 0
 
 

@@ -9,11 +9,7 @@ import click
 from initlab.cli.options import (
     POSITIVE_FLOAT,
     POSITIVE_INT,
-    check_json_path,
     engine_option,
-    json_option,
-    out_option,
-    prepare_out_dir,
     print_every_option,
     quiet_option,
     sizes_as_options,
@@ -21,6 +17,7 @@ from initlab.cli.options import (
 from initlab.cli.output import (
     BOUNDARY_FIGURE,
     COST_FIGURE,
+    OUTPUT_FILES,
     cost_printer,
     figure_writer,
     report_runs,
@@ -28,6 +25,7 @@ from initlab.cli.output import (
     runtime_warnings_as_lines,
     write_outputs,
 )
+from initlab.cli.paths import check_outputs, json_option, out_option
 from initlab.cli.specs import bias_init_option, initializer_option
 from initlab.experiments.course import COURSE_INITS, CourseConfig, run_course
 
@@ -80,10 +78,11 @@ def course(
     (costs.png), the decision boundaries (decision_boundaries.png) and
     results.json into --out.
     """
+    check_outputs(out_dir, OUTPUT_FILES, json_path)
     from initlab.plots import course_boundary_figure, course_cost_figure
     from initlab.results import course_to_dict
 
-    with sizes_as_options():  # checked before --out is created
+    with sizes_as_options():
         config = CourseConfig(
             inits=inits or COURSE_INITS,
             iterations=iterations,
@@ -91,8 +90,6 @@ def course(
             print_every=print_every,
             bias_init=bias_init,
         )
-    out_dir = prepare_out_dir(out_dir)
-    json_path = check_json_path(json_path)
     with runtime_warnings_as_lines():
         result = run_course(config, on_cost=cost_printer(quiet), engine=engine)
     document = course_to_dict(result)

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 import click
 
@@ -66,18 +64,6 @@ def print_every_option(default: int, unit: str = "iterations"):  # type: ignore[
     )
 
 
-def out_option(default: Path):  # type: ignore[no-untyped-def]
-    """``--out DIR``: where the figures and results.json go."""
-    return click.option(
-        "--out",
-        "out_dir",
-        type=click.Path(path_type=Path),
-        default=default,
-        show_default=True,
-        help="Directory for the figures and results.json (created if needed).",
-    )
-
-
 def engine_option(help: str):  # type: ignore[no-untyped-def]
     """``--engine fast|reference``: the population engine, or the plain NumPy loop."""
     from initlab.experiments.course import ENGINES
@@ -87,52 +73,6 @@ def engine_option(help: str):  # type: ignore[no-untyped-def]
     )
 
 
-json_option = click.option(
-    "--json",
-    "json_path",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Also write the results JSON to this file.",
-)
 quiet_option = click.option(
     "--quiet", "-q", is_flag=True, help="Print nothing but warnings and errors."
 )
-
-
-def prepare_out_dir(path: Path) -> Path:
-    """Create ``path`` as an output directory, or fail with a clear message before any work."""
-    if path.exists() and not path.is_dir():
-        raise click.BadParameter(
-            f"{str(path)!r} is an existing file; a directory is needed", param_hint="'--out'"
-        )
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise click.BadParameter(
-            f"cannot create directory {str(path)!r} ({exc.strerror})", param_hint="'--out'"
-        ) from None
-    if not os.access(path, os.W_OK | os.X_OK):
-        raise click.BadParameter(f"directory {str(path)!r} is not writable", param_hint="'--out'")
-    return path
-
-
-def check_json_path(path: Path | None) -> Path | None:
-    """``--json`` must name a file whose directory exists (or can be made) and is writable."""
-    if path is None:
-        return None
-    if path.is_dir():
-        raise click.BadParameter(
-            f"{str(path)!r} is a directory; a file path is needed", param_hint="'--json'"
-        )
-    parent = path.parent
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise click.BadParameter(
-            f"cannot create directory {str(parent)!r} ({exc.strerror})", param_hint="'--json'"
-        ) from None
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise click.BadParameter(
-            f"directory {str(parent)!r} is not writable", param_hint="'--json'"
-        )
-    return path

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
+import os
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -19,9 +22,31 @@ if TYPE_CHECKING:
 RESULTS_FILE = "results.json"
 COST_FIGURE = "costs.png"
 BOUNDARY_FIGURE = "decision_boundaries.png"
+OUTPUT_FILES = (RESULTS_FILE, COST_FIGURE, BOUNDARY_FIGURE)  # what a run may write in --out
 
-stdout = Console(highlight=False, soft_wrap=True)
-stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+
+def discard_closed_stream(stream) -> None:  # type: ignore[no-untyped-def]
+    """Point a stream whose reader went away at /dev/null, so the interpreter's last
+    flush at exit does not fail ("Exception ignored ... BrokenPipeError")."""
+    with contextlib.suppress(OSError, ValueError, io.UnsupportedOperation):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, stream.fileno())
+        finally:
+            os.close(devnull)
+
+
+class PipeSafeConsole(Console):
+    """A console that goes quiet when its reader goes away (``initlab course | head -1``):
+    the run goes on and still writes its outputs; the exit status is the run's."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        discard_closed_stream(self.file)
+
+
+stdout = PipeSafeConsole(highlight=False, soft_wrap=True)
+stderr = PipeSafeConsole(stderr=True, highlight=False, soft_wrap=True)
 
 
 def warn(message: str) -> None:
@@ -79,26 +104,33 @@ def report_runs(runs: list[dict], learning_rate: float, quiet: bool) -> None:
         stdout.print(accuracy_table(runs))
 
 
-def figure_writer(path: Path, build: Callable[[], Figure]) -> Callable[[], Path]:
-    """A writer for :func:`write_outputs`: build the figure, save it to ``path``."""
+Render = Callable[[], tuple[Path, bytes]]
 
-    def write() -> Path:
+
+def figure_writer(path: Path, build: Callable[[], Figure]) -> Render:
+    """A writer for :func:`write_outputs`: build the figure, render it to ``path``'s format."""
+
+    def render() -> tuple[Path, bytes]:
+        buffer = io.BytesIO()
         with np.errstate(all="ignore"):  # huge costs of a diverging run overflow log axes
-            build().savefig(path, dpi=110)
-        return path
+            build().savefig(buffer, format=path.suffix.lstrip(".") or "png", dpi=110)
+        return path, buffer.getvalue()
 
-    return write
+    return render
 
 
 def results_writers(
     document: dict, out_dir: Path, json_path: Path | None
-) -> list[tuple[str, Callable[[], Path]]]:
+) -> list[tuple[str, Render]]:
     """Writers for ``out_dir/results.json`` and, if given, the ``--json`` copy."""
-    from initlab.results import write_json
+    from initlab.results import json_bytes
 
-    writers = [("results", lambda: write_json(out_dir / RESULTS_FILE, document))]
+    def render(path: Path) -> Render:
+        return lambda: (path, json_bytes(document))
+
+    writers = [("results", render(out_dir / RESULTS_FILE))]
     if json_path is not None:
-        writers.append(("results copy", lambda: write_json(json_path, document)))
+        writers.append(("results copy", render(json_path)))
     return writers
 
 
@@ -112,16 +144,29 @@ def cost_printer(quiet: bool) -> Callable[[str, int, float], None]:
     return on_cost
 
 
-def write_outputs(writers: list[tuple[str, Callable[[], Path]]], quiet: bool) -> None:
-    """Run every writer even if one fails; then fail once, naming what could not be written."""
-    failed: list[str] = []
-    for label, write in writers:
-        try:
-            path = write()
-        except OSError as exc:
-            failed.append(f"{label} ({exc.strerror or exc})")
-            continue
-        if not quiet:
-            stdout.print(f"wrote {label}: {path}", markup=False)
-    if failed:
-        raise click.ClickException("could not write " + "; ".join(failed))
+def write_outputs(writers: list[tuple[str, Render]], quiet: bool) -> None:
+    """Render every output, then write them all or none (:func:`initlab.outputs.write_files`).
+
+    If one cannot be written, fail once naming it: the previous outputs are all unchanged.
+    """
+    from initlab.outputs import OutputError, resolve_target, write_files
+
+    rendered = [(label, *render()) for label, render in writers]
+    try:
+        written = write_files([(path, content) for _, path, content in rendered])
+    except OutputError as exc:
+        label = next(
+            (label for label, path, _ in rendered if resolve_target(path) == exc.path), "outputs"
+        )
+        outcome = (
+            f"only {', '.join(str(p) for p in exc.replaced)} replaced"
+            if exc.replaced
+            else "no output was written, the previous ones are unchanged"
+        )
+        raise click.ClickException(
+            f"could not write the {label} to {str(exc.path)!r} ({exc.strerror}); {outcome}"
+        ) from None
+    if not quiet:
+        for (label, path, _), target in zip(rendered, written, strict=True):
+            shown = path if target == Path(os.path.abspath(path)) else f"{path} -> {target}"
+            stdout.print(f"wrote {label}: {shown}", markup=False)

@@ -12,11 +12,7 @@ from initlab.activations import get_activation
 from initlab.cli.options import (
     POSITIVE_FLOAT,
     POSITIVE_INT,
-    check_json_path,
     engine_option,
-    json_option,
-    out_option,
-    prepare_out_dir,
     print_every_option,
     quiet_option,
     sizes_as_options,
@@ -24,6 +20,7 @@ from initlab.cli.options import (
 from initlab.cli.output import (
     BOUNDARY_FIGURE,
     COST_FIGURE,
+    OUTPUT_FILES,
     cost_printer,
     figure_writer,
     report_runs,
@@ -32,6 +29,7 @@ from initlab.cli.output import (
     stdout,
     write_outputs,
 )
+from initlab.cli.paths import check_outputs, json_option, out_option
 from initlab.cli.specs import bias_init_option, initializer_option
 from initlab.datasets import DATASETS, resolve_spec
 from initlab.experiments.train import (
@@ -311,10 +309,9 @@ def train(
         test_fraction=test_fraction,
         print_every=print_every,
     )
+    check_outputs(out_dir, OUTPUT_FILES, json_path)
     with sizes_as_options():
         setup = prepare(config)
-    out_dir = prepare_out_dir(out_dir)
-    json_path = check_json_path(json_path)
 
     if not quiet:
         data, network, opt = setup.dataset, setup.network, setup.optimizer
