@@ -256,9 +256,12 @@ def unknown_name_message(
     """
     choices = sorted(set(choices))
     candidates = sorted(set(choices) | set(also))
-    lowered = {c.lower(): c for c in candidates}
-    close = difflib.get_close_matches(name.lower(), list(lowered), n=1, cutoff=0.6)
-    hint = f"; did you mean {lowered[close[0]]!r}?" if close else ";"
+    # names match case-insensitively, except mixed-case aliases (see fold_name)
+    lowered = [c for c in candidates if c == c.lower()]
+    close = difflib.get_close_matches(name.lower(), lowered, n=1, cutoff=0.6)
+    mixed = [c for c in candidates if c != c.lower()]
+    close = close or difflib.get_close_matches(name, mixed, n=1, cutoff=0.6)
+    hint = f"; did you mean {close[0]!r}?" if close else ";"
     return f"unknown {kind} {name!r}{hint} choose one of: {', '.join(choices)}"
 
 
