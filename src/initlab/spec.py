@@ -157,7 +157,11 @@ def abbreviate(text: str, limit: int = 24) -> str:
 
 def shown(value: Any) -> str:
     """``value`` for a message: as the user wrote it if it is a literal, ``repr`` otherwise."""
-    return abbreviate(value.text if isinstance(value, NonFiniteLiteral) else repr(value))
+    if isinstance(value, NonFiniteLiteral):
+        return abbreviate(value.text)
+    if isinstance(value, np.generic):  # np.float32(0.5) -> 0.5
+        value = value.item()
+    return abbreviate(repr(value))
 
 
 def _value(text: str, spec: str) -> Any:

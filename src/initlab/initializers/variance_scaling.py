@@ -64,11 +64,9 @@ MODES = ("fan_in", "fan_out", "fan_avg", "fan_geo_avg")
 DISTRIBUTIONS = ("normal", "truncated_normal", "uniform")
 _DISTRIBUTION_ALIASES = {"untruncated_normal": "normal"}
 
-#: ``scale`` of variance scaling: a variance multiplier, so that ``sqrt(scale)`` stays
-#: within the weight limit.
-SCALE = Range(
-    low=0.0, high=WEIGHT_LIMIT**2, low_open=True, why="the std sqrt(scale / n) must be finite"
-)
+#: ``scale`` of variance scaling: a variance multiplier, at most ``WEIGHT_LIMIT ** 2`` so
+#: that the std ``sqrt(scale / n)`` stays within the weight limit.
+SCALE = Range(low=0.0, high=1e300, low_open=True, why="the std sqrt(scale / n) must be finite")
 #: ``a`` of the He schemes: leaky_relu's negative slope, gain ``sqrt(2 / (1 + a^2))``.
 SLOPE = Range(max_abs=WEIGHT_LIMIT, why="the gain sqrt(2 / (1 + a^2)) must be positive")
 KAIMING_MODE = Choice(("fan_in", "fan_out"))
