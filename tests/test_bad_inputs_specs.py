@@ -338,6 +338,7 @@ CUSTOM_CASES = [
     ("badinits:Broken", ["custom initializer 'badinits:Broken' raised KeyError: 'no state'"]),
     ("recursive_import:f", ["cannot import module 'recursive_import' (RecursionError"]),
     (f"badinits:good(scale={NINES})", ["custom initializer 'badinits:good'", SHOWN_NINES]),
+    ("badinits:good(1e999)", ["'badinits:good': positional value 1 must be a finite number"]),
 ]
 
 

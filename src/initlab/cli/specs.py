@@ -84,7 +84,7 @@ def check_initializer(spec: str, *, bias: bool = False) -> str:
     init = get_initializer(spec)
     if bias and getattr(init, "data_dependent", False):
         raise ValueError(f"{spec!r} is data-dependent and can only initialize weights")
-    return canonical_initializer(spec)
+    return canonical_initializer(spec, check=False)
 
 
 INITIALIZER = InitializerSpec()

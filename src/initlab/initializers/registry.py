@@ -521,8 +521,9 @@ def get_initializer(name: str | Initializer, **params: Any) -> Initializer:
             return name
         raise ValueError(f"an initializer name must be a string such as 'he_normal', got {name!r}")
     base, args, kwargs = _split(name, params)
+    positional = {f"positional value {i}": value for i, value in enumerate(args, start=1)}
     if ":" in base:
-        refuse_non_finite(f"custom initializer {base!r}", kwargs)
+        refuse_non_finite(f"custom initializer {base!r}", {**positional, **kwargs})
         return _load_custom(base, args, kwargs)
     registered = _registered(base)
     if registered is None:
@@ -530,7 +531,7 @@ def get_initializer(name: str | Initializer, **params: Any) -> Initializer:
     factory = INITIALIZERS.get(registered)
     if factory is None:
         plugin = _entry_point_infos()[registered]
-        refuse_non_finite(f"initializer {registered!r}", kwargs)
+        refuse_non_finite(f"initializer {registered!r}", {**positional, **kwargs})
         label = f"initializer {registered!r} ({plugin.source})"
         built = _build(repr(registered), plugin.factory, args, kwargs, user=label)
         return _guarded(label, built)
@@ -541,16 +542,17 @@ def get_initializer(name: str | Initializer, **params: Any) -> Initializer:
     return _build(label, factory, args, kwargs)
 
 
-def canonical_initializer(spec: str) -> str:
+def canonical_initializer(spec: str, *, check: bool = True) -> str:
     """``spec`` with its name and parameter names spelled as registered: ``He`` -> ``he``.
 
-    A spec already spelled so, or naming user code, is returned unchanged. The spec is
-    checked by building it.
+    A spec already spelled so, or naming user code, is returned unchanged. With
+    ``check`` the spec is checked by building it first.
 
     Raises:
         ValueError: as :func:`get_initializer`.
     """
-    get_initializer(spec)
+    if check:
+        get_initializer(spec)
     base, args, kwargs = parse_spec(spec)
     if ":" in base:
         return spec
