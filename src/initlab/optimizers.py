@@ -230,6 +230,6 @@ def get_optimizer(
         if key in params:
             raise ValueError(f"optimizer {spec!r}: give {key} as its own option, not in the spec")
     allowed = [f.name for f in fields(factory) if f.init and f.name not in own]
-    check_params("optimizer", factory.name, params, {key: declared[key] for key in allowed})
+    check_params("optimizer", factory.name, params, {key: declared.get(key) for key in allowed})
     lr = factory.default_learning_rate if learning_rate is None else learning_rate
     return factory(learning_rate=lr, weight_decay=weight_decay, **params)
