@@ -337,6 +337,7 @@ CUSTOM_CASES = [
     ("badinits:factory_raises(scale=2)", ["raised ValueError: bad scale 2"]),
     ("badinits:Broken", ["custom initializer 'badinits:Broken' raised KeyError: 'no state'"]),
     ("recursive_import:f", ["cannot import module 'recursive_import' (RecursionError"]),
+    ("no_such_module_here:f", ["looked in the current directory and on the import path"]),
     (f"badinits:good(scale={NINES})", ["custom initializer 'badinits:good'", SHOWN_NINES]),
     ("badinits:good(1e999)", ["'badinits:good': positional value 1 must be a finite number"]),
 ]

@@ -472,8 +472,13 @@ def _load_custom(name: str, args: tuple, kwargs: dict) -> Initializer:
     try:
         module = import_user_module(module_name)
     except (Exception, SystemExit) as exc:  # user code may fail to import in any way
+        name = getattr(exc, "name", None) or ""
+        missing = isinstance(exc, ModuleNotFoundError) and (
+            module_name == name or module_name.startswith(name + ".")
+        )
+        where = "; looked in the current directory and on the import path" if missing else ""
         raise ValueError(
-            f"{label}: cannot import module {module_name!r} ({type(exc).__name__}: {exc})"
+            f"{label}: cannot import module {module_name!r} ({type(exc).__name__}: {exc}){where}"
         ) from None
     target: Any = module
     for part in attr_path.split("."):
