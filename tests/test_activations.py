@@ -17,8 +17,10 @@ from initlab.activations import (
     get_activation,
     second_moment_gain,
 )
+from initlab.engine import train_population
 from initlab.initializers import initialize
-from initlab.network import Network, loss_and_gradients
+from initlab.network import Network, Parameters, loss_and_gradients
+from initlab.train import gradient_descent
 
 SPECS = [
     "relu",
@@ -128,8 +130,12 @@ def test_rule_agrees_with_torch_where_both_apply_and_says_where_not():
 def test_registry_and_aliases():
     assert set(ACTIVATIONS) == set(ACTIVATION_FACTORIES)
     for alias, name in ACTIVATION_ALIASES.items():
-        assert get_activation(alias).forward is not None
-        np.testing.assert_array_equal(get_activation(alias)(Z), get_activation(name)(Z))
+        act, canonical = get_activation(alias), get_activation(name)
+        assert act.name == name and act.gain == canonical.gain
+        np.testing.assert_array_equal(act(Z), canonical(Z))
+        np.testing.assert_array_equal(
+            act.derivative(Z, act(Z)), canonical.derivative(Z, canonical(Z))
+        )
     for act in ACTIVATIONS.values():
         assert act.formula and act.derivative_formula and act.gain_rule and act.gain > 0
 
@@ -146,12 +152,12 @@ def test_lookup_is_cached_and_accepts_activation_objects():
     "spec, message",
     [
         ("rellu", "did you mean 'relu'"),
-        ("Relu", "did you mean 'relu'"),
+        ("Rellu", "did you mean 'relu'"),
         ("softmax", "choose one of: elu, gelu"),
         ("leaky_relu(slop=0.1)", "bad parameters"),
-        ("leaky_relu(slope=abc)", "slope must be a number"),
-        ("leaky_relu(slope=inf)", "finite"),
-        ("elu(alpha=-1)", "alpha must be >= 0"),
+        ("leaky_relu(slope=abc)", r"slope must be a number with \|slope\| <= 1e\+150, got 'abc'"),
+        ("leaky_relu(slope=inf)", r"slope must be a number with \|slope\| <= 1e\+150, got inf"),
+        ("elu(alpha=-1)", r"alpha must be a number in \[0, 1e\+150\], got -1"),
         ("relu(1)", "bad parameters"),
         ("relu(", "malformed"),
         ("", "malformed"),
@@ -191,3 +197,66 @@ def test_network_gradients_with_every_activation():
                 down, _ = loss_and_gradients(net, params, X, Y)
                 array[index] = old
                 assert grad[index] == pytest.approx((up - down) / (2 * h), rel=1e-4, abs=1e-9)
+
+
+# --- the kink at z = 0 --------------------------------------------------------------------
+
+KINKED = [("relu", 0.0), ("leaky_relu", 0.01), ("leaky_relu(slope=0.1)", 0.1),
+          ("leaky_relu(slope=-0.5)", -0.5), ("elu(alpha=0.5)", 0.5)]  # fmt: skip
+
+
+@pytest.mark.parametrize("spec, left", KINKED)
+def test_derivative_on_the_kink_takes_the_left_value(spec, left):
+    """The documented convention ``1 if z > 0 else ...``: f'(0) and f'(-0) are the left slope."""
+    act = get_activation(spec)
+    assert "if z > 0 else" in act.derivative_formula
+    z = np.array([0.0, -0.0])
+    np.testing.assert_array_equal(act.derivative(z, act.forward(z)), [left, left])
+    tiny = np.array([5e-324, -5e-324])  # the neighbours of 0: right and left slopes
+    np.testing.assert_array_equal(act.derivative(tiny, act.forward(tiny)), [1.0, left])
+
+
+def _kink_network(spec: str) -> tuple[Network, Parameters, np.ndarray, np.ndarray]:
+    """Hidden pre-activations exactly 0 for every sample (W[1] = 0, b[1] = 0), W[2] not 0."""
+    net = Network((2, 3, 1), (spec,))
+    params = Parameters(
+        [np.zeros((3, 2)), np.array([[1.0, -2.0, 0.5]])], [np.zeros((3, 1)), np.array([[0.3]])]
+    )
+    rng = np.random.default_rng(7)
+    X = rng.standard_normal((2, 8))
+    Y = np.array([[0, 1, 1, 0, 1, 0, 0, 1]])
+    return net, params, X, Y
+
+
+@pytest.mark.parametrize("spec, left", [("relu", 0.0), ("leaky_relu(slope=0.1)", 0.1)])
+def test_backprop_through_the_kink_uses_the_convention(spec, left):
+    net, params, X, Y = _kink_network(spec)
+    _, grads = loss_and_gradients(net, params, X, Y)
+    # a[1] = f(0) = 0, so z[2] = b[2] for every sample and dz[2] = (sigmoid(b[2]) - Y) / m
+    dz2 = (1 / (1 + math.exp(-0.3)) - Y) / Y.size
+    dz1 = left * (params.weights[1].T @ dz2)
+    if left == 0.0:  # exact: nothing flows through a unit sitting on relu's kink
+        assert not grads.weights[0].any() and not grads.biases[0].any()
+    np.testing.assert_allclose(grads.weights[0], dz1 @ X.T, rtol=1e-13, atol=1e-300)
+    np.testing.assert_allclose(grads.biases[0], dz1.sum(axis=1, keepdims=True), rtol=1e-13)
+
+
+@pytest.mark.parametrize(
+    "spec, backend",
+    [("relu", "compiled"), ("relu", "numpy"), ("leaky_relu(slope=0.1)", "numpy")],
+)
+def test_engine_and_reference_agree_on_the_kink(spec, backend):
+    """One step of the population engine and of the reference loop from W[1] = 0."""
+    net, params, X, Y = _kink_network(spec)
+    reference, _ = gradient_descent(net, params, X, Y, learning_rate=0.5, iterations=1)
+    result = train_population(net, [params], X, Y, learning_rate=0.5, iterations=1, backend=backend)
+    engine = result.params[0]
+    if spec == "relu":  # the kink's derivative is 0: W[1] and b[1] stay exactly 0
+        assert not reference.weights[0].any() and not engine.weights[0].any()
+        assert not reference.biases[0].any() and not engine.biases[0].any()
+    else:
+        assert np.abs(reference.weights[0]).min() > 0  # the left slope lets the gradient through
+    for ours, theirs in zip(
+        engine.weights + engine.biases, reference.weights + reference.biases, strict=True
+    ):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-300)

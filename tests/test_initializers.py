@@ -18,6 +18,7 @@ from importlib.metadata import EntryPoint
 import numpy as np
 import pytest
 import scipy.linalg
+import scipy.stats
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.special import ndtr
@@ -239,10 +240,22 @@ def test_sparse_zeros_per_column(shape, sparsity):
 
 
 def test_sparse_zero_positions_are_random():
+    """Each column zeroes a uniformly random set of 20 of its 40 rows, independently.
+
+    Then a row is zeroed in Binomial(200, 1/2) columns (mean 100, variance 50), and two
+    columns share a hypergeometric number of zeroed rows (mean 20 * 20 / 40 = 10,
+    variance 20 (1/2)(1/2)(20/39) = 2.56). The same rows in every column, or rows
+    picked by a column-dependent rule, are far outside both.
+    """
     w = get_initializer("sparse(sparsity=0.5, std=1)")(np.random.default_rng(5), (40, 200))
-    hits = (w == 0).mean(axis=1)  # each row is zeroed in about half the columns
-    assert abs(hits.mean() - 0.5) < 1e-12
-    assert hits.min() > 0.2 and hits.max() < 0.8
+    zeroed = (w == 0).astype(float)
+    counts = zeroed.sum(axis=1)
+    dispersion = float(np.sum((counts - 100.0) ** 2) / 50.0)  # about chi2 with 39 dof
+    assert scipy.stats.chi2.ppf(1e-6, 39) < dispersion < scipy.stats.chi2.ppf(1 - 1e-6, 39)
+    overlaps = zeroed.T @ zeroed
+    pairs = overlaps[np.triu_indices(200, k=1)]
+    assert abs(pairs.mean() - 10.0) < 0.2  # standard error about 0.011
+    assert pairs.var() == pytest.approx(20 * 0.25 * 20 / 39, rel=0.15)
 
 
 def test_framework_biases_use_the_layer_fans():
@@ -378,9 +391,9 @@ BAD = [
     ("xavier_norml", "did you mean 'xavier_normal'"),
     ("nothing_like_it", "choose one of: "),
     ("normal(stdd=1)", "stdd"),
-    ("normal(std=-1)", "std must be >= 0"),
-    ("normal(std=abc)", "std must be a number"),
-    ("normal(std=nan)", "finite"),
+    ("normal(std=-1)", r"normal: std must be a number in \[0, 1e\+150\], got -1"),
+    ("normal(std=abc)", "std must be a number in .*, got 'abc'"),
+    ("normal(std=nan)", "std must be a number in .*, got nan"),
     ("normal(std=", "malformed"),
     ("normal(std=1", "malformed"),
     ("normal(std=1)(x)", "malformed"),
@@ -392,22 +405,22 @@ BAD = [
     ("", "malformed"),
     ("sparse(sparsity=1)", r"\[0, 1\)"),
     ("sparse(sparsity=-0.1)", r"\[0, 1\)"),
-    ("sparse(std=-1)", "std must be >= 0"),
+    ("sparse(std=-1)", r"std must be a number in \[0, 1e\+150\]"),
     ("variance_scaling(mode=fan_sum)", "unknown mode 'fan_sum'; choose one of: fan_in"),
     ("variance_scaling(distribution=cauchy)", "unknown distribution"),
-    ("variance_scaling(scale=0)", "scale must be > 0"),
+    ("variance_scaling(scale=0)", r"scale must be a number in \(0, 1e\+300\], got 0"),
     ("uniform(low=2, high=1)", "low must be <= high"),
     ("truncated_normal(a=1, b=0)", "a must be < b"),
-    ("truncated_normal(std=0)", "std must be > 0"),
+    ("truncated_normal(std=0)", r"std must be a number in \(0, 1e\+150\], got 0"),
     ("truncated_normal(a=100, b=101)", "too far in the tail"),
     ("he_normal(a=1, nonlinearity=relu)", "only used with nonlinearity=leaky_relu"),
     ("he_normal(nonlinearity=softmax)", "unknown activation 'softmax'"),
     ("he_normal(mode=fan_avg)", "unknown mode"),
     ("zero_hadamard(constant=other)", "unknown constant"),
-    ("lsuv(tol=0)", "tol must be > 0"),
+    ("lsuv(tol=0)", "tol must be a positive finite number, got 0"),
     ("lsuv(max_iter=0)", "max_iter must be a positive integer"),
     ("sklearn_mlp(activation=gelu)", "unknown activation 'gelu'"),
-    ("constant(value=inf)", "finite"),
+    ("constant(value=inf)", r"value must be a number with \|value\| <= 1e\+150, got inf"),
     ("random(scale=abc)", "scale must be a number"),
     ("orthogonal(gain=true)", "gain must be a number"),
     ("no_such_module_xyz:fn", "cannot import module 'no_such_module_xyz'"),
@@ -553,6 +566,74 @@ def test_any_shape_draws_finite_arrays_with_reported_moments(fan_in, fan_out, na
     w = init(np.random.default_rng(0), (fan_out, fan_in))
     assert w.shape == (fan_out, fan_in) and np.isfinite(w).all()
     moments = init.moments(fan_in, fan_out)
-    assert moments.second_moment >= 0
+    expected = expected_second_moment(name, fan_in, fan_out)
+    assert moments.second_moment == pytest.approx(expected, rel=1e-12, abs=1e-300)
     if name in DETERMINISTIC:
-        assert float(np.mean(w * w)) == pytest.approx(moments.second_moment, rel=1e-12, abs=0)
+        assert float(np.mean(w * w)) == pytest.approx(expected, rel=1e-12, abs=0)
+
+
+def _zero_hadamard_second_moment(fan_in: int, fan_out: int, paper: bool = False) -> float:
+    """ZerO in closed form: I* has fan_out ones among fan_out fan_in entries; c H has c^2."""
+    if fan_out <= fan_in:
+        return 1.0 / fan_in
+    m = math.ceil(math.log2(fan_out))
+    return 2.0 ** -(m - 1) if paper else 2.0**-m
+
+
+def expected_second_moment(name: str, fan_in: int, fan_out: int) -> float:
+    """E[w^2] of each catalogue entry built by ``spec_for``, from its published formula."""
+    avg = (fan_in + fan_out) / 2
+    formulas = {
+        "zeros": 0.0,
+        "ones": 1.0,
+        "constant": 0.25,  # value 0.5
+        "normal": 1.0,  # N(0, 1)
+        "uniform": 1.0 / 3.0,  # U(0, 1)
+        "truncated_normal": TRUNCATED_STD**2,  # N(0, 1) cut to [-2, 2]
+        "random": 100.0,  # 10 N(0, 1)
+        "he": 2.0 / fan_in,
+        "variance_scaling": 1.0 / fan_in,
+        "glorot_normal": 1.0 / avg,
+        "glorot_uniform": 1.0 / avg,
+        "glorot_normal_truncated": 1.0 / avg,
+        "he_normal": 2.0 / fan_in,
+        "he_uniform": 2.0 / fan_in,
+        "he_normal_truncated": 2.0 / fan_in,
+        "lecun_normal": 1.0 / fan_in,
+        "lecun_uniform": 1.0 / fan_in,
+        "lecun_normal_truncated": 1.0 / fan_in,
+        "torch_linear": 1.0 / (3.0 * fan_in),
+        "keras_dense": 1.0 / avg,
+        "sklearn_mlp": 2.0 / (fan_in + fan_out),  # bound^2 / 3 with bound^2 = 6 / (fi + fo)
+        "orthogonal": 1.0 / max(fan_in, fan_out),
+        "identity": min(fan_in, fan_out) / (fan_in * fan_out),
+        "sparse": (fan_out - math.ceil(0.3 * fan_out)) / fan_out,  # sparsity 0.3, std 1
+        "zero_hadamard": _zero_hadamard_second_moment(fan_in, fan_out),
+    }
+    return formulas[name]
+
+
+def test_every_drawable_entry_has_a_second_moment_formula():
+    for name in DRAWABLE:  # a new catalogue entry needs its formula (KeyError otherwise)
+        assert math.isfinite(expected_second_moment(name, 3, 5)), name
+
+
+@pytest.mark.parametrize(
+    "fan_in, fan_out", [(5, 3), (4, 4), (2, 3), (3, 8), (7, 9), (7, 33), (1, 2), (300, 1000)]
+)
+def test_zero_hadamard_moments_against_closed_forms(fan_in, fan_out):
+    """Mean and E[w^2] of ZerO from an independent construction (scipy's Hadamard matrix)."""
+    if fan_out <= fan_in:
+        mean = second = 1.0 / fan_in
+    else:
+        m = math.ceil(math.log2(fan_out))
+        block = scipy.linalg.hadamard(2**m)[:fan_out, :fan_in]
+        mean, second = float(block.mean()) * 2.0 ** (-m / 2), 2.0**-m
+    for spec, factor in (("zero_hadamard", 1.0), ("zero_hadamard(constant=paper)", 2.0)):
+        moments = get_initializer(spec).moments(fan_in, fan_out)
+        scale = 1.0 if fan_out <= fan_in else factor
+        assert moments.second_moment == pytest.approx(second * scale, rel=1e-14)
+        assert moments.second_moment == pytest.approx(
+            _zero_hadamard_second_moment(fan_in, fan_out, paper=factor == 2.0), rel=1e-14
+        )
+        assert moments.mean == pytest.approx(mean * math.sqrt(scale), rel=1e-14, abs=1e-300)

@@ -275,8 +275,17 @@ def test_fit_rejects_labels_the_head_cannot_fit() -> None:
             "momentum(gamma=0.9)",
             "optimizer 'momentum' has no parameter 'gamma'; its parameters: beta",
         ),
-        ("momentum(beta=1.5)", r"momentum beta must be a number in \[0, 1\), got 1.5"),
-        ("adam(eps=-1)", "adam eps must be a positive number, got -1"),
+        ("momentum(beta=1.5)", r"momentum: beta must be a number in \[0, 1\), got 1.5"),
+        ("adam(eps=-1)", "adam: eps must be a positive finite number, got -1"),
+        ("adam(beta1=1)", r"adam: beta1 must be a number in \[0, 1\), got 1"),
+        ("adam(beta2=-0.5)", r"adam: beta2 must be a number in \[0, 1\), got -0.5"),
+        ("adam(beta1=true)", r"beta1 must be a number in \[0, 1\), got True"),
+        (
+            "adam(beta1=" + "9" * 400 + ")",
+            r"beta1 must be a number in \[0, 1\), got 9{12}\.\.\.9999 \(400 digits\)",
+        ),
+        ("adam(eps=1e999)", "eps must be a positive finite number, got 1e999"),
+        ("momentum(beta=nan)", r"beta must be a number in \[0, 1\), got nan"),
         ("adam(learning_rate=1)", "give learning_rate as its own option"),
         ("gd(", "bad optimizer 'gd\\('"),
     ],
@@ -298,5 +307,5 @@ def test_get_optimizer_defaults_and_parameters() -> None:
     }
     with pytest.raises(ValueError, match="learning_rate must be a positive finite number"):
         get_optimizer("sgd", learning_rate=-1.0)
-    with pytest.raises(ValueError, match=r"weight_decay must be a number >= 0, got -0\.1"):
+    with pytest.raises(ValueError, match=r"weight_decay must be a finite number >= 0, got -0\.1"):
         get_optimizer("sgd", weight_decay=-0.1)

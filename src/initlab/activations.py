@@ -40,7 +40,16 @@ import numpy as np
 from scipy import integrate
 from scipy.special import expit, ndtr
 
-from initlab.spec import format_spec, parse_spec, unknown_name_message
+from initlab.spec import (
+    Range,
+    declare,
+    declared_params,
+    fold_keys,
+    fold_name,
+    format_spec,
+    parse_spec,
+    unknown_name_message,
+)
 
 __all__ = [
     "ACTIVATIONS",
@@ -49,7 +58,9 @@ __all__ = [
     "SELU_ALPHA",
     "SELU_LAMBDA",
     "Activation",
+    "activation_factory",
     "activation_names",
+    "canonical_activation",
     "get_activation",
     "second_moment_gain",
 ]
@@ -96,15 +107,8 @@ def second_moment_gain(f: ArrayFn) -> float:
     return 1.0 / math.sqrt(left + right)
 
 
-def _finite(who: str, name: str, value: Any, minimum: float | None = None) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
-        raise ValueError(f"activation {who}: {name} must be a number, got {value!r}")
-    number = float(value)
-    if not math.isfinite(number):
-        raise ValueError(f"activation {who}: {name} must be finite, got {value!r}")
-    if minimum is not None and number < minimum:
-        raise ValueError(f"activation {who}: {name} must be >= {minimum:g}, got {value!r}")
-    return number
+#: The largest slope or alpha: its square (in the gain, in E[f(z)^2]) stays a finite float64.
+PARAMETER_LIMIT = 1e150
 
 
 def _ones(z: np.ndarray, a: np.ndarray) -> np.ndarray:
@@ -137,8 +141,11 @@ def relu() -> Activation:
     )
 
 
+@declare(
+    "activation leaky_relu",
+    slope=Range(max_abs=PARAMETER_LIMIT, why="the gain sqrt(2 / (1 + slope^2)) must be positive"),
+)
 def leaky_relu(slope: float = 0.01) -> Activation:
-    slope = _finite("leaky_relu", "slope", slope)
     return Activation(
         name=format_spec("leaky_relu", {"slope": slope}),
         forward=lambda z: np.where(z > 0, z, slope * z),
@@ -178,8 +185,11 @@ def sigmoid() -> Activation:
     )
 
 
+@declare(
+    "activation elu",
+    alpha=Range(low=0.0, high=PARAMETER_LIMIT, why="E[f(z)^2] must be a finite float64"),
+)
 def elu(alpha: float = 1.0) -> Activation:
-    alpha = _finite("elu", "alpha", alpha, minimum=0.0)
 
     def forward(z: np.ndarray) -> np.ndarray:
         return np.where(z > 0, z, alpha * np.expm1(np.minimum(z, 0.0)))
@@ -277,17 +287,47 @@ ACTIVATION_FACTORIES: dict[str, Callable[..., Activation]] = {
 ACTIVATION_ALIASES: dict[str, str] = {"swish": "silu", "linear": "identity"}
 
 
-@lru_cache(maxsize=256)
-def _build(spec: str) -> Activation:
+def _resolve(spec: str) -> tuple[str, Callable[..., Activation], tuple, dict[str, Any]]:
+    """``(registered name, factory, args, kwargs)`` of ``spec``, names and keys case-folded."""
     name, args, kwargs = parse_spec(spec)
-    canonical = ACTIVATION_ALIASES.get(name, name)
-    factory = ACTIVATION_FACTORIES.get(canonical)
-    if factory is None:
+    registered = fold_name(name, [*ACTIVATION_FACTORIES, *ACTIVATION_ALIASES])
+    if registered is None:
         raise ValueError(
             unknown_name_message("activation", name, ACTIVATION_FACTORIES, ACTIVATION_ALIASES)
         )
+    factory = ACTIVATION_FACTORIES[ACTIVATION_ALIASES.get(registered, registered)]
+    params = fold_keys(dict(kwargs), declared_params(factory), f"activation {spec!r}")
+    return registered, factory, args, params
+
+
+def activation_factory(spec: str) -> Callable[..., Activation]:
+    """The factory that builds ``spec`` (its declared parameters are the spec's)."""
+    return _resolve(spec)[1]
+
+
+def canonical_activation(spec: str) -> str:
+    """``spec`` with its name (and parameter names) spelled as registered: ``ReLU`` -> ``relu``.
+
+    The spec is returned unchanged when it already is; it is checked by building it.
+
+    Raises:
+        ValueError: as :func:`get_activation`.
+    """
+    if not isinstance(spec, str):
+        raise ValueError(f"an activation must be a name such as 'relu', got {spec!r}")
+    get_activation(spec)
+    registered, _, args, params = _resolve(spec)
+    name, _, kwargs = parse_spec(spec)
+    if registered == name and list(params) == [key for key, _ in kwargs]:
+        return spec
+    return format_spec(registered, params, args)
+
+
+@lru_cache(maxsize=256)
+def _build(spec: str) -> Activation:
+    _, factory, args, params = _resolve(spec)
     try:
-        return factory(*args, **dict(kwargs))
+        return factory(*args, **params)
     except TypeError as exc:
         import inspect
 

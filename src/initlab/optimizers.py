@@ -22,7 +22,15 @@ from typing import Any, ClassVar
 import numpy as np
 
 from initlab.network import Parameters
-from initlab.spec import check_params, lookup, parse_keyword_spec
+from initlab.spec import (
+    Range,
+    check_params,
+    declare,
+    declared_params,
+    fold_keys,
+    lookup,
+    parse_keyword_spec,
+)
 
 __all__ = [
     "OPTIMIZERS",
@@ -35,15 +43,15 @@ __all__ = [
 ]
 
 
-def _check_number(name: str, value: Any, low: float, high: float | None = None) -> None:
-    ok = isinstance(value, int | float) and not isinstance(value, bool) and np.isfinite(value)
-    ok = ok and value >= low and (high is None or value < high)
-    if not ok:
-        allowed = f">= {low:g}" if high is None else f"in [{low:g}, {high:g})"
-        raise ValueError(f"{name} must be a number {allowed}, got {value!r}")
+#: The declared ranges of the optimizers' parameters (see :class:`initlab.spec.Range`).
+POSITIVE = Range(low=0.0, low_open=True)
+NONNEGATIVE = Range(low=0.0)
+#: A decay rate of a moving average: beta = 1 would never forget, beta > 1 diverges.
+DECAY = Range(low=0.0, high=1.0, high_open=True)
 
 
 @dataclass
+@declare("", learning_rate=POSITIVE, weight_decay=NONNEGATIVE)
 class Optimizer:
     """Base class: ``learning_rate`` ``eta > 0`` and L2 ``weight_decay`` ``lambda >= 0``."""
 
@@ -60,14 +68,7 @@ class Optimizer:
     t: int = field(default=0, init=False, repr=False)
 
     def __post_init__(self) -> None:
-        ok = isinstance(self.learning_rate, int | float) and not isinstance(
-            self.learning_rate, bool
-        )
-        if not (ok and np.isfinite(self.learning_rate) and self.learning_rate > 0):
-            raise ValueError(
-                f"learning_rate must be a positive finite number, got {self.learning_rate!r}"
-            )
-        _check_number("weight_decay", self.weight_decay, 0.0)
+        """The declared ranges are checked (by :func:`initlab.spec.declare`) before this."""
 
     def reset(self) -> None:
         """Forget all state: the next :meth:`step` is step 1."""
@@ -142,6 +143,7 @@ class SGD(GradientDescent):
 
 
 @dataclass
+@declare("momentum", beta=DECAY)
 class Momentum(Optimizer):
     """Gradient descent with (heavy-ball) momentum.
 
@@ -158,10 +160,6 @@ class Momentum(Optimizer):
     beta: float = 0.9
     _velocity: dict = field(default_factory=dict, init=False, repr=False)
 
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        _check_number("momentum beta", self.beta, 0.0, 1.0)
-
     def reset(self) -> None:
         super().reset()
         self._velocity = {}
@@ -176,6 +174,7 @@ class Momentum(Optimizer):
 
 
 @dataclass
+@declare("adam", beta1=DECAY, beta2=DECAY, eps=POSITIVE)
 class Adam(Optimizer):
     """Adam: adaptive moment estimation.
 
@@ -198,13 +197,6 @@ class Adam(Optimizer):
     beta2: float = 0.999
     eps: float = 1e-8
     _moments: dict = field(default_factory=dict, init=False, repr=False)
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        _check_number("adam beta1", self.beta1, 0.0, 1.0)
-        _check_number("adam beta2", self.beta2, 0.0, 1.0)
-        if not (isinstance(self.eps, int | float) and self.eps > 0 and np.isfinite(self.eps)):
-            raise ValueError(f"adam eps must be a positive number, got {self.eps!r}")
 
     def reset(self) -> None:
         super().reset()
@@ -249,11 +241,12 @@ def get_optimizer(
     name, params = parse_keyword_spec(spec, "optimizer")
     factory = lookup(OPTIMIZERS, name, "optimizer")
     own = ("learning_rate", "weight_decay")
+    declared = declared_params(factory)
+    params = fold_keys(params, declared, f"optimizer {spec!r}")
     for key in own:
         if key in params:
             raise ValueError(f"optimizer {spec!r}: give {key} as its own option, not in the spec")
-    check_params(
-        "optimizer", name, params, [f.name for f in fields(factory) if f.init and f.name not in own]
-    )
+    allowed = [f.name for f in fields(factory) if f.init and f.name not in own]
+    check_params("optimizer", factory.name, params, {key: declared.get(key) for key in allowed})
     lr = factory.default_learning_rate if learning_rate is None else learning_rate
     return factory(learning_rate=lr, weight_decay=weight_decay, **params)

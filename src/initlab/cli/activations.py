@@ -32,7 +32,8 @@ def activations_table() -> Table:
 
 
 def show_one(spec: str) -> None:
-    from initlab.activations import get_activation
+    from initlab.activations import activation_factory, get_activation
+    from initlab.spec import param_help
 
     act = get_activation(spec)
     out = stdout
@@ -42,6 +43,8 @@ def show_one(spec: str) -> None:
     if act.params:
         params = ", ".join(f"{k}={v:g}" for k, v in act.params.items())
         out.print(f"parameters:  {params}", markup=False)
+        for line in param_help(activation_factory(spec)):
+            out.print(f"  {line}", markup=False)
     out.print(f"gain:        {act.gain!r}  ({act.gain_rule})", markup=False)
     out.print(
         f"unit second-moment gain 1/sqrt(E[f(z)^2]), z~N(0,1): {act.second_moment_gain!r}",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import math
 
 import click
@@ -63,13 +64,15 @@ def _second_moment(spec: str, fan_in: int, fan_out: int) -> str:
 
 def show_one(spec: str, fan_in: int, fan_out: int) -> None:
     from initlab.initializers import InitializerInfo, get_initializer, initializer_info
-    from initlab.spec import parse_spec
+    from initlab.spec import param_help, parse_spec
 
     init = get_initializer(spec)  # the specific error first (bad parameter, import failure...)
     base = parse_spec(spec)[0]
     if ":" in base:
+        user = getattr(init, "target", init)
+        factory = user if inspect.isroutine(user) else type(user)
         info = InitializerInfo(
-            base, type(init), "(user code)", "user code", "custom", source=f"imported from {base}"
+            base, factory, "(user code)", "user code", "custom", source=f"imported from {base}"
         )
     else:
         info = initializer_info(spec)
@@ -81,6 +84,11 @@ def show_one(spec: str, fan_in: int, fan_out: int) -> None:
     if info.triple:
         out.print(f"triple:     {info.triple}  (scale, mode, distribution)", markup=False)
     out.print(f"defaults:   {_defaults(info)}", markup=False)
+    ranges = param_help(info.factory)
+    if ranges:
+        out.print("parameters:", markup=False)
+        for line in ranges:
+            out.print(f"  {line}", markup=False)
     out.print(f"citation:   {info.citation}", markup=False)
     out.print(f"built:      {init!r}", markup=False)
     if info.source != "built-in":

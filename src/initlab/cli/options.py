@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -37,15 +38,15 @@ class PositiveFloat(click.ParamType):
     name = "number"
 
     def convert(self, value, param, ctx):  # type: ignore[no-untyped-def]
-        if isinstance(value, float):
-            number = value
-        else:
-            try:
-                number = float(value)
-            except (TypeError, ValueError):
-                self.fail(f"{value!r} is not a number; a positive number is allowed", param, ctx)
-        if not (number > 0 and number != float("inf")):
-            self.fail(f"{value!r} is not allowed; a positive finite number is", param, ctx)
+        from initlab.spec import abbreviate
+
+        text = value if isinstance(value, str) else repr(value)
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            number = float("nan")
+        if not (number > 0 and math.isfinite(number)):
+            self.fail(f"must be a positive finite number, got {abbreviate(text)}", param, ctx)
         return number
 
 

@@ -38,7 +38,10 @@ __all__ = [
 
 
 class InitializerSpec(click.ParamType):
-    """An initializer spec string, checked by building it (custom code is imported)."""
+    """An initializer spec string, checked by building it (custom code is imported).
+
+    The value becomes the spec spelled as registered (``He`` -> ``he``), which results record.
+    """
 
     name = "initializer"
 
@@ -49,36 +52,39 @@ class InitializerSpec(click.ParamType):
         if not isinstance(value, str):
             return value
         try:
-            check_initializer(value, bias=self.bias)
+            return check_initializer(value, bias=self.bias)
         except ValueError as exc:
             self.fail(str(exc), param, ctx)
-        return value
 
 
 class ActivationSpec(click.ParamType):
-    """An activation spec string such as ``relu`` or ``leaky_relu(slope=0.1)``."""
+    """An activation spec such as ``relu`` or ``leaky_relu(slope=0.1)``, spelled as registered."""
 
     name = "activation"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         if not isinstance(value, str):
             return value
-        from initlab.activations import get_activation
+        from initlab.activations import canonical_activation
 
         try:
-            get_activation(value)
+            return canonical_activation(value)
         except ValueError as exc:
             self.fail(str(exc), param, ctx)
-        return value
 
 
-def check_initializer(spec: str, *, bias: bool = False) -> None:
-    """Raise ValueError unless ``spec`` builds an initializer (usable for biases if ``bias``)."""
+def check_initializer(spec: str, *, bias: bool = False) -> str:
+    """``spec`` spelled as registered; ValueError unless it builds an initializer.
+
+    With ``bias``, data-dependent schemes (which can only draw weights) are refused.
+    """
     from initlab.initializers import get_initializer
+    from initlab.initializers.registry import canonical_initializer
 
     init = get_initializer(spec)
     if bias and getattr(init, "data_dependent", False):
         raise ValueError(f"{spec!r} is data-dependent and can only initialize weights")
+    return canonical_initializer(spec, check=False)
 
 
 INITIALIZER = InitializerSpec()

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from initlab.activations import get_activation
+from initlab.activations import canonical_activation
 from initlab.cli.options import (
     POSITIVE_FLOAT,
     POSITIVE_INT,
@@ -100,13 +100,10 @@ def _checked(check: Callable[[str], Any]):  # type: ignore[no-untyped-def]
 
 
 def _activation_list(ctx: click.Context, param: click.Parameter, value: str) -> tuple[str, ...]:
-    names = tuple(split_top_level(value))
-    for name in names:
-        try:
-            get_activation(name)
-        except ValueError as exc:
-            raise click.BadParameter(str(exc), ctx, param) from None
-    return names
+    try:  # names spelled as registered (ReLU -> relu), as results record them
+        return tuple(canonical_activation(name) for name in split_top_level(value))
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), ctx, param) from None
 
 
 def _sizes(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[int, ...] | None:

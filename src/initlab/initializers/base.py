@@ -8,7 +8,18 @@ from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 import numpy as np
 
+from initlab.spec import Choice, Range
+
 __all__ = [
+    "FINITE",
+    "FRACTION",
+    "GAIN",
+    "NONNEGATIVE_WEIGHT",
+    "POSITIVE",
+    "POSITIVE_INT",
+    "POSITIVE_WEIGHT",
+    "WEIGHT",
+    "WEIGHT_LIMIT",
     "Initializer",
     "Moments",
     "Rng",
@@ -95,38 +106,44 @@ def check_shape(shape: Any, who: str, *, matrix: bool = False) -> tuple[int, ...
     return tuple(int(d) for d in dims)
 
 
+#: The largest weight magnitude a parameter may ask for (a std, a gain, a constant): its
+#: square, the second moment ``E[w^2]`` of the weights, is then still a finite float64.
+WEIGHT_LIMIT = 1e150
+
+#: Declared ranges shared by the catalogue (see :class:`initlab.spec.Range`).
+FINITE = Range()
+WEIGHT = Range(max_abs=WEIGHT_LIMIT, why="its square must be a finite float64")
+NONNEGATIVE_WEIGHT = Range(low=0.0, high=WEIGHT_LIMIT, why="its square must be a finite float64")
+POSITIVE_WEIGHT = Range(
+    low=0.0, high=WEIGHT_LIMIT, low_open=True, why="its square must be a finite float64"
+)
+#: A gain whose square is a variance scale: positive and finite once squared.
+GAIN = Range(
+    min_abs=1.0 / WEIGHT_LIMIT,
+    max_abs=WEIGHT_LIMIT,
+    why="gain^2 scales the variance and must be a positive finite float64",
+)
+POSITIVE = Range(low=0.0, low_open=True)
+POSITIVE_INT = Range(low=0, low_open=True, integer=True)
+FRACTION = Range(low=0.0, high=1.0, high_open=True)
+
+
 def check_finite(who: str, name: str, value: Any) -> float:
     """A finite real number (bools are refused)."""
-    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
-        raise ValueError(f"{who}: {name} must be a number, got {value!r}")
-    number = float(value)
-    if not math.isfinite(number):
-        raise ValueError(f"{who}: {name} must be a finite number, got {value!r}")
-    return number
+    return FINITE.check(who, name, value)
 
 
 def check_nonnegative(who: str, name: str, value: Any) -> float:
-    number = check_finite(who, name, value)
-    if number < 0:
-        raise ValueError(f"{who}: {name} must be >= 0, got {value!r}")
-    return number
+    return Range(low=0.0).check(who, name, value)
 
 
 def check_positive(who: str, name: str, value: Any) -> float:
-    number = check_finite(who, name, value)
-    if number <= 0:
-        raise ValueError(f"{who}: {name} must be > 0, got {value!r}")
-    return number
+    return POSITIVE.check(who, name, value)
 
 
 def check_choice(who: str, name: str, value: Any, choices: Iterable[str]) -> str:
-    choices = tuple(choices)
-    if value not in choices:
-        raise ValueError(f"{who}: unknown {name} {value!r}; choose one of: {', '.join(choices)}")
-    return value
+    return Choice(tuple(choices)).check(who, name, value)
 
 
 def check_positive_int(who: str, name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-        raise ValueError(f"{who}: {name} must be a positive integer, got {value!r}")
-    return int(value)
+    return int(POSITIVE_INT.check(who, name, value))

@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
-from initlab.initializers.base import Initializer, Rng, check_positive, check_positive_int
+from initlab.initializers.base import POSITIVE, POSITIVE_INT, Initializer, Rng
 from initlab.initializers.structured import Orthogonal
+from initlab.spec import declare
 
 if TYPE_CHECKING:
     from initlab.network import Network, Parameters
@@ -33,6 +34,7 @@ class LSUVResult:
 
 
 @dataclass(frozen=True)
+@declare("lsuv", tol=POSITIVE, max_iter=POSITIVE_INT)
 class LSUV:
     """LSUV: orthonormal weights, then each layer rescaled to unit output variance on data.
 
@@ -52,10 +54,6 @@ class LSUV:
     tol: float = 0.1
     max_iter: int = 10
     data_dependent: ClassVar[bool] = True
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "tol", check_positive("lsuv", "tol", self.tol))
-        object.__setattr__(self, "max_iter", check_positive_int("lsuv", "max_iter", self.max_iter))
 
     def __call__(self, rng: Rng, shape: tuple[int, ...]) -> np.ndarray:
         raise ValueError(

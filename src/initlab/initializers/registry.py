@@ -6,10 +6,13 @@
   (``get_initializer("normal", std=0.01)``) or in a spec string
   (``get_initializer("normal(std=0.01)")``, see :mod:`initlab.spec`);
 * ``package.module:attr`` for user code. **This imports the module and so runs
-  its code.** Without parameters ``attr`` is the initializer itself
-  (``attr(rng, shape)``), unless it is a class, which is instantiated; with
-  parameters (``pkg.mod:factory(scale=2)``) ``attr(**params)`` must return the
-  initializer;
+  its code** (the current directory is searched first, as by ``python -m``).
+  Without parameters ``attr`` is the initializer itself (``attr(rng, shape)``),
+  unless it is a class, which is instantiated; with parameters
+  (``pkg.mod:factory(scale=2)``) ``attr(**params)`` must return the initializer.
+  What is used must be callable as ``init(rng, shape)`` (checked before it is
+  called: ``os:system`` is refused), and whatever the user's code raises becomes a
+  ``ValueError`` naming it (see :mod:`initlab.initializers.custom`);
 * a name registered by an installed package under the entry-point group
   ``initlab.initializers``; the entry point names a factory that is called
   with the parameters (like the built-in classes). Built-in names win.
@@ -17,7 +20,6 @@
 
 from __future__ import annotations
 
-import importlib
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,6 +28,12 @@ from importlib.metadata import entry_points
 from typing import Any
 
 from initlab.initializers.base import Initializer
+from initlab.initializers.custom import (
+    UserInitializer,
+    call_user_code,
+    check_initializer_signature,
+    import_user_module,
+)
 from initlab.initializers.lsuv import LSUV
 from initlab.initializers.simple import (
     Constant,
@@ -53,7 +61,16 @@ from initlab.initializers.variance_scaling import (
     lecun_normal_truncated,
     lecun_uniform,
 )
-from initlab.spec import format_spec, parse_spec, unknown_name_message
+from initlab.spec import (
+    Param,
+    declared_params,
+    fold_keys,
+    fold_name,
+    format_spec,
+    parse_spec,
+    refuse_non_finite,
+    unknown_name_message,
+)
 
 __all__ = [
     "ALIASES",
@@ -61,6 +78,7 @@ __all__ = [
     "ENTRY_POINT_GROUP",
     "INITIALIZERS",
     "InitializerInfo",
+    "canonical_initializer",
     "get_initializer",
     "initializer_info",
     "initializer_names",
@@ -97,6 +115,11 @@ class InitializerInfo:
             for name, p in signature.parameters.items()
             if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
         }
+
+    @property
+    def params(self) -> dict[str, Param]:
+        """The declared allowed values of each parameter (empty for plugins)."""
+        return declared_params(self.factory)
 
     @property
     def doc(self) -> str:
@@ -375,20 +398,29 @@ def initializer_names(*, aliases: bool = False) -> list[str]:
     return sorted(names)
 
 
+def _registered(base: str) -> str | None:
+    """The registered spelling of ``base`` (case-insensitive; built-in names first)."""
+    return fold_name(base, INITIALIZERS) or fold_name(base, _entry_point_infos())
+
+
+def _unknown(base: str) -> ValueError:
+    return ValueError(unknown_name_message("initializer", base, initializer_names(), ALIASES))
+
+
 def initializer_info(name: str) -> InitializerInfo:
-    """The catalogue entry for ``name`` (an alias or spec works too).
+    """The catalogue entry for ``name`` (an alias or spec works too; case-insensitive).
 
     Raises:
         ValueError: for an unknown name, suggesting the closest.
     """
     base = parse_spec(name)[0]
-    base = ALIASES.get(base, base)
-    if base in CATALOGUE:
-        return CATALOGUE[base]
-    plugins = _entry_point_infos()
-    if base in plugins:
-        return plugins[base]
-    raise ValueError(unknown_name_message("initializer", base, initializer_names(), ALIASES))
+    registered = _registered(base)
+    if registered is None:
+        raise _unknown(base)
+    registered = ALIASES.get(registered, registered)
+    if registered in CATALOGUE:
+        return CATALOGUE[registered]
+    return _entry_point_infos()[registered]
 
 
 def _factory_params(factory: Callable[..., Any]) -> str:
@@ -399,8 +431,14 @@ def _factory_params(factory: Callable[..., Any]) -> str:
     return ", ".join(names) if names else "no parameters"
 
 
-def _build(label: str, factory: Callable[..., Any], args: tuple, kwargs: dict) -> Initializer:
-    target = factory.load() if isinstance(factory, _LazyEntryPoint) else factory
+def _build(
+    label: str, factory: Callable[..., Any], args: tuple, kwargs: dict, user: str = ""
+) -> Any:
+    """``factory(*args, **kwargs)``; with a ``user`` label (user code) its errors are wrapped."""
+    if isinstance(factory, _LazyEntryPoint):
+        target = factory.load()
+    else:
+        target = factory
     try:
         signature = inspect.signature(target)
     except (TypeError, ValueError):
@@ -412,22 +450,35 @@ def _build(label: str, factory: Callable[..., Any], args: tuple, kwargs: dict) -
             raise ValueError(
                 f"initializer {label}: bad parameters ({exc}); it takes: {_factory_params(target)}"
             ) from None
+    if user:
+        return call_user_code(user, target, *args, **kwargs)
     try:
         return target(*args, **kwargs)
     except TypeError as exc:
         raise ValueError(f"initializer {label}: bad parameters ({exc})") from None
 
 
+def _guarded(label: str, initializer: Any) -> UserInitializer:
+    """User code's initializer, checked to be one (without calling it) and guarded."""
+    check_initializer_signature(label, initializer)
+    return UserInitializer(label, initializer)
+
+
 def _load_custom(name: str, args: tuple, kwargs: dict) -> Initializer:
     module_name, _, attr_path = name.partition(":")
     if not module_name or not attr_path:
         raise ValueError(f"custom initializer {name!r} must be written package.module:function")
+    label = f"custom initializer {name!r}"
     try:
-        module = importlib.import_module(module_name)
-    except Exception as exc:  # user code may fail to import in any way
+        module = import_user_module(module_name)
+    except (Exception, SystemExit) as exc:  # user code may fail to import in any way
+        name = getattr(exc, "name", None) or ""
+        missing = isinstance(exc, ModuleNotFoundError) and (
+            module_name == name or module_name.startswith(name + ".")
+        )
+        where = "; looked in the current directory and on the import path" if missing else ""
         raise ValueError(
-            f"custom initializer {name!r}: cannot import module {module_name!r} "
-            f"({type(exc).__name__}: {exc})"
+            f"{label}: cannot import module {module_name!r} ({type(exc).__name__}: {exc}){where}"
         ) from None
     target: Any = module
     for part in attr_path.split("."):
@@ -435,52 +486,84 @@ def _load_custom(name: str, args: tuple, kwargs: dict) -> Initializer:
             target = getattr(target, part)
         except AttributeError:
             raise ValueError(
-                f"custom initializer {name!r}: module {module_name!r} has no attribute "
-                f"{attr_path!r}"
+                f"{label}: module {module_name!r} has no attribute {attr_path!r}"
             ) from None
     if not callable(target):
-        raise ValueError(
-            f"custom initializer {name!r} is not callable (it is a {type(target).__name__})"
-        )
+        raise ValueError(f"{label} is not callable (it is a {type(target).__name__})")
     if args or kwargs or inspect.isclass(target):
-        initializer = _build(repr(name), target, args, kwargs)
+        initializer = _build(repr(name), target, args, kwargs, user=label)
         if not callable(initializer):
-            raise ValueError(
-                f"custom initializer {name!r} returned {initializer!r}, which is not callable"
-            )
-        return initializer
-    return target
+            raise ValueError(f"{label} returned {initializer!r}, which is not callable")
+        return _guarded(label, initializer)
+    return _guarded(label, target)
 
 
-def get_initializer(name: str | Initializer, **params: Any) -> Initializer:
-    """Build the initializer for ``name`` (a name, alias, spec string or custom path).
-
-    ``get_initializer("normal(std=0.01)")`` and ``get_initializer("normal", std=0.01)``
-    are the same; an initializer object passed in is returned as it is.
-
-    Raises:
-        ValueError: for an unknown name (suggesting the closest and listing the
-            choices), a malformed spec, unknown or bad parameters, or a custom
-            path that does not import or is not callable.
-    """
-    if not isinstance(name, str):
-        if callable(name) and not params:
-            return name
-        raise ValueError(f"an initializer name must be a string such as 'he_normal', got {name!r}")
+def _split(name: str, params: dict[str, Any]) -> tuple[str, tuple, dict[str, Any]]:
     base, args, spec_kwargs = parse_spec(name)
     kwargs = dict(spec_kwargs)
     for key in params:
         if key in kwargs:
             raise ValueError(f"initializer {name!r}: parameter {key!r} given twice")
     kwargs.update(params)
+    return base, args, kwargs
+
+
+def get_initializer(name: str | Initializer, **params: Any) -> Initializer:
+    """Build the initializer for ``name`` (a name, alias, spec string or custom path).
+
+    ``get_initializer("normal(std=0.01)")`` and ``get_initializer("normal", std=0.01)``
+    are the same; names and parameter names are case-insensitive (``He``,
+    ``Normal(STD=0.01)``); an initializer object passed in is returned as it is.
+
+    Raises:
+        ValueError: for an unknown name (suggesting the closest and listing the
+            choices), a malformed spec, unknown or bad parameters (naming the parameter
+            and its allowed range), or a custom path that does not import, is not an
+            initializer or raises.
+    """
+    if not isinstance(name, str):
+        if callable(name) and not params:
+            return name
+        raise ValueError(f"an initializer name must be a string such as 'he_normal', got {name!r}")
+    base, args, kwargs = _split(name, params)
+    positional = {f"positional value {i}": value for i, value in enumerate(args, start=1)}
     if ":" in base:
+        refuse_non_finite(f"custom initializer {base!r}", {**positional, **kwargs})
         return _load_custom(base, args, kwargs)
-    factory = INITIALIZERS.get(base)
+    registered = _registered(base)
+    if registered is None:
+        raise _unknown(base)
+    factory = INITIALIZERS.get(registered)
     if factory is None:
-        plugin = _entry_point_infos().get(base)
-        if plugin is None:
-            raise ValueError(
-                unknown_name_message("initializer", base, initializer_names(), ALIASES)
-            )
-        factory = plugin.factory
-    return _build(repr(format_spec(base, kwargs) if kwargs else base), factory, args, kwargs)
+        plugin = _entry_point_infos()[registered]
+        refuse_non_finite(f"initializer {registered!r}", {**positional, **kwargs})
+        label = f"initializer {registered!r} ({plugin.source})"
+        built = _build(repr(registered), plugin.factory, args, kwargs, user=label)
+        return _guarded(label, built)
+    declared = declared_params(factory)
+    kwargs = fold_keys(kwargs, declared, f"initializer {name!r}")
+    refuse_non_finite(registered, kwargs, declared)
+    label = repr(format_spec(registered, kwargs) if kwargs else registered)
+    return _build(label, factory, args, kwargs)
+
+
+def canonical_initializer(spec: str, *, check: bool = True) -> str:
+    """``spec`` with its name and parameter names spelled as registered: ``He`` -> ``he``.
+
+    A spec already spelled so, or naming user code, is returned unchanged. With
+    ``check`` the spec is checked by building it first.
+
+    Raises:
+        ValueError: as :func:`get_initializer`.
+    """
+    if check:
+        get_initializer(spec)
+    base, args, kwargs = parse_spec(spec)
+    if ":" in base:
+        return spec
+    registered = _registered(base) or base
+    factory = INITIALIZERS.get(registered)
+    folded = fold_keys(dict(kwargs), declared_params(factory), spec) if factory else dict(kwargs)
+    if registered == base and list(folded) == [key for key, _ in kwargs]:
+        return spec
+    return format_spec(registered, folded, args)

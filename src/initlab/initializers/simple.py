@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 from scipy.special import ndtr, ndtri
 
 from initlab.initializers.base import (
+    FINITE,
+    NONNEGATIVE_WEIGHT,
+    POSITIVE_WEIGHT,
+    WEIGHT,
     Moments,
     Rng,
-    check_finite,
-    check_nonnegative,
-    check_positive,
     fans,
 )
+from initlab.spec import declare
 
 __all__ = [
     "Constant",
@@ -28,10 +29,6 @@ __all__ = [
     "Zeros",
     "truncated_standard_normal",
 ]
-
-
-def _set(obj: object, name: str, value: object) -> None:
-    object.__setattr__(obj, name, value)
 
 
 @dataclass(frozen=True)
@@ -62,13 +59,11 @@ class Ones:
 
 
 @dataclass(frozen=True)
+@declare("constant", value=WEIGHT)
 class Constant:
     """Every entry equal to ``value``: ``W = value`` (torch ``constant_``, Keras ``Constant``)."""
 
     value: float = 0.0
-
-    def __post_init__(self) -> None:
-        _set(self, "value", check_finite("constant", "value", self.value))
 
     def __call__(self, rng: Rng, shape: tuple[int, ...]) -> np.ndarray:
         return np.full(shape, self.value)
@@ -78,15 +73,12 @@ class Constant:
 
 
 @dataclass(frozen=True)
+@declare("normal", mean=WEIGHT, std=NONNEGATIVE_WEIGHT)
 class Normal:
     """``W ~ N(mean, std^2)``, drawn as ``mean + std * N(0, 1)`` (torch ``normal_`` defaults)."""
 
     mean: float = 0.0
     std: float = 1.0
-
-    def __post_init__(self) -> None:
-        _set(self, "mean", check_finite("normal", "mean", self.mean))
-        _set(self, "std", check_nonnegative("normal", "std", self.std))
 
     def __call__(self, rng: Rng, shape: tuple[int, ...]) -> np.ndarray:
         return self.mean + self.std * rng.standard_normal(shape)
@@ -96,6 +88,7 @@ class Normal:
 
 
 @dataclass(frozen=True)
+@declare("uniform", low=WEIGHT, high=WEIGHT)
 class Uniform:
     """``W ~ U(low, high)`` (torch ``uniform_`` defaults); variance ``(high - low)^2 / 12``."""
 
@@ -103,8 +96,6 @@ class Uniform:
     high: float = 1.0
 
     def __post_init__(self) -> None:
-        _set(self, "low", check_finite("uniform", "low", self.low))
-        _set(self, "high", check_finite("uniform", "high", self.high))
         if self.low > self.high:
             raise ValueError(f"uniform: low must be <= high, got low={self.low}, high={self.high}")
 
@@ -132,6 +123,7 @@ def truncated_standard_normal(
 
 
 @dataclass(frozen=True)
+@declare("truncated_normal", mean=WEIGHT, std=POSITIVE_WEIGHT, a=FINITE, b=FINITE)
 class TruncatedNormal:
     """``W ~ N(mean, std^2)`` conditioned on ``a <= W <= b``.
 
@@ -139,6 +131,8 @@ class TruncatedNormal:
     defaults these are); Keras ``TruncatedNormal`` cuts at ``mean +- 2 std``,
     which is ``truncated_normal(mean=m, std=s, a=m-2s, b=m+2s)``. ``std`` is the
     parameter of the normal before truncation, so the drawn variance is smaller.
+    ``a`` and ``b`` must be finite (a bound far in the tail, such as ``-1e300``,
+    does what ``-inf`` would).
     """
 
     mean: float = 0.0
@@ -147,15 +141,6 @@ class TruncatedNormal:
     b: float = 2.0
 
     def __post_init__(self) -> None:
-        _set(self, "mean", check_finite("truncated_normal", "mean", self.mean))
-        _set(self, "std", check_positive("truncated_normal", "std", self.std))
-        for name in ("a", "b"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                raise ValueError(f"truncated_normal: {name} must be a number, got {value!r}")
-            if math.isnan(value):
-                raise ValueError(f"truncated_normal: {name} must not be nan")
-            _set(self, name, float(value))
         if not self.a < self.b:
             raise ValueError(f"truncated_normal: a must be < b, got a={self.a}, b={self.b}")
         alpha, beta = self._standard_bounds()
@@ -182,6 +167,7 @@ class TruncatedNormal:
 
 
 @dataclass(frozen=True)
+@declare("random", scale=WEIGHT)
 class RandomNormal:
     """The course's "random" scheme: ``W ~ scale * N(0, 1)``.
 
@@ -191,9 +177,6 @@ class RandomNormal:
     """
 
     scale: float = 10.0
-
-    def __post_init__(self) -> None:
-        _set(self, "scale", check_finite("random", "scale", self.scale))
 
     def __call__(self, rng: Rng, shape: tuple[int, ...]) -> np.ndarray:
         return rng.standard_normal(shape) * self.scale

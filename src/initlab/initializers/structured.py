@@ -8,22 +8,20 @@ from dataclasses import dataclass
 import numpy as np
 
 from initlab.initializers.base import (
+    FRACTION,
+    NONNEGATIVE_WEIGHT,
+    WEIGHT,
     Moments,
     Rng,
-    check_choice,
-    check_finite,
-    check_nonnegative,
     check_shape,
 )
+from initlab.spec import Choice, declare
 
 __all__ = ["Identity", "Orthogonal", "Sparse", "ZerO", "hadamard_block"]
 
 
-def _set(obj: object, name: str, value: object) -> None:
-    object.__setattr__(obj, name, value)
-
-
 @dataclass(frozen=True)
+@declare("orthogonal", gain=WEIGHT)
 class Orthogonal:
     """A (semi-)orthogonal matrix drawn from the Haar measure, times ``gain``.
 
@@ -38,9 +36,6 @@ class Orthogonal:
     """
 
     gain: float = 1.0
-
-    def __post_init__(self) -> None:
-        _set(self, "gain", check_finite("orthogonal", "gain", self.gain))
 
     def __call__(self, rng: Rng, shape: tuple[int, ...]) -> np.ndarray:
         rows, cols = check_shape(shape, "orthogonal", matrix=True)
@@ -60,6 +55,7 @@ class Orthogonal:
 
 
 @dataclass(frozen=True)
+@declare("identity", gain=WEIGHT)
 class Identity:
     """``gain`` times the (rectangular) identity: ``W_ij = gain`` if ``i == j`` else 0.
 
@@ -69,9 +65,6 @@ class Identity:
     """
 
     gain: float = 1.0
-
-    def __post_init__(self) -> None:
-        _set(self, "gain", check_finite("identity", "gain", self.gain))
 
     def __call__(self, rng: Rng, shape: tuple[int, ...]) -> np.ndarray:
         rows, cols = check_shape(shape, "identity", matrix=True)
@@ -83,6 +76,7 @@ class Identity:
 
 
 @dataclass(frozen=True)
+@declare("sparse", sparsity=FRACTION, std=NONNEGATIVE_WEIGHT)
 class Sparse:
     """Sparse normal: ``N(0, std^2)`` entries, then ``ceil(sparsity * fan_out)`` zeros per column.
 
@@ -94,13 +88,6 @@ class Sparse:
 
     sparsity: float = 0.1
     std: float = 0.01
-
-    def __post_init__(self) -> None:
-        sparsity = check_finite("sparse", "sparsity", self.sparsity)
-        if not 0.0 <= sparsity < 1.0:
-            raise ValueError(f"sparse: sparsity must be in [0, 1), got {self.sparsity!r}")
-        _set(self, "sparsity", sparsity)
-        _set(self, "std", check_nonnegative("sparse", "std", self.std))
 
     def zeros_per_column(self, rows: int) -> int:
         return math.ceil(self.sparsity * rows)
@@ -133,6 +120,7 @@ ZERO_CONSTANTS = ("code", "paper")
 
 
 @dataclass(frozen=True)
+@declare("zero_hadamard", constant=Choice(ZERO_CONSTANTS))
 class ZerO:
     """ZerO: deterministic initialization with only zeros, ones and a Hadamard transform.
 
@@ -155,9 +143,6 @@ class ZerO:
     """
 
     constant: str = "code"
-
-    def __post_init__(self) -> None:
-        check_choice("zero_hadamard", "constant", self.constant, ZERO_CONSTANTS)
 
     def scale(self, fan_out: int) -> float:
         m = math.ceil(math.log2(fan_out))

@@ -23,19 +23,20 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from initlab.initializers.base import (
+    GAIN,
+    WEIGHT_LIMIT,
     Moments,
     Rng,
-    check_choice,
-    check_finite,
-    check_positive,
     check_shape,
     fans,
 )
 from initlab.initializers.simple import truncated_standard_normal
+from initlab.spec import Choice, Param, Range, declare
 
 __all__ = [
     "DISTRIBUTIONS",
@@ -63,9 +64,27 @@ MODES = ("fan_in", "fan_out", "fan_avg", "fan_geo_avg")
 DISTRIBUTIONS = ("normal", "truncated_normal", "uniform")
 _DISTRIBUTION_ALIASES = {"untruncated_normal": "normal"}
 
+#: ``scale`` of variance scaling: a variance multiplier, at most ``WEIGHT_LIMIT ** 2`` so
+#: that the std ``sqrt(scale / n)`` stays within the weight limit.
+SCALE = Range(low=0.0, high=1e300, low_open=True, why="the std sqrt(scale / n) must be finite")
+#: ``a`` of the He schemes: leaky_relu's negative slope, gain ``sqrt(2 / (1 + a^2))``.
+SLOPE = Range(max_abs=WEIGHT_LIMIT, why="the gain sqrt(2 / (1 + a^2)) must be positive")
+KAIMING_MODE = Choice(("fan_in", "fan_out"))
 
-def _set(obj: object, name: str, value: object) -> None:
-    object.__setattr__(obj, name, value)
+
+class Nonlinearity(Param):
+    """An activation spec of :mod:`initlab.activations` (case-insensitive)."""
+
+    def describe(self, name: str) -> str:
+        return "an activation name from `initlab activations`"
+
+    def check(self, who: str, name: str, value: Any) -> str:
+        from initlab.activations import canonical_activation
+
+        try:
+            return canonical_activation(value)
+        except ValueError as exc:
+            raise ValueError(f"{who}: {name}: {exc}") from None
 
 
 def fan_denominator(mode: str, fan_in: int, fan_out: int) -> float:
@@ -80,6 +99,12 @@ def fan_denominator(mode: str, fan_in: int, fan_out: int) -> float:
 
 
 @dataclass(frozen=True)
+@declare(
+    "variance_scaling",
+    scale=SCALE,
+    mode=Choice(MODES),
+    distribution=Choice(DISTRIBUTIONS, tuple(_DISTRIBUTION_ALIASES.items())),
+)
 class VarianceScaling:
     """Entries of variance ``scale / n``; ``n`` set by ``mode``, shape by ``distribution``.
 
@@ -101,13 +126,6 @@ class VarianceScaling:
     mode: str = "fan_in"
     distribution: str = "truncated_normal"
 
-    def __post_init__(self) -> None:
-        _set(self, "scale", check_positive("variance_scaling", "scale", self.scale))
-        check_choice("variance_scaling", "mode", self.mode, MODES)
-        distribution = _DISTRIBUTION_ALIASES.get(self.distribution, self.distribution)
-        check_choice("variance_scaling", "distribution", distribution, DISTRIBUTIONS)
-        _set(self, "distribution", distribution)
-
     def variance_for(self, fan_in: int, fan_out: int) -> float:
         return self.scale / fan_denominator(self.mode, fan_in, fan_out)
 
@@ -126,23 +144,23 @@ class VarianceScaling:
         return Moments(0.0, self.variance_for(fan_in, fan_out))
 
 
+@declare("glorot_normal", gain=GAIN)
 def glorot_normal(gain: float = 1.0) -> VarianceScaling:
     """Glorot (Xavier) normal, torch ``xavier_normal_``: ``N(0, gain^2 * 2 / (fan_in + fan_out))``.
 
     Triple ``(gain^2, fan_avg, normal)``. Glorot and Bengio, "Understanding the
     difficulty of training deep feedforward neural networks", AISTATS 2010.
     """
-    gain = check_finite("glorot_normal", "gain", gain)
     return VarianceScaling(gain**2, "fan_avg", "normal")
 
 
+@declare("glorot_uniform", gain=GAIN)
 def glorot_uniform(gain: float = 1.0) -> VarianceScaling:
     """Glorot (Xavier) uniform: ``U(+-gain * sqrt(6 / (fan_in + fan_out)))``.
 
     Triple ``(gain^2, fan_avg, uniform)``; torch ``xavier_uniform_``, Keras and
     JAX ``glorot_uniform`` (gain 1). Glorot and Bengio, AISTATS 2010.
     """
-    gain = check_finite("glorot_uniform", "gain", gain)
     return VarianceScaling(gain**2, "fan_avg", "uniform")
 
 
@@ -160,7 +178,8 @@ def kaiming_scale(a: float, nonlinearity: str) -> float:
     ``leaky_relu`` gives ``2 / (1 + a^2)`` (so 2.0 exactly for ``a = 0``),
     ``relu`` 2; any other activation of :mod:`initlab.activations` its gain squared.
     """
-    a = check_finite("he", "a", a)
+    a = SLOPE.check("he", "a", a)
+    nonlinearity = Nonlinearity().check("he", "nonlinearity", nonlinearity)
     if nonlinearity == "leaky_relu":
         return 2.0 / (1.0 + a * a)
     if a != 0:
@@ -172,18 +191,15 @@ def kaiming_scale(a: float, nonlinearity: str) -> float:
         return 2.0
     from initlab.activations import get_activation
 
-    try:
-        gain = get_activation(nonlinearity).gain
-    except ValueError as exc:
-        raise ValueError(f"he: nonlinearity: {exc}") from None
+    gain = get_activation(nonlinearity).gain
     return gain * gain
 
 
 def _kaiming(who: str, a: float, mode: str, nonlinearity: str, distribution: str):
-    check_choice(who, "mode", mode, ("fan_in", "fan_out"))
     return VarianceScaling(kaiming_scale(a, nonlinearity), mode, distribution)
 
 
+@declare("he_normal", a=SLOPE, mode=KAIMING_MODE, nonlinearity=Nonlinearity())
 def he_normal(
     a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu"
 ) -> VarianceScaling:
@@ -198,6 +214,7 @@ def he_normal(
     return _kaiming("he_normal", a, mode, nonlinearity, "normal")
 
 
+@declare("he_uniform", a=SLOPE, mode=KAIMING_MODE, nonlinearity=Nonlinearity())
 def he_uniform(
     a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu"
 ) -> VarianceScaling:
@@ -284,6 +301,7 @@ SKLEARN_ACTIVATIONS = ("identity", "logistic", "tanh", "relu")
 
 
 @dataclass(frozen=True)
+@declare("sklearn_mlp", activation=Choice(SKLEARN_ACTIVATIONS, (("sigmoid", "logistic"),)))
 class SklearnMLP:
     """scikit-learn ``MLPClassifier``/``MLPRegressor``: weights and biases ``U(+-bound)``.
 
@@ -296,11 +314,6 @@ class SklearnMLP:
     """
 
     activation: str = "relu"
-
-    def __post_init__(self) -> None:
-        name = "logistic" if self.activation == "sigmoid" else self.activation
-        check_choice("sklearn_mlp", "activation", name, SKLEARN_ACTIVATIONS)
-        _set(self, "activation", name)
 
     def bound(self, fan_in: int, fan_out: int) -> float:
         factor = 2.0 if self.activation == "logistic" else 6.0
