@@ -33,13 +33,20 @@ from initlab.cli.output import (
 )
 from initlab.cli.specs import bias_init_option, initializer_option
 from initlab.datasets import DATASETS, resolve_spec
+from initlab.experiments.course import COURSE_INITS
 from initlab.experiments.train import (
     DEFAULT_ITERATIONS,
+    DEFAULT_MINIBATCH,
+    STANDARDIZED_MAX_ABS_MEAN,
+    STANDARDIZED_STD_RANGE,
     TrainConfig,
+    far_from_standardized,
+    feature_spread,
     prepare,
     run_train,
     train_to_dict,
 )
+from initlab.fit import steps_per_epoch
 from initlab.optimizers import OPTIMIZERS, get_optimizer
 from initlab.spec import split_top_level
 
@@ -61,11 +68,10 @@ def _optimizers_help() -> str:
         params = {k: v for k, v in cls().config().items() if k not in shown}
         args = ", ".join(f"{k}={v!r}" for k, v in params.items())
         head = f"{name}({args})" if args else name
-        batch = cls.default_batch_size
         batching = (
             "full batch only"
             if cls.full_batch
-            else (f"default batch {batch}" if batch else "default full batch")
+            else f"default batch min({DEFAULT_MINIBATCH}, training samples)"
         )
         lines.append(f"  {head}: default learning rate {cls.default_learning_rate:g}, {batching}")
     return "\n".join(lines)
@@ -82,6 +88,30 @@ Examples:
       --epochs 20 --batch-size 32
   initlab train --dataset csv --data-path data.csv --label-column species --standardize
 """
+
+
+def _print_header(setup) -> None:  # type: ignore[no-untyped-def]
+    """The one-line summary of the training, and a hint for far-from-standardized features."""
+    data, network, opt = setup.dataset, setup.network, setup.optimizer
+    m = data.X_train.shape[1]
+    per_epoch = steps_per_epoch(m, setup.batch_size)
+    stdout.print(
+        f"Training {list(network.layer_sizes)} ({', '.join(network.activations) or 'linear'}"
+        f" -> {network.output}) on {data.name}: {m} train / "
+        f"{data.X_test.shape[1]} test samples, {data.n_classes} classes; {opt.name}, "
+        f"learning rate {opt.learning_rate:g}, {setup.updates} updates of "
+        f"{setup.batch_size} samples ({per_epoch} per epoch)",
+        markup=False,
+    )
+    if not setup.config.standardize and far_from_standardized(data.X_train):
+        max_abs_mean, max_std = feature_spread(data.X_train)
+        low, high = STANDARDIZED_STD_RANGE
+        stdout.print(
+            f"hint: the features are far from standardized (largest |mean| {max_abs_mean:.3g}, "
+            f"largest std {max_std:.3g}; near means |mean| <= {STANDARDIZED_MAX_ABS_MEAN:g} and "
+            f"std in [{low:g}, {high:g}]): --standardize scales them to mean 0, std 1",
+            markup=False,
+        )
 
 
 def _checked(check: Callable[[str], Any]):  # type: ignore[no-untyped-def]
@@ -173,7 +203,8 @@ def _sizes(ctx: click.Context, param: click.Parameter, value: str | None) -> tup
 @initializer_option(
     multiple=True,
     help="Weight initialization to train (repeatable; one network each, same data and seed): "
-    "a name from `initlab inits`, optionally with parameters. Default: he.",
+    "a name from `initlab inits`, optionally with parameters. Default: the course's "
+    f"{', '.join(COURSE_INITS)}.",
 )
 @bias_init_option()
 @click.option(
@@ -213,14 +244,17 @@ def _sizes(ctx: click.Context, param: click.Parameter, value: str | None) -> tup
     "--batch-size",
     type=POSITIVE_INT,
     default=None,
-    help="Minibatch size (shuffled every epoch). Default: the optimizer's.",
+    help=f"Minibatch size (shuffled every epoch). Default: min({DEFAULT_MINIBATCH}, training "
+    "samples) for sgd, momentum and adam (scikit-learn's 'auto'); the whole set for gd.",
 )
 @click.option(
     "--seed",
     type=click.IntRange(min=0),
     default=0,
     show_default=True,
-    help="Seeds the data, the split, the initial weights and the shuffling.",
+    help="Seeds the data, the split, the initial weights and the shuffling. With --dataset "
+    "course_circles the weights come from the course's legacy RandomState(3 + seed), so the "
+    "course's settings give the course's numbers.",
 )
 @click.option(
     "--standardize/--no-standardize",
@@ -297,7 +331,7 @@ def train(
         layers=layers,
         activations=activation,
         output=output,
-        inits=inits or ("he",),
+        inits=inits or COURSE_INITS,
         bias_init=bias_init,
         optimizer=optimizer,
         learning_rate=learning_rate,
@@ -315,15 +349,7 @@ def train(
     json_path = check_json_path(json_path)
 
     if not quiet:
-        data, network, opt = setup.dataset, setup.network, setup.optimizer
-        stdout.print(
-            f"Training {list(network.layer_sizes)} ({', '.join(network.activations) or 'linear'}"
-            f" -> {network.output}) on {data.name}: {data.X_train.shape[1]} train / "
-            f"{data.X_test.shape[1]} test samples, {data.n_classes} classes; {opt.name}, "
-            f"learning rate {opt.learning_rate:g}, {setup.updates} updates of "
-            f"{setup.batch_size} samples",
-            markup=False,
-        )
+        _print_header(setup)
 
     with runtime_warnings_as_lines():
         result = run_train(setup, on_cost=cost_printer(quiet), engine=engine)
