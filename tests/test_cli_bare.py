@@ -15,7 +15,6 @@ from initlab import __version__
     "options",
     [
         ["-q"],
-        ["--quiet"],
         ["--init", "he", "--print-every", "1"],
         ["--iterations", "3", "--init", "zeros", "--init", "random", "--engine", "reference"],
     ],

@@ -13,6 +13,7 @@ import pytest
 from rich.cells import cell_len
 from rich.console import Console
 
+from initlab.cli import main
 from initlab.cli.inits import _defaults, catalogue_table
 from initlab.cli.output import accuracy_table, fit_column_widths, fmt, print_table
 from initlab.initializers import initializer_info, initializer_names
@@ -110,12 +111,15 @@ def test_inits_piped_at_80_columns_prints_full_rows() -> None:
     assert any("nonlinearity=leaky_relu" in line for line in lines)
 
 
-def test_train_results_table_piped_at_80_columns(tmp_path: Path) -> None:
+def test_train_results_table_not_on_a_terminal(tmp_path: Path, capsys) -> None:
+    """In process, stdout is captured (not a terminal): full rows, every number whole."""
     out = tmp_path / "out"
-    stdout = run_piped(
-        "train", "--dataset", "moons", "--init", "glorot_normal(gain=1.4142135623)",
-        "--init", "he", "--iterations", "7", "--print-every", "100", "--out", str(out),
+    code = main(
+        ["train", "--dataset", "moons", "--init", "glorot_normal(gain=1.4142135623)",
+         "--init", "he", "--iterations", "7", "--print-every", "100", "--out", str(out)]
     )  # fmt: skip
+    stdout = capsys.readouterr().out
+    assert code == 0
     assert "…" not in stdout
     runs = json.loads((out / "results.json").read_text())["runs"]
     for run in runs:

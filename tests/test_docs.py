@@ -37,14 +37,33 @@ def test_train_doc_has_the_csv_example_and_its_file() -> None:
     assert csv[csv.index("--label-column") + 1] in header
 
 
+class Prepared(Exception):
+    """Raised in place of training: the command got as far as a checked setup."""
+
+
 @pytest.mark.parametrize("args", TRAIN_EXAMPLES, ids=lambda a: " ".join(a)[:60])
-def test_every_documented_train_example_runs(args, tmp_path, capsys, monkeypatch) -> None:
+def test_every_documented_train_example_is_a_valid_command(args, tmp_path, monkeypatch) -> None:
+    """Every option parses and every check before training passes (data loaded, network built)."""
+    import initlab.cli.train as train_command
+
+    def prepared(setup, **_):  # type: ignore[no-untyped-def]
+        raise Prepared(setup)
+
     monkeypatch.chdir(ROOT)  # the documented paths are relative to the repository
+    monkeypatch.setattr(train_command, "run_train", prepared)
+    with pytest.raises(Prepared):
+        main([*args, "--out", str(tmp_path / "out"), "-q"])
+
+
+def test_the_csv_example_trains(tmp_path, capsys, monkeypatch) -> None:
+    [args] = [c for c in TRAIN_EXAMPLES if "csv" in c]
+    monkeypatch.chdir(ROOT)
     code = main([*args, "--out", str(tmp_path / "out"), "-q"])
-    captured = capsys.readouterr()
-    assert code == 0, captured.err
-    runs = json.loads((tmp_path / "out" / "results.json").read_text())["runs"]
-    assert runs and all(not run["diverged"] for run in runs)
+    assert code == 0, capsys.readouterr().err
+    document = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert document["config"]["dataset"]["classes"] == ["setosa", "versicolor", "virginica"]
+    assert [run["init"] for run in document["runs"]] == ["he", "zeros"]
+    assert all(not run["diverged"] for run in document["runs"])
 
 
 def _duration(us: float) -> str:
