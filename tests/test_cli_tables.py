@@ -90,6 +90,19 @@ def test_catalogue_at_80_columns_on_a_terminal_cuts_nothing(fans) -> None:
             assert default in tokens, (name, default)
 
 
+def test_activations_at_80_columns_on_a_terminal_cuts_nothing() -> None:
+    from initlab.activations import activation_names, get_activation
+    from initlab.cli.activations import activations_table
+
+    text = render(activations_table(), width=80, terminal=True)
+    assert "…" not in text
+    assert max(cell_len(line) for line in text.splitlines()) <= 80
+    tokens = set(text.replace("│", " ").replace("┃", " ").split())
+    for name in activation_names():
+        assert name in tokens
+        assert fmt(get_activation(name).gain) in tokens
+
+
 def run_piped(*args: str, columns: int = 80) -> str:
     env = {**os.environ, "COLUMNS": str(columns), "MPLBACKEND": "Agg"}
     proc = subprocess.run(
