@@ -55,7 +55,12 @@ def _datasets_help() -> str:
         params = ", ".join(f"{k}={v!r}" for k, v in entry.defaults.items() if v is not None)
         extra = {"csv": " --data-path FILE --label-column NAME", "npz": " --data-path FILE"}
         head = f"{entry.name}({params})" if params else entry.name
-        lines.append(f"  {head}{extra.get(entry.name, '')}: {entry.summary}")
+        weights = (
+            "; the weights come from the course's RandomState(3 + --seed)"
+            if entry.name == "course_circles"
+            else ""
+        )
+        lines.append(f"  {head}{extra.get(entry.name, '')}: {entry.summary}{weights}")
     return "\n".join(lines)
 
 
@@ -84,7 +89,8 @@ Examples:
   initlab train --dataset "moons(noise=0.2)" --init zeros --init he
   initlab train --dataset digits --standardize --hidden 64 --optimizer adam \\
       --epochs 20 --batch-size 32
-  initlab train --dataset csv --data-path data.csv --label-column species --standardize
+  initlab train --dataset csv --data-path examples/flowers.csv --label-column species \\
+      --standardize
 """
 
 
