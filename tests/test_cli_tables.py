@@ -50,11 +50,14 @@ def render(table, *, width: int, terminal: bool) -> str:
 
 ROWS = [
     {"init": "glorot_normal(gain=1.4142135623)", "train_accuracy": 0.99333333333,
-     "test_accuracy": 0.96, "final_cost": 0.0735789596, "diverged": False, "diverged_at": None},
+     "test_accuracy": 0.96, "final_cost": 0.0735789596, "diverged": False, "diverged_at": None,
+     "status": "ok"},
     {"init": "random", "train_accuracy": 0.8333333333, "test_accuracy": 0.86,
-     "final_cost": 2.5e299, "diverged": False, "diverged_at": None},
+     "final_cost": 2.5e299, "diverged": False, "diverged_at": None,
+     "status": "exploded: cost 2.5e+299 from 0.693147"},
     {"init": "normal(std=123456.789)", "train_accuracy": None, "test_accuracy": None,
-     "final_cost": None, "diverged": True, "diverged_at": 123456},
+     "final_cost": None, "diverged": True, "diverged_at": 123456,
+     "status": "diverged at iteration 123456"},
 ]  # fmt: skip
 
 
@@ -69,6 +72,7 @@ def test_results_table_keeps_every_number_whole(width: int, terminal: bool) -> N
                 assert fmt(row[key]) in tokens, (fmt(row[key]), text)
         assert row["init"] in tokens
     assert "123456" in tokens  # the iteration a run diverged at
+    assert {"2.5e+299", "0.693147"} <= tokens  # the exploded status's costs
     assert "…" not in text
     if terminal:  # wrapped at spaces, or one block per row when even that is too wide
         assert max(cell_len(line) for line in text.splitlines()) <= width

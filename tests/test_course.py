@@ -130,8 +130,8 @@ def test_final_cost_is_cost_after_last_update(course_result) -> None:
         ({"inits": ("xavier_typo",)}, "unknown initializer 'xavier_typo'"),
         ({"inits": ()}, "at least one initializer"),
         ({"iterations": 0}, "iterations must be a positive integer"),
-        ({"learning_rate": -1.0}, "learning_rate must be positive"),
-        ({"learning_rate": float("nan")}, "learning_rate must be a positive number"),
+        ({"learning_rate": -1.0}, "learning_rate must be a positive finite number, got -1.0"),
+        ({"learning_rate": float("nan")}, "must be a positive finite number, got nan"),
         ({"print_every": 0}, "print_every must be a positive integer"),
     ],
 )

@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from initlab.checks import as_rng, check_training_data
 from initlab.network import Network, Parameters, loss_and_gradients
 from initlab.optimizers import Optimizer
 from initlab.train import History
@@ -59,20 +60,9 @@ def steps_per_epoch(m: int, batch_size: int) -> int:
 
 
 def check_labels(network: Network, X: np.ndarray, Y: np.ndarray) -> None:
-    """Raise ``ValueError`` unless ``X`` and ``Y`` fit the network's input and output."""
-    if X.ndim != 2 or X.shape[0] != network.layer_sizes[0]:
-        raise ValueError(
-            f"X must have shape ({network.layer_sizes[0]}, m) for the network's input layer "
-            f"of {network.layer_sizes[0]} units, got {X.shape}"
-        )
-    if Y.shape != (1, X.shape[1]):
-        raise ValueError(f"Y must have shape (1, {X.shape[1]}), got {Y.shape}")
-    k = network.n_classes
-    if Y.size and (Y.min() < 0 or Y.max() >= k or not np.all(Y == np.round(Y))):
-        raise ValueError(
-            f"labels must be integers 0 to {k - 1} for the network's {network.output} head "
-            f"({k} classes), got values from {Y.min()} to {Y.max()}"
-        )
+    """Raise unless ``X`` and ``Y`` fit the network's input and output (see
+    :func:`initlab.checks.check_training_data`, which every training path uses)."""
+    check_training_data(network, X, Y)
 
 
 def fit(
@@ -85,7 +75,7 @@ def fit(
     iterations: int | None = None,
     epochs: int | None = None,
     batch_size: int | None = None,
-    rng: np.random.Generator | np.random.RandomState | None = None,
+    rng: np.random.Generator | np.random.RandomState | int | None = None,
     report_every: int = 0,
     on_report: CostCallback | None = None,
 ) -> tuple[Parameters, History]:
@@ -107,7 +97,7 @@ def fit(
     """
     if (iterations is None) == (epochs is None):
         raise ValueError("give exactly one of iterations and epochs")
-    check_labels(network, X, Y)
+    X, Y = check_training_data(network, X, Y)
     m = X.shape[1]
     batch = resolve_batch_size(optimizer, batch_size, m)
     per_epoch = steps_per_epoch(m, batch)
@@ -115,8 +105,10 @@ def fit(
         total = _positive_int("iterations", iterations)
     else:
         total = _positive_int("epochs", epochs) * per_epoch
-    if batch < m and rng is None:
-        raise ValueError("minibatches need an rng to shuffle the training set")
+    if batch < m:
+        if rng is None:
+            raise ValueError("minibatches need an rng to shuffle the training set")
+        rng = as_rng(rng)
     optimizer.reset()
     params = params.copy()
     costs = np.empty(total)

@@ -217,25 +217,30 @@ def backward(
 ) -> tuple[float, Parameters]:
     """Return the cost and its gradients with respect to every ``W[l]`` and ``b[l]``.
 
-    With ``dz[L] = (sigmoid(z[L]) - Y) / m`` (sigmoid head) or
-    ``dz[L] = (softmax(z[L]) - onehot(Y)) / m`` (softmax head) and, going down,
-    ``dW[l] = dz[l] a[l-1]^T``, ``db[l] = sum_cols dz[l]``,
-    ``dz[l-1] = (W[l]^T dz[l]) * g'(z[l-1])``.
+    With ``e[L] = sigmoid(z[L]) - Y`` (sigmoid head) or
+    ``e[L] = softmax(z[L]) - onehot(Y)`` (softmax head) and, going down,
+    ``dW[l] = (e[l] a[l-1]^T) / m``, ``db[l] = (sum_cols e[l]) / m``,
+    ``e[l-1] = (W[l]^T e[l]) * g'(z[l-1])``.
+
+    The ``1/m`` of the mean is applied after the sums, not to each sample's
+    error: where the errors are exact (``sigmoid(0) - y = +-1/2`` for zero
+    weights) the sums are then exact in any order, so a gradient that is zero
+    in exact arithmetic is exactly zero on every machine and every engine.
     """
     logits = cache.logits
     m = logits.shape[1]
     if network.output == "softmax":
         cost = softmax_cross_entropy_from_logits(logits, Y)
-        dz = (softmax(logits, axis=0) - one_hot(Y, logits.shape[0])) / m
+        dz = softmax(logits, axis=0) - one_hot(Y, logits.shape[0])
     else:
         cost = binary_cross_entropy_from_logits(logits, Y)
-        dz = (expit(logits) - Y) / m
+        dz = expit(logits) - Y
     grads_w: list[np.ndarray] = [np.empty(0)] * network.depth
     grads_b: list[np.ndarray] = [np.empty(0)] * network.depth
     for l in range(network.depth - 1, -1, -1):
         a_prev = cache.activations[l]
-        grads_w[l] = dz @ a_prev.T
-        grads_b[l] = dz.sum(axis=1, keepdims=True)
+        grads_w[l] = (dz @ a_prev.T) / m
+        grads_b[l] = dz.sum(axis=1, keepdims=True) / m
         if l > 0:
             act = get_activation(network.activations[l - 1])
             z_prev = cache.preactivations[l - 1]

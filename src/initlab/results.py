@@ -32,6 +32,8 @@ def run_to_dict(run: CourseRun, print_every: int) -> dict[str, Any]:
         "final_cost": finite_or_none(run.final_cost),
         "diverged": run.diverged,
         "diverged_at": run.history.diverged_at,
+        "exploded": run.exploded,
+        "status": run.status,
         "iterations_run": len(run.history.costs),
     }
 

@@ -6,11 +6,13 @@ tested against.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
+from initlab.checks import check_positive_int, check_real, check_training_data
 from initlab.network import Network, Parameters, loss_and_gradients
 
 __all__ = ["History", "gradient_descent", "validate_schedule"]
@@ -38,15 +40,15 @@ class History:
 
 
 def validate_schedule(learning_rate: float, iterations: int) -> None:
-    """Raise ``ValueError`` unless ``learning_rate > 0`` (finite) and ``iterations >= 1``."""
-    if not (isinstance(learning_rate, int | float) and np.isfinite(learning_rate)):
-        raise ValueError(f"learning_rate must be a positive number, got {learning_rate!r}")
-    if learning_rate <= 0:
-        raise ValueError(f"learning_rate must be positive, got {learning_rate!r}")
-    if isinstance(iterations, bool) or not isinstance(iterations, int | np.integer):
-        raise ValueError(f"iterations must be a positive integer, got {iterations!r}")
-    if iterations < 1:
-        raise ValueError(f"iterations must be a positive integer, got {iterations!r}")
+    """Raise unless ``learning_rate`` is a positive finite real number (of any Python or
+    NumPy type; not a bool) and ``iterations`` a positive integer.
+
+    ``ValueError`` for a bad value, ``TypeError`` for an argument of the wrong kind.
+    """
+    rate = check_real("learning_rate", learning_rate)
+    if not (math.isfinite(rate) and rate > 0):
+        raise ValueError(f"learning_rate must be a positive finite number, got {learning_rate!r}")
+    check_positive_int("iterations", iterations)
 
 
 def gradient_descent(
@@ -68,6 +70,7 @@ def gradient_descent(
     non-finite cost and records that iteration in ``History.diverged_at``.
     """
     validate_schedule(learning_rate, iterations)
+    X, Y = check_training_data(network, X, Y)
     params = params.copy()
     costs = np.empty(iterations)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):

@@ -54,13 +54,12 @@ def accuracy_table(rows: list[dict]) -> Table:
     table.add_column("final cost", justify="right")
     table.add_column("status")
     for row in rows:
-        status = f"diverged at iteration {row['diverged_at']}" if row["diverged"] else "ok"
         table.add_row(
             Text(row["init"]),
             fmt(row["train_accuracy"]),
             fmt(row["test_accuracy"]),
             fmt(row["final_cost"]),
-            Text(status),
+            Text(row["status"]),
         )
     return table
 
@@ -168,6 +167,11 @@ def report_runs(runs: list[dict], learning_rate: float, quiet: bool) -> None:
             warn(
                 f"run {run['init']!r} diverged at iteration {run['diverged_at']} "
                 f"(non-finite cost; try a smaller --learning-rate than {learning_rate:g})"
+            )
+        elif run["exploded"]:
+            warn(
+                f"run {run['init']!r} {run['status']} "
+                f"(try a smaller --learning-rate than {learning_rate:g})"
             )
     if not quiet:
         print_table(accuracy_table(runs))

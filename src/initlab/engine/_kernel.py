@@ -25,7 +25,15 @@ computed by :func:`_vexp_into` (a degree-13 polynomial after range reduction, wi
 1 ulp of NumPy's ``exp``; tested) so that it vectorizes too, and the softplus
 terms of the loss are summed as the logarithm of a product over each chunk
 (each factor lies in ``(1, 2]``), one ``log`` per chunk instead of one
-``log1p`` per sample; both change the cost by about 1e-16 relative.
+``log1p`` per sample; both change the cost by about 1e-16 relative. ``exp(0)``
+is exactly 1 (so ``sigmoid(0)`` is exactly 1/2), as in NumPy.
+
+The error signals are ``m`` times the reference's ``dz`` (``sigmoid(z) - y``,
+without the ``1/m`` of the mean); the gradients are divided by ``m`` after all
+their sums, as :func:`initlab.network.backward` does. Where the errors are exact
+(``+-1/2`` for zero weights) the sums are then exact in any order, so a gradient
+that is zero in exact arithmetic is exactly zero here too, on every CPU, however
+the sums are vectorized or split over threads.
 
 ``fastmath`` is limited to reassociation and contraction (FMA): sums are
 vectorized in a different order than NumPy's, which changes costs at the level
@@ -349,7 +357,6 @@ def train_models(
     g = np.zeros(P, dt)
     th = np.zeros(P, dt)
     fm = float(m)
-    inv_m = 1.0 / fm
     c_lo = np.uint64(worker) * n_chunks // np.uint64(n_workers)
     c_hi = np.uint64(worker + 1) * n_chunks // np.uint64(n_workers)
     lead = worker == 0
@@ -425,7 +432,7 @@ def train_models(
                     prob = q if z >= 0.0 else e * q
                     lin += (max(z, 0.0) - y * z) if valid else 0.0
                     prod *= (1.0 + e) if valid else 1.0
-                    D[s] = (prob - y) * inv_m if valid else 0.0  # dz[L] in the first half
+                    D[s] = (prob - y) if valid else 0.0  # m dz[L], in the first half
                 cost += lin + math.log(prod)
                 # backward
                 dc = _U0
@@ -485,8 +492,8 @@ def train_models(
                 if lead:
                     diverged_at[model] = it
                 break
-            for p in range(P):
-                th[p] = th[p] - lr * g[p]
+            for p in range(P):  # the 1/m of the mean after the sums, as the reference
+                th[p] = th[p] - lr * (g[p] / fm)
         if lead:
             for p in range(P):
                 theta[model, p] = th[p]

@@ -84,14 +84,14 @@ def train_batched(
                 theta[i] = 0.0
             if len(frozen) == M:
                 break
-            dz = (expit(logits) - Yf) / m
+            dz = expit(logits) - Yf  # the 1/m after the sums, as the reference
             for l in range(L - 1, -1, -1):
                 a_prev = a_list[l]
                 if l == 0:
-                    grad_w = np.matmul(dz, a_prev.T)
+                    grad_w = np.matmul(dz, a_prev.T) / m
                 else:
-                    grad_w = np.matmul(dz, np.swapaxes(a_prev, 1, 2))
-                grad_b = dz.sum(axis=2, keepdims=True)
+                    grad_w = np.matmul(dz, np.swapaxes(a_prev, 1, 2)) / m
+                grad_b = dz.sum(axis=2, keepdims=True) / m
                 if l > 0:
                     deriv = acts[l - 1].derivative(z_list[l - 1], a_prev)
                     dz = np.matmul(np.swapaxes(Ws[l], 1, 2), dz) * deriv

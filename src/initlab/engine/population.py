@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from initlab.checks import check_positive_int, check_training_data
 from initlab.engine.codes import KERNEL_ACTIVATIONS
 from initlab.engine.layout import Layout, pack, unpack
 from initlab.network import Network, Parameters
@@ -119,6 +120,12 @@ def _as_theta(network: Network, initial_params, dtype) -> np.ndarray:
             )
         return np.array(initial_params, dtype=dtype, order="C")
     params_list = list(initial_params)
+    for i, params in enumerate(params_list):
+        if not isinstance(params, Parameters):
+            raise TypeError(
+                f"initial_params must be Parameters (one per model) or an (M, P) array; "
+                f"item {i} is {params!r} ({type(params).__name__})"
+            )
     return pack(network, params_list, dtype=dtype)
 
 
@@ -149,7 +156,8 @@ def train_population(
         initial_params: one :class:`~initlab.network.Parameters` per model, or
             an array ``(M, P)`` of stacked parameters (see
             :mod:`initlab.engine.layout`). Not modified.
-        X: inputs, shape ``(n_0, m)``; Y: labels in {0, 1}, shape ``(1, m)``.
+        X: inputs, shape ``(n_0, m)``; Y: labels in {0, 1}, shape ``(1, m)`` (checked by
+            :func:`initlab.checks.check_training_data`; only sigmoid heads are trained).
         learning_rate, iterations: as for the reference loop.
         backend: ``"compiled"`` (the numba kernel: samples vectorized, models
             spread over threads), ``"numpy"`` (batched ``np.matmul`` over the
@@ -190,17 +198,16 @@ def train_population(
         result.params[7]             # trained Parameters of model 7
     """
     validate_schedule(learning_rate, iterations)
+    if network.output != "sigmoid":
+        raise ValueError(
+            f"the population engine trains sigmoid heads only, got a {network.output!r} head; "
+            "train it with initlab.fit.fit"
+        )
     if dtype not in DTYPES:
         raise ValueError(f"unknown dtype {dtype!r}; choose one of: {', '.join(DTYPES)}")
-    X = np.ascontiguousarray(X, dtype=np.float64)
-    Y = np.asarray(Y)
-    if X.ndim != 2 or X.shape[0] != network.layer_sizes[0]:
-        raise ValueError(
-            f"X must have shape ({network.layer_sizes[0]}, m) for layer sizes "
-            f"{network.layer_sizes}, got {X.shape}"
-        )
-    if Y.size != X.shape[1]:
-        raise ValueError(f"Y must hold one label per column of X ({X.shape[1]}), got {Y.shape}")
+    check_positive_int("threads", threads, allow_none=True)
+    X, Y = check_training_data(network, X, Y)
+    X = np.ascontiguousarray(X)
     theta = _as_theta(network, initial_params, np.dtype(dtype))
     if theta.shape[0] == 0:
         raise ValueError("the population is empty: give at least one set of parameters")

@@ -20,7 +20,16 @@ from initlab.initializers import get_initializer, initialize
 from initlab.network import Network, Parameters, accuracy, loss_and_gradients
 from initlab.train import History, gradient_descent, validate_schedule
 
-__all__ = ["COURSE_INITS", "ENGINES", "CourseConfig", "CourseResult", "CourseRun", "run_course"]
+__all__ = [
+    "COURSE_INITS",
+    "ENGINES",
+    "EXPLOSION_FACTOR",
+    "CourseConfig",
+    "CourseResult",
+    "CourseRun",
+    "exploded",
+    "run_course",
+]
 
 COURSE_INITS: tuple[str, ...] = ("zeros", "random", "he")
 
@@ -88,6 +97,19 @@ class CourseConfig:
         }
 
 
+#: a run whose final cost exceeds its first cost by more than this factor "exploded"
+EXPLOSION_FACTOR = 100.0
+
+
+def exploded(history: History, final_cost: float | None) -> bool:
+    """Whether a run that did not diverge ended with a cost more than
+    :data:`EXPLOSION_FACTOR` times the cost it started from."""
+    if history.diverged or final_cost is None or len(history.costs) == 0:
+        return False
+    first = float(history.costs[0])
+    return bool(np.isfinite(final_cost) and final_cost > EXPLOSION_FACTOR * first)
+
+
 @dataclass
 class CourseRun:
     """One initialization's training run and its scores."""
@@ -103,6 +125,22 @@ class CourseRun:
     @property
     def diverged(self) -> bool:
         return self.history.diverged
+
+    @property
+    def exploded(self) -> bool:
+        """Finished with a finite cost more than :data:`EXPLOSION_FACTOR` times its
+        first one: trained the wrong way (a step far too large), though never
+        non-finite."""
+        return exploded(self.history, self.final_cost)
+
+    @property
+    def status(self) -> str:
+        """``"ok"``, ``"diverged at iteration N"`` or ``"exploded: cost C from C0"``."""
+        if self.diverged:
+            return f"diverged at iteration {self.history.diverged_at}"
+        if self.exploded:
+            return f"exploded: cost {self.final_cost:.3g} from {self.history.costs[0]:.3g}"
+        return "ok"
 
     def printed_costs(self, every: int) -> list[tuple[int, float]]:
         """``(iteration, cost)`` at every ``every``-th iteration, as the course prints them."""

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from initlab.checks import as_rng
 from initlab.initializers.base import Initializer, Rng
 
 if TYPE_CHECKING:
@@ -88,7 +89,7 @@ def check_data(network: Network, data: Any) -> np.ndarray:
 def initialize(
     network: Network,
     weight_init: Initializer | str,
-    rng: Rng,
+    rng: Rng | int,
     bias_init: Initializer | str = "zeros",
     data: np.ndarray | None = None,
 ) -> Parameters:
@@ -103,13 +104,16 @@ def initialize(
     (``"normal(std=0.01)"``). A bias initializer with a ``draw_bias(rng, shape,
     fan_in, fan_out)`` method is given the layer's fans (``torch_linear``,
     ``sklearn_mlp``). Data-dependent weight schemes (``lsuv``) need ``data``,
-    a batch ``X`` of shape ``(n_0, m)``; other schemes ignore it.
+    a batch ``X`` of shape ``(n_0, m)``; other schemes ignore it. ``rng`` is a
+    NumPy ``Generator``, a legacy ``RandomState`` or an int seed (for
+    ``numpy.random.default_rng``).
 
     Raises:
         ValueError: for an unknown or malformed spec, a data-dependent scheme
             without data (or as a bias initializer), bad data, or an
             initializer that returns the wrong shape or non-finite values.
     """
+    rng = as_rng(rng)
     weight, weight_label = resolve(weight_init, "weight_init")
     bias, bias_label = resolve(bias_init, "bias_init")
     if getattr(bias, "data_dependent", False):
