@@ -18,7 +18,7 @@ from initlab.plots import (
     ema,
     explosion_index,
     grid_shape,
-    healthy_part,
+    healthy_mask,
     panel_title,
     plot_cost_curves,
     train_boundary_figure,
@@ -43,17 +43,23 @@ def test_grid_shape_refuses_no_panels() -> None:
         grid_shape(0)
 
 
-def test_explosion_divergence_and_the_healthy_part() -> None:
+def test_explosion_divergence_and_the_healthy_costs() -> None:
+    assert EXPLOSION_FACTOR == 100.0  # the results' "exploded" status uses the same factor
     assert explosion_index(ALTERNATING) == 1 and divergence_index(ALTERNATING) is None
-    np.testing.assert_array_equal(healthy_part(ALTERNATING), [0.69])
+    np.testing.assert_array_equal(healthy_mask(ALTERNATING), [True, False] * 10)
     falling = np.linspace(0.7, 0.1, 50)
-    assert explosion_index(falling) is None and healthy_part(falling).size == 50
+    assert explosion_index(falling) is None and healthy_mask(falling).all()
     diverged = np.array([0.7, 0.6, np.inf])
     assert explosion_index(diverged) is None and divergence_index(diverged) == 2
-    np.testing.assert_array_equal(healthy_part(diverged), [0.7, 0.6])
+    np.testing.assert_array_equal(healthy_mask(diverged), [True, True, False])
+    # a spike that recovers: only the spike is left out
+    spike = np.array([1.0, 0.9, 500.0, 0.8, 0.7])
+    assert explosion_index(spike) == 2
+    np.testing.assert_array_equal(healthy_mask(spike), [True, True, False, True, True])
     # the threshold is EXPLOSION_FACTOR times the first cost, strictly above
     edge = np.array([2.0, 2.0 * EXPLOSION_FACTOR, 2.0 * EXPLOSION_FACTOR * 1.001])
     assert explosion_index(edge) == 2
+    np.testing.assert_array_equal(healthy_mask(edge), [True, True, False])
 
 
 def test_cost_limits_come_from_the_healthy_part() -> None:
@@ -81,8 +87,9 @@ def test_ema_is_the_bias_corrected_average() -> None:
     np.testing.assert_allclose(ema(x, span), expected, rtol=1e-12)
     np.testing.assert_allclose(ema(np.full(5, 0.3), span), np.full(5, 0.3), rtol=1e-15)
     np.testing.assert_array_equal(ema(x, 1.0), x)  # span 1: a = 1, no smoothing
-    stopped = ema(np.array([1.0, 2.0, np.inf, 3.0]), span)
-    assert np.isfinite(stopped[:2]).all() and np.isnan(stopped[2:]).all()
+    gap = ema(np.array([1.0, 2.0, np.inf, 3.0, np.nan]), span)
+    np.testing.assert_allclose(gap[[0, 1, 3]], ema(np.array([1.0, 2.0, 3.0]), span), rtol=1e-15)
+    assert np.isnan(gap[[2, 4]]).all()
     with pytest.raises(ValueError, match="span must be >= 1"):
         ema(x, 0.5)
 
@@ -102,6 +109,10 @@ def test_plot_cost_curves_sets_the_healthy_range_and_marks_the_events() -> None:
     for line in ax.get_lines():  # nothing drawn beyond the y-range: no painted rectangle
         y = np.asarray(line.get_ydata(), dtype=float)
         assert np.nanmax(y) <= ax.get_ylim()[1] * (1 + 1e-12)
+    [zeros] = [line for line in ax.get_lines() if line.get_label().startswith("zeros")]
+    np.testing.assert_array_equal(
+        zeros.get_ydata(), np.where(healthy_mask(ALTERNATING), 0.69, np.nan)
+    )
 
 
 def test_panel_titles_wrap_or_shorten() -> None:

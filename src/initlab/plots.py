@@ -17,6 +17,8 @@ from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from initlab.experiments.course import EXPLOSION_FACTOR as _RESULTS_EXPLOSION_FACTOR
+
 if TYPE_CHECKING:
     from initlab.experiments.course import CourseResult, CourseRun
     from initlab.experiments.train import TrainResult
@@ -35,7 +37,7 @@ __all__ = [
     "ema",
     "explosion_index",
     "grid_shape",
-    "healthy_part",
+    "healthy_mask",
     "new_figure",
     "panel_title",
     "plot_cost_curves",
@@ -49,8 +51,9 @@ CLASS_COLOURS = ListedColormap(["#d7301f", "#2b83ba"])
 REGION_COLOURS = ListedColormap(["#fcbba1", "#c6dbef"])
 
 
-#: a cost more than this many times the run's first cost marks the run as exploded
-EXPLOSION_FACTOR = 1e3
+#: a cost more than this many times the run's first cost is off the healthy range (the
+#: factor of the results' "exploded" status, :data:`initlab.experiments.course.EXPLOSION_FACTOR`)
+EXPLOSION_FACTOR = _RESULTS_EXPLOSION_FACTOR
 #: the panels per row of a decision-boundary figure
 MAX_PANELS_PER_ROW = 3
 #: the longest panel title line (characters) before a spec is wrapped or shortened
@@ -79,26 +82,32 @@ def divergence_index(costs: np.ndarray) -> int | None:
     return int(bad[0]) if bad.size else None
 
 
-def healthy_part(costs: np.ndarray) -> np.ndarray:
-    """The costs before the run exploded or diverged, whichever came first."""
+def healthy_mask(costs: np.ndarray, factor: float = EXPLOSION_FACTOR) -> np.ndarray:
+    """Which costs are healthy: finite and at most ``factor`` times the run's first cost.
+
+    The others are drawn as gaps, so that a run swinging between 0.69 and
+    1e299 every step does not paint the whole axes, and a run that spikes and
+    recovers keeps the rest of its curve.
+    """
     costs = np.asarray(costs, dtype=float)
-    ends = [i for i in (explosion_index(costs), divergence_index(costs)) if i is not None]
-    return costs[: min(ends)] if ends else costs
+    mask = np.isfinite(costs)
+    if costs.size and np.isfinite(costs[0]):
+        mask &= costs <= factor * max(abs(float(costs[0])), np.finfo(float).tiny)
+    return mask
 
 
 def cost_limits(
     curves: Sequence[np.ndarray], *, log_scale: bool = True, margin: float = 0.05
 ) -> tuple[float, float] | None:
-    """The y-range showing the healthy part (:func:`healthy_part`) of every curve.
+    """The y-range showing the healthy costs (:func:`healthy_mask`) of every curve.
 
     The smallest and largest healthy cost over all curves, widened by
     ``margin`` of the span on each side (of ``log10`` of the costs on a log
     scale, where costs ``<= 0`` are left out). ``None`` when no curve has a
-    healthy cost. Points outside (an exploded run's) are clipped and marked.
+    healthy cost. The other costs are left out of the drawing and marked.
     """
-    values = [healthy_part(c) for c in curves]
-    pooled = np.concatenate([v for v in values if v.size] or [np.empty(0)])
-    pooled = pooled[np.isfinite(pooled)]
+    arrays = [np.asarray(c, dtype=float) for c in curves]
+    pooled = np.concatenate([c[healthy_mask(c)] for c in arrays] or [np.empty(0)])
     if log_scale:
         pooled = pooled[pooled > 0]
     if pooled.size == 0:
@@ -113,21 +122,21 @@ def cost_limits(
 
 
 def ema(values: np.ndarray, span: float) -> np.ndarray:
-    """The exponential moving average ``s_i = (1 - a) s_(i-1) + a x_i``, ``a = 2 / (span + 1)``,
-    bias-corrected as Adam's moments are: ``s_i / (1 - (1 - a)^(i + 1))`` with ``s_(-1) = 0``,
-    so ``s_0 = x_0``. Non-finite values (a diverged run's last cost) stay out: the average
-    stops there and is ``nan`` from that point on."""
+    """The exponential moving average ``s_k = (1 - a) s_(k-1) + a x_k``, ``a = 2 / (span + 1)``,
+    bias-corrected as Adam's moments are: ``s_k / (1 - (1 - a)^k)`` after ``k`` values, with
+    ``s_0 = 0``, so the first output is the first value. Non-finite values (gaps, a diverged
+    run's last cost) are skipped: their output is ``nan`` and the average goes on after them."""
     values = np.asarray(values, dtype=float)
     if span < 1:
         raise ValueError(f"span must be >= 1, got {span!r}")
     a = 2.0 / (span + 1.0)
     out = np.full(values.shape, np.nan)
-    state = 0.0
+    state, seen = 0.0, 0
     for i, x in enumerate(values):
-        if not np.isfinite(x):
-            break
-        state = (1.0 - a) * state + a * x
-        out[i] = state / (1.0 - (1.0 - a) ** (i + 1))
+        if np.isfinite(x):
+            seen += 1
+            state = (1.0 - a) * state + a * x
+            out[i] = state / (1.0 - (1.0 - a) ** seen)
     return out
 
 
@@ -143,11 +152,11 @@ def plot_cost_curves(
 ) -> Axes:
     """Draw one cost curve per ``(label, costs)``; ``costs[i]`` is the cost at iteration ``i``.
 
-    Only the healthy part of each curve is drawn and sets the y-range
-    (:func:`cost_limits`); an exploded run (cost beyond
-    :data:`EXPLOSION_FACTOR` times its first) gets a triangle at the top edge
-    where it exploded, a diverged run (non-finite cost) a cross, and its
-    legend entry says where (and how high) it went. With ``smooth_span`` (noisy
+    Only the healthy costs of each curve are drawn and set the y-range
+    (:func:`healthy_mask`, :func:`cost_limits`); a run that exploded (a cost
+    beyond :data:`EXPLOSION_FACTOR` times its first) gets a triangle at the
+    top edge where it first did, a diverged run (non-finite cost) a cross, and
+    its legend entry says where (and how high) it went. With ``smooth_span`` (noisy
     minibatch costs) each raw curve is drawn faint and its :func:`ema` over it
     (on a log scale, the EMA of ``log(cost)``: a geometric moving average).
     """
@@ -164,13 +173,14 @@ def plot_cost_curves(
             label = f"{label} (exploded at {exploded}: cost {costs[exploded]:.2g})"
         elif diverged is not None:
             label = f"{label} (diverged at {diverged})"
-        # only the healthy part is drawn: past an explosion a run can swing between
-        # 0.69 and 1e299 every step, which would paint the whole axes
-        shown = healthy_part(costs)
+        # only the healthy costs are drawn, the others are gaps (see healthy_mask)
+        shown = np.where(healthy_mask(costs), costs, np.nan)
         steps = np.arange(shown.size)
-        dots = "o" if shown.size <= 30 else None  # a short healthy part stays visible
+        end = shown.size if diverged is None else diverged
+        gaps = bool(np.isnan(shown[:end]).any())
+        dots = "o" if np.isfinite(shown).sum() <= 30 else ("." if gaps else None)
         if smooth_span is not None:
-            (raw,) = ax.plot(steps, shown, linewidth=0.8, alpha=0.25, marker=dots, ms=3)
+            (raw,) = ax.plot(steps, shown, linewidth=0.8, alpha=0.25, marker=dots, ms=2)
             colour = raw.get_color()
             if log_scale:  # averaged in log space, as the axis shows it: a spike fades fast
                 with np.errstate(divide="ignore"):
@@ -181,7 +191,7 @@ def plot_cost_curves(
                 smooth = ema(shown, smooth_span)
             ax.plot(steps, smooth, color=colour, label=label, linewidth=1.6)
         else:
-            (line,) = ax.plot(steps, shown, label=label, linewidth=1.5, marker=dots, ms=3)
+            (line,) = ax.plot(steps, shown, label=label, linewidth=1.5, marker=dots, ms=2)
             colour = line.get_color()
         for at, marker in ((exploded, "^"), (diverged, "X")):
             if at is not None:  # at the top edge: the cost there is off the chart
