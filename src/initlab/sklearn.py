@@ -26,7 +26,7 @@ from numbers import Integral, Real
 from typing import Any, ClassVar
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -158,9 +158,13 @@ class InitMLPClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(f"learning_rate_init must be a positive real number, got {value!r}")
         return float(value)
 
-    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X: Any, y: Any) -> InitMLPClassifier:
-        """Train on ``X`` (shape ``(n_samples, n_features)``) and labels ``y``; return ``self``."""
+        """Train on ``X`` (shape ``(n_samples, n_features)``) and labels ``y``; return ``self``.
+
+        The hyper-parameters are checked first against ``_parameter_constraints``
+        (scikit-learn's ``InvalidParameterError``, a ``ValueError``, naming the value).
+        """
+        self._validate_params()
         X, y = validate_data(self, X, y, dtype=np.float64)
         check_classification_targets(y)
         classes, codes = np.unique(y, return_inverse=True)
