@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from initlab.cli import main
-from initlab.experiments.train import TrainConfig, run_train, train_to_dict
+from initlab.experiments.train import (
+    TrainConfig,
+    far_from_standardized,
+    feature_spread,
+    prepare,
+    run_train,
+    train_to_dict,
+)
 
 
 def run(capsys, *args: str) -> tuple[int, str, str]:
@@ -291,3 +299,105 @@ def test_bad_initializer_fails_before_any_training(tmp_path: Path, capsys) -> No
     assert "returned shape (1, 1)" in stderr and stderr.count("\n") == 1
     assert "Cost after" not in stdout
     assert not (tmp_path / "out" / "results.json").exists()
+
+
+# --- defaults a user expects ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("optimizer", ["gd", "sgd", "momentum", "adam"])
+@pytest.mark.parametrize("dataset", ["moons(samples=100)", "digits"])
+def test_default_batch_is_scikit_learns_auto(optimizer: str, dataset: str) -> None:
+    """sgd, momentum and adam default to min(200, n) (scikit-learn's 'auto'); gd to n."""
+    setup = prepare(TrainConfig(dataset=dataset, optimizer=optimizer, epochs=3))
+    n = setup.dataset.X_train.shape[1]
+    expected = n if optimizer == "gd" else min(200, n)
+    assert setup.batch_size == expected
+    assert setup.updates == 3 * math.ceil(n / expected)
+
+
+def test_header_gives_updates_per_epoch_and_the_standardize_hint(tmp_path: Path, capsys) -> None:
+    code, stdout, stderr = run(
+        capsys, "train", "--dataset", "digits", "--optimizer", "adam", "--epochs", "1",
+        "--init", "he", "--print-every", "1000", "--out", str(tmp_path / "d"),
+    )  # fmt: skip
+    assert code == 0, stderr
+    n = json.loads((tmp_path / "d" / "results.json").read_text())["config"]["dataset"]["n_train"]
+    per_epoch = math.ceil(n / 200)
+    assert f"{per_epoch} updates of 200 samples ({per_epoch} per epoch)" in stdout
+    hints = [line for line in stdout.splitlines() if line.startswith("hint: ")]
+    assert len(hints) == 1 and "--standardize" in hints[0]
+    code, stdout, _ = run(
+        capsys, "train", "--dataset", "digits", "--standardize", "--epochs", "1", "--init", "he",
+        "--out", str(tmp_path / "s"),
+    )  # fmt: skip
+    assert code == 0 and "hint:" not in stdout
+    code, stdout, _ = run(
+        capsys, "train", "--dataset", "moons", "--iterations", "1", "--init", "he",
+        "--out", str(tmp_path / "m"),
+    )  # fmt: skip
+    assert code == 0 and "hint:" not in stdout
+
+
+@pytest.mark.parametrize(
+    ("mean", "std", "far"),
+    [
+        (0.0, 1.0, False),
+        (1.9, 1.0, False),
+        (2.1, 1.0, True),  # |mean| > 2
+        (-2.1, 1.0, True),
+        (0.0, 0.25, False),
+        (0.0, 0.15, True),  # the widest feature narrower than 0.2
+        (0.0, 4.9, False),
+        (0.0, 5.1, True),  # wider than 5
+    ],
+)
+def test_far_from_standardized_thresholds(mean: float, std: float, far: bool) -> None:
+    # exact moments: a symmetric two-point sample has mean `mean` and std `std`
+    X = np.array([[mean - std, mean + std] * 50, [-1.0, 1.0] * 50])
+    assert feature_spread(X) == pytest.approx((max(abs(mean), 0.0), max(std, 1.0)))
+    assert far_from_standardized(X[:1]) is far
+
+
+def test_default_inits_are_the_courses_three(tmp_path: Path, capsys) -> None:
+    code, _, stderr = run(
+        capsys, "train", "--iterations", "2", "--out", str(tmp_path / "o"), "-q"
+    )  # fmt: skip
+    assert code == 0, stderr
+    runs = json.loads((tmp_path / "o" / "results.json").read_text())["runs"]
+    assert [r["init"] for r in runs] == ["zeros", "random", "he"]
+    assert TrainConfig().inits == ("zeros", "random", "he")
+
+
+def test_course_circles_with_the_course_settings_gives_the_course_numbers(
+    tmp_path: Path, capsys, course_expected: dict
+) -> None:
+    from initlab.experiments.course import CourseConfig, initial_parameters
+
+    config = TrainConfig(
+        dataset="course_circles", optimizer="gd", learning_rate=0.01, iterations=10
+    )
+    result = run_train(config, engine="reference")
+    for run_ in result.runs:  # the course's own starting weights, bit for bit
+        course_start = initial_parameters(CourseConfig(), run_.init)
+        for ours, theirs in zip(run_.initial_params.weights, course_start.weights, strict=True):
+            np.testing.assert_array_equal(ours, theirs)
+    code, _, stderr = run(
+        capsys, "train", "--dataset", "course_circles", "--optimizer", "gd",
+        "--learning-rate", "0.01", "--iterations", "15000", "--out", str(tmp_path / "c"), "-q",
+    )  # fmt: skip
+    assert code == 0, stderr
+    runs = json.loads((tmp_path / "c" / "results.json").read_text())["runs"]
+    for run_ in runs:
+        expected = course_expected["runs"][run_["init"]]
+        assert run_["train_accuracy"] == pytest.approx(expected["train_accuracy"], abs=1e-12)
+        assert run_["test_accuracy"] == pytest.approx(expected["test_accuracy"], abs=1e-12)
+
+
+def test_other_seeds_draw_other_course_circles_weights() -> None:
+    first, other = (
+        run_train(TrainConfig(dataset="course_circles", inits=("he",), iterations=1, seed=s))
+        for s in (0, 1)
+    )
+    expected = np.random.RandomState(4).standard_normal((10, 2)) * np.sqrt(2 / 2)
+    np.testing.assert_array_equal(other.runs[0].initial_params.weights[0], expected)
+    assert not np.array_equal(first.runs[0].initial_params.weights[0], expected)

@@ -19,12 +19,14 @@ from initlab.sklearn import InitMLPClassifier
 
 @parametrize_with_checks(
     [
-        InitMLPClassifier(hidden_layer_sizes=(8,), max_iter=20, learning_rate=0.01, random_state=0),
+        InitMLPClassifier(
+            hidden_layer_sizes=(8,), max_iter=20, learning_rate_init=0.01, random_state=0
+        ),
         InitMLPClassifier(
             hidden_layer_sizes=(6, 6),
             activation="sigmoid",
             optimizer="momentum",
-            learning_rate=0.1,
+            learning_rate_init=0.1,
             batch_size=16,
             max_iter=40,
             random_state=0,
@@ -40,7 +42,7 @@ def test_grid_search_over_initializers_prefers_he_to_zeros() -> None:
     X, y = make_circles(300, noise=0.05, factor=0.5, random_state=0)
     search = GridSearchCV(
         InitMLPClassifier(
-            hidden_layer_sizes=(10, 5), learning_rate=0.01, max_iter=150, random_state=0
+            hidden_layer_sizes=(10, 5), learning_rate_init=0.01, max_iter=150, random_state=0
         ),
         {"init": ["zeros", "random", "he"]},
         cv=3,
@@ -59,7 +61,7 @@ def test_grid_search_over_initializers_prefers_he_to_zeros() -> None:
 def test_cross_val_score_on_iris() -> None:
     X, y = load_iris(return_X_y=True)
     model = make_pipeline(
-        StandardScaler(), InitMLPClassifier(learning_rate=0.01, max_iter=100, random_state=0)
+        StandardScaler(), InitMLPClassifier(learning_rate_init=0.01, max_iter=100, random_state=0)
     )
     scores = cross_val_score(model, X, y, cv=3)
     assert scores.shape == (3,)
@@ -86,7 +88,7 @@ def test_estimator_is_the_initlab_loop() -> None:
     """Same seeds, same network, same optimizer: fit's numbers, per-epoch loss curve included."""
     X, y = make_circles(60, noise=0.1, random_state=1)
     clf = InitMLPClassifier(
-        hidden_layer_sizes=(5,), optimizer="gd", learning_rate=0.5, max_iter=25, random_state=3
+        hidden_layer_sizes=(5,), optimizer="gd", learning_rate_init=0.5, max_iter=25, random_state=3
     ).fit(X, y)
     init_seed, _ = np.random.RandomState(3).randint(np.iinfo(np.int32).max, size=2)
     network = Network((2, 5, 1), ("relu",))
@@ -125,7 +127,9 @@ def test_loss_curve_is_the_sample_weighted_epoch_mean() -> None:
 def test_string_labels_and_multiclass_probabilities() -> None:
     X, y = load_iris(return_X_y=True)
     names = np.array(["setosa", "versicolor", "virginica"])[y]
-    clf = InitMLPClassifier(hidden_layer_sizes=(), learning_rate=0.05, max_iter=50, random_state=0)
+    clf = InitMLPClassifier(
+        hidden_layer_sizes=(), learning_rate_init=0.05, max_iter=50, random_state=0
+    )
     clf.fit(X, names)
     proba = clf.predict_proba(X[:5])
     assert proba.shape == (5, 3)
@@ -142,10 +146,18 @@ def test_string_labels_and_multiclass_probabilities() -> None:
         ({"optimizer": "rmsprop"}, "unknown optimizer 'rmsprop'"),
         ({"activation": "swishy"}, "unknown activation 'swishy'"),
         ({"hidden_layer_sizes": (4, 0)}, "layer sizes must be positive integers"),
-        ({"batch_size": "big"}, "batch_size must be 'auto' or a positive integer, got 'big'"),
-        ({"batch_size": 0}, "batch_size must be 'auto' or a positive integer, got 0"),
-        ({"max_iter": 0}, "epochs must be a positive integer, got 0"),
-        ({"learning_rate": -1.0}, "learning_rate must be a positive finite number"),
+        ({"batch_size": "big"}, "'batch_size' parameter of InitMLPClassifier must be a str among"),
+        ({"batch_size": 0}, "'batch_size' parameter of InitMLPClassifier must be"),
+        ({"max_iter": 0}, "'max_iter' parameter of InitMLPClassifier must be an int in the range"),
+        ({"learning_rate_init": -1.0}, "'learning_rate_init' parameter of InitMLPClassifier"),
+        ({"learning_rate_init": True}, "learning_rate_init must be a positive real number, got T"),
+        (
+            {"learning_rate_init": np.inf},
+            "must be a float in the range .0.0, inf.. Got inf instead",
+        ),
+        ({"learning_rate": "adaptive"}, "'learning_rate' parameter of InitMLPClassifier must be"),
+        ({"learning_rate": 0.01}, "'learning_rate' parameter of InitMLPClassifier must be a str"),
+        ({"optimizer": "gd", "batch_size": 10}, "batch_size=10 with optimizer 'gd': it is full-"),
     ],
 )
 def test_bad_hyper_parameters_fail_in_fit(params: dict, message: str) -> None:
@@ -153,3 +165,31 @@ def test_bad_hyper_parameters_fail_in_fit(params: dict, message: str) -> None:
     clf = InitMLPClassifier(**params)  # nothing is checked before fit (scikit-learn convention)
     with pytest.raises(ValueError, match=message):
         clf.fit(X, y)
+
+
+def test_names_and_constraints_follow_mlpclassifier() -> None:
+    """The hyper-parameters both estimators share carry the same names, defaults and checks."""
+    from sklearn.neural_network import MLPClassifier
+
+    ours, theirs = InitMLPClassifier().get_params(), MLPClassifier().get_params()
+    shared = ("hidden_layer_sizes", "activation", "learning_rate_init", "learning_rate",
+              "max_iter", "batch_size", "random_state")  # fmt: skip
+    for name in shared:
+        assert name in ours and name in theirs, name
+        assert name in InitMLPClassifier._parameter_constraints
+    for name in ("learning_rate_init", "learning_rate", "max_iter", "batch_size"):
+        assert ours[name] == theirs[name], name
+    assert set(InitMLPClassifier._parameter_constraints) == set(ours)
+
+
+def test_numpy_step_sizes_and_full_batch_sizes_are_accepted() -> None:
+    X, y = make_circles(40, noise=0.1, random_state=1)
+    base = InitMLPClassifier(hidden_layer_sizes=(4,), optimizer="gd", max_iter=3, random_state=0)
+    reference = base.set_params(learning_rate_init=0.5).fit(X, y).loss_curve_
+    for value in (np.float32(0.5), np.float64(0.5), 0.5):
+        curve = base.set_params(learning_rate_init=value).fit(X, y).loss_curve_
+        np.testing.assert_array_equal(curve, reference)
+    # a batch of every sample (or more: clipped to n_samples) is full batch, as the CLI allows
+    for size in (40, 1000):
+        curve = base.set_params(learning_rate_init=0.5, batch_size=size).fit(X, y).loss_curve_
+        np.testing.assert_array_equal(curve, reference)

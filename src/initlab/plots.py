@@ -5,6 +5,8 @@ figure builders return a :class:`matplotlib.figure.Figure`. Nothing here calls
 
 from __future__ import annotations
 
+import re
+import textwrap
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
@@ -13,6 +15,9 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+
+from initlab.experiments.course import EXPLOSION_FACTOR as _RESULTS_EXPLOSION_FACTOR
 
 if TYPE_CHECKING:
     from initlab.experiments.course import CourseResult, CourseRun
@@ -20,12 +25,21 @@ if TYPE_CHECKING:
     from initlab.network import Network
 
 __all__ = [
+    "EXPLOSION_FACTOR",
+    "MAX_PANELS_PER_ROW",
     "boundary_figure",
     "class_colours",
+    "cost_limits",
     "course_boundary_figure",
     "course_cost_figure",
     "decision_grid",
+    "divergence_index",
+    "ema",
+    "explosion_index",
+    "grid_shape",
+    "healthy_mask",
     "new_figure",
+    "panel_title",
     "plot_cost_curves",
     "plot_decision_boundary",
     "train_boundary_figure",
@@ -37,6 +51,95 @@ CLASS_COLOURS = ListedColormap(["#d7301f", "#2b83ba"])
 REGION_COLOURS = ListedColormap(["#fcbba1", "#c6dbef"])
 
 
+#: a cost more than this many times the run's first cost is off the healthy range (the
+#: factor of the results' "exploded" status, :data:`initlab.experiments.course.EXPLOSION_FACTOR`)
+EXPLOSION_FACTOR = _RESULTS_EXPLOSION_FACTOR
+#: the panels per row of a decision-boundary figure
+MAX_PANELS_PER_ROW = 3
+#: the longest panel title line (characters) before a spec is wrapped or shortened
+TITLE_WIDTH = 30
+#: the longest legend line of a cost figure before it wraps
+LEGEND_WIDTH = 40
+
+
+def explosion_index(costs: np.ndarray, factor: float = EXPLOSION_FACTOR) -> int | None:
+    """The first iteration whose (finite) cost exceeds ``factor`` times the first cost.
+
+    ``None`` when the cost never grows that far (a non-finite cost is a
+    divergence, not an explosion: see :func:`divergence_index`).
+    """
+    costs = np.asarray(costs, dtype=float)
+    if costs.size == 0 or not np.isfinite(costs[0]):
+        return None
+    threshold = factor * max(abs(float(costs[0])), np.finfo(float).tiny)
+    hits = np.flatnonzero(np.isfinite(costs) & (costs > threshold))
+    return int(hits[0]) if hits.size else None
+
+
+def divergence_index(costs: np.ndarray) -> int | None:
+    """The first iteration whose cost is not finite, or ``None``."""
+    bad = np.flatnonzero(~np.isfinite(np.asarray(costs, dtype=float)))
+    return int(bad[0]) if bad.size else None
+
+
+def healthy_mask(costs: np.ndarray, factor: float = EXPLOSION_FACTOR) -> np.ndarray:
+    """Which costs are healthy: finite and at most ``factor`` times the run's first cost.
+
+    The others are drawn as gaps, so that a run swinging between 0.69 and
+    1e299 every step does not paint the whole axes, and a run that spikes and
+    recovers keeps the rest of its curve.
+    """
+    costs = np.asarray(costs, dtype=float)
+    mask = np.isfinite(costs)
+    if costs.size and np.isfinite(costs[0]):
+        mask &= costs <= factor * max(abs(float(costs[0])), np.finfo(float).tiny)
+    return mask
+
+
+def cost_limits(
+    curves: Sequence[np.ndarray], *, log_scale: bool = True, margin: float = 0.05
+) -> tuple[float, float] | None:
+    """The y-range showing the healthy costs (:func:`healthy_mask`) of every curve.
+
+    The smallest and largest healthy cost over all curves, widened by
+    ``margin`` of the span on each side (of ``log10`` of the costs on a log
+    scale, where costs ``<= 0`` are left out). ``None`` when no curve has a
+    healthy cost. The other costs are left out of the drawing and marked.
+    """
+    arrays = [np.asarray(c, dtype=float) for c in curves]
+    pooled = np.concatenate([c[healthy_mask(c)] for c in arrays] or [np.empty(0)])
+    if log_scale:
+        pooled = pooled[pooled > 0]
+    if pooled.size == 0:
+        return None
+    low, high = float(pooled.min()), float(pooled.max())
+    if log_scale:
+        a, b = np.log10(low), np.log10(high)
+        pad = margin * (b - a) if b > a else 0.1
+        return float(10 ** (a - pad)), float(10 ** (b + pad))
+    pad = margin * (high - low) if high > low else max(abs(high), 1.0) * 0.1
+    return low - pad, high + pad
+
+
+def ema(values: np.ndarray, span: float) -> np.ndarray:
+    """The exponential moving average ``s_k = (1 - a) s_(k-1) + a x_k``, ``a = 2 / (span + 1)``,
+    bias-corrected as Adam's moments are: ``s_k / (1 - (1 - a)^k)`` after ``k`` values, with
+    ``s_0 = 0``, so the first output is the first value. Non-finite values (gaps, a diverged
+    run's last cost) are skipped: their output is ``nan`` and the average goes on after them."""
+    values = np.asarray(values, dtype=float)
+    if span < 1:
+        raise ValueError(f"span must be >= 1, got {span!r}")
+    a = 2.0 / (span + 1.0)
+    out = np.full(values.shape, np.nan)
+    state, seen = 0.0, 0
+    for i, x in enumerate(values):
+        if np.isfinite(x):
+            seen += 1
+            state = (1.0 - a) * state + a * x
+            out[i] = state / (1.0 - (1.0 - a) ** seen)
+    return out
+
+
 def plot_cost_curves(
     ax: Axes,
     curves: Sequence[tuple[str, np.ndarray]],
@@ -45,20 +148,70 @@ def plot_cost_curves(
     log_scale: bool = True,
     xlabel: str = "iteration",
     ylabel: str = "cost (binary cross-entropy)",
+    smooth_span: float | None = None,
 ) -> Axes:
-    """Draw one cost curve per ``(label, costs)``; ``costs[i]`` is the cost at iteration ``i``."""
-    for label, costs in curves:
-        costs = np.asarray(costs, dtype=float)
-        shown = np.where(np.isfinite(costs), costs, np.nan)  # a diverged run's last cost is inf
-        ax.plot(np.arange(costs.size), shown, label=label, linewidth=1.5)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
+    """Draw one cost curve per ``(label, costs)``; ``costs[i]`` is the cost at iteration ``i``.
+
+    Only the healthy costs of each curve are drawn and set the y-range
+    (:func:`healthy_mask`, :func:`cost_limits`); a run that exploded (a cost
+    beyond :data:`EXPLOSION_FACTOR` times its first) gets a triangle at the
+    top edge where it first did, a diverged run (non-finite cost) a cross, and
+    its legend entry says where (and how high) it went. With ``smooth_span`` (noisy
+    minibatch costs) each raw curve is drawn faint and its :func:`ema` over it
+    (on a log scale, the EMA of ``log(cost)``: a geometric moving average).
+    """
+    arrays = [np.asarray(costs, dtype=float) for _, costs in curves]
+    limits = cost_limits(arrays, log_scale=log_scale)
     if log_scale:
         ax.set_yscale("log")
+    if limits is not None:
+        ax.set_ylim(limits)
+    top = ax.get_ylim()[1]
+    for (label, _), costs in zip(curves, arrays, strict=True):
+        exploded, diverged = explosion_index(costs), divergence_index(costs)
+        if exploded is not None:
+            label = f"{label} (exploded at {exploded}: cost {costs[exploded]:.2g})"
+        elif diverged is not None:
+            label = f"{label} (diverged at {diverged})"
+        # only the healthy costs are drawn, the others are gaps (see healthy_mask)
+        shown = np.where(healthy_mask(costs), costs, np.nan)
+        steps = np.arange(shown.size)
+        end = shown.size if diverged is None else diverged
+        gaps = bool(np.isnan(shown[:end]).any())
+        dots = "o" if np.isfinite(shown).sum() <= 30 else ("." if gaps else None)
+        if smooth_span is not None:
+            (raw,) = ax.plot(steps, shown, linewidth=0.8, alpha=0.25, marker=dots, ms=2)
+            colour = raw.get_color()
+            if log_scale:  # averaged in log space, as the axis shows it: a spike fades fast
+                with np.errstate(divide="ignore"):
+                    smooth = np.exp(
+                        ema(np.log(np.maximum(shown, np.finfo(float).tiny)), smooth_span)
+                    )
+            else:
+                smooth = ema(shown, smooth_span)
+            ax.plot(steps, smooth, color=colour, label=label, linewidth=1.6)
+        else:
+            (line,) = ax.plot(steps, shown, label=label, linewidth=1.5, marker=dots, ms=2)
+            colour = line.get_color()
+        for at, marker in ((exploded, "^"), (diverged, "X")):
+            if at is not None:  # at the top edge: the cost there is off the chart
+                ax.plot([at], [top], marker=marker, color=colour, markersize=9, clip_on=False,
+                        markeredgecolor="k", linestyle="none")  # fmt: skip
+    longest = max((c.size for c in arrays), default=1)
+    ax.set_xlim(0, max(longest - 1, 1))
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
     if title:
         ax.set_title(title)
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend()
+    legend_title = None if smooth_span is None else "faint: each minibatch; line: its EMA"
+    handles, labels = ax.get_legend_handles_labels()
+    labels = [textwrap.fill(label, LEGEND_WIDTH) for label in labels]
+    if len(labels) <= 3 and all(len(label) <= LEGEND_WIDTH for label in labels):
+        ax.legend(handles, labels, title=legend_title, fontsize=9, title_fontsize=9)
+    else:  # many or long labels: beside the axes, never over the curves
+        ax.legend(handles, labels, title=legend_title, fontsize=8, title_fontsize=8,
+                  loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)  # fmt: skip
     return ax
 
 
@@ -126,21 +279,69 @@ def class_colours(n_classes: int) -> tuple[ListedColormap, ListedColormap]:
     return ListedColormap(colours), ListedColormap(light)
 
 
+def grid_shape(n: int, max_cols: int = MAX_PANELS_PER_ROW) -> tuple[int, int]:
+    """``(rows, cols)`` for ``n`` panels: at most ``max_cols`` per row, as few rows as
+    possible, ``rows = ceil(n / cols)`` with ``cols = min(n, max_cols)``."""
+    if n < 1 or max_cols < 1:
+        raise ValueError(f"need at least one panel and one column, got n={n}, max_cols={max_cols}")
+    cols = min(n, max_cols)
+    return -(-n // cols), cols
+
+
+def _title_pieces(spec: str) -> list[str]:
+    """``spec`` cut after every ``(`` and ``,``: the places a title may wrap."""
+    return [piece for piece in re.split(r"(?<=[(,])", spec) if piece]
+
+
+def panel_title(spec: str, width: int = TITLE_WIDTH, max_lines: int = 2) -> tuple[str, bool]:
+    """A decision-boundary panel's title for the initializer ``spec``: ``(text, shortened)``.
+
+    A spec of at most ``width`` characters is kept; a longer one wraps after
+    its ``(`` and commas into at most ``max_lines`` lines of at most ``width``
+    characters; one that still does not fit is shortened to ``name(...)``
+    (``shortened`` is then true and the figure gives the full spec in a legend).
+    """
+    if len(spec) <= width:
+        return spec, False
+    lines: list[str] = []
+    for piece in _title_pieces(spec):
+        if lines and len(lines[-1]) + len(piece) <= width:
+            lines[-1] += piece
+        else:
+            lines.append(piece.lstrip())
+    if len(lines) <= max_lines and all(len(line) <= width for line in lines):
+        return "\n".join(lines), False
+    name = spec.split("(", 1)[0]
+    short = f"{name}(...)" if "(" in spec else name
+    if len(short) > width:
+        short = short[: width - 3] + "..."
+    return short, True
+
+
 def new_figure(
-    ncols: int = 1, width: float = 6.0, height: float = 4.0
+    ncols: int = 1, width: float = 6.0, height: float = 4.0, nrows: int = 1
 ) -> tuple[Figure, list[Axes]]:
-    """A pyplot-free figure with ``ncols`` axes side by side."""
-    fig = Figure(figsize=(width * ncols, height), layout="constrained")
-    axes = fig.subplots(1, ncols, squeeze=False)[0]
+    """A pyplot-free figure with an ``nrows`` x ``ncols`` grid of axes, row by row."""
+    fig = Figure(figsize=(width * ncols, height * nrows), layout="constrained")
+    axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
     return fig, list(axes)
+
+
+def _network_label(network: Network) -> str:
+    activations = ", ".join(dict.fromkeys(network.activations)) or "linear"
+    return f"{list(network.layer_sizes)} {activations} -> {network.output}"
 
 
 def course_cost_figure(result: CourseResult) -> Figure:
     """All initializations' cost curves on one chart."""
     fig, (ax,) = new_figure(width=7.0, height=4.5)
     curves = [(run.init, run.history.costs) for run in result.runs]
-    lr = result.config.learning_rate
-    plot_cost_curves(ax, curves, title=f"Cost during training (learning rate {lr:g})")
+    config = result.config
+    title = (
+        f"Cost on {result.dataset.name}, {_network_label(config.network)}\n"
+        f"full-batch gradient descent, learning rate {config.learning_rate:g}"
+    )
+    plot_cost_curves(ax, curves, title=title)
     return fig
 
 
@@ -160,44 +361,86 @@ def boundary_figure(
     limits: tuple[float, float] | None = (-1.5, 1.5),
     step: float = 0.01,
     margin: float = 1.0,
+    class_names: Sequence[object] | None = None,
 ) -> Figure:
-    """One decision-boundary panel per run (its ``init``, ``params`` and scores), ``X`` on top."""
+    """One decision-boundary panel per run (its ``init``, ``params`` and scores), ``X`` on top.
+
+    Panels go in a grid of at most :data:`MAX_PANELS_PER_ROW` per row
+    (:func:`grid_shape`), titled by :func:`panel_title`; a legend below names
+    the classes (the dots are the training points ``X``, the shading the
+    predicted class) and gives the full spec of any shortened title.
+    """
     from initlab.network import predict
 
-    fig, axes = new_figure(ncols=len(runs), width=4.2, height=4.4)
-    for ax, run in zip(axes, runs, strict=True):
+    rows, cols = grid_shape(len(runs))
+    fig, axes = new_figure(ncols=cols, nrows=rows, width=4.2, height=4.6)
+    fig.set_figheight(4.6 * rows + 0.9)  # and a row for the legend below
+    notes = []
+    for ax, run in zip(axes, runs, strict=False):
+        name, shortened = panel_title(run.init)
+        if shortened:
+            notes.append(run.init)
+            name = f"{name} [{len(notes)}]"
         if run.diverged:
-            title = f"Model with {run.init} initialization (diverged)"
+            scores = "diverged"
         else:
-            title = (
-                f"Model with {run.init} initialization\n"
-                f"train {run.train_accuracy:.3f}, test {run.test_accuracy:.3f}"
-            )
+            scores = f"train {run.train_accuracy:.3f}, test {run.test_accuracy:.3f}"
         with np.errstate(all="ignore"):
             plot_decision_boundary(
                 ax,
                 lambda G, p=run.params: predict(network, p, G),
                 X,
                 Y,
-                title=title,
+                title=f"{name}\n{scores}",
                 limits=limits,
                 step=step,
                 n_classes=n_classes,
                 margin=margin,
             )
+    for ax in axes[len(runs) :]:
+        ax.remove()
+    points, _ = class_colours(n_classes)
+    names = list(class_names) if class_names is not None else list(range(n_classes))
+    handles = [
+        Line2D([], [], marker="o", linestyle="none", markersize=7, markeredgecolor="k",
+               markeredgewidth=0.5, markerfacecolor=points(i if n_classes > 2 else float(i)),
+               label=f"class {names[i]}")
+        for i in range(n_classes)
+    ]  # fmt: skip
+    handles += [
+        Line2D([], [], linestyle="none", label=f"[{k}] {textwrap.fill(spec, 90)}")
+        for k, spec in enumerate(notes, start=1)
+    ]
+    fig.legend(
+        handles=handles,
+        loc="outside lower center",
+        ncols=min(len(handles), 5) if not notes else 1,
+        title="dots: training points, by class; shading: the class each model predicts",
+        frameon=False,
+    )
     return fig
 
 
 def train_cost_figure(result: TrainResult) -> Figure:
-    """The cost curves of an ``initlab train`` comparison, one per initialization."""
+    """The cost curves of an ``initlab train`` comparison, one per initialization.
+
+    With minibatches each raw curve is faint and its exponential moving average
+    (:func:`ema`, span: one epoch of updates, at least 10) is drawn over it.
+    """
     fig, (ax,) = new_figure(width=7.0, height=4.5)
     setup = result.setup
     curves = [(run.init, run.history.costs) for run in result.runs]
-    full = setup.batch_size == setup.dataset.X_train.shape[1]
+    m = setup.dataset.X_train.shape[1]
+    full = setup.batch_size == m
     batch = "full batch" if full else f"batches of {setup.batch_size}"
     optimizer = setup.optimizer
-    title = f"Cost during training ({optimizer.name}, lr {optimizer.learning_rate:g}, {batch})"
-    plot_cost_curves(ax, curves, title=title, xlabel="update", ylabel="cost (cross-entropy)")
+    title = (
+        f"Cost on {setup.dataset.name}, {_network_label(setup.network)}\n"
+        f"{optimizer.name}, learning rate {optimizer.learning_rate:g}, {batch}"
+    )
+    span = None if full else max(10.0, float(-(-m // setup.batch_size)))
+    ylabel = "cost (cross-entropy)"
+    plot_cost_curves(ax, curves, title=title, xlabel="update", ylabel=ylabel, smooth_span=span)
     return fig
 
 
@@ -215,4 +458,5 @@ def train_boundary_figure(result: TrainResult) -> Figure:
         limits=None,
         step=(span + 2 * margin) / 300,
         margin=margin,
+        class_names=getattr(data, "classes", None) or None,
     )

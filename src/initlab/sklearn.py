@@ -10,18 +10,26 @@ searched like any other parameter::
 
     search = GridSearchCV(InitMLPClassifier(max_iter=50), {"init": ["zeros", "he"]})
     search.fit(X, y)
+
+Its hyper-parameters carry scikit-learn's ``MLPClassifier`` names where the two
+share a meaning (``hidden_layer_sizes``, ``activation``, ``learning_rate_init``
+for the step size, ``learning_rate`` for the schedule, ``max_iter`` in epochs,
+``batch_size`` with ``"auto"`` = ``min(200, n_samples)``, ``random_state``), so
+one can stand in for the other.
 """
 
 from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from typing import Any
+from numbers import Integral, Real
+from typing import Any, ClassVar
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
@@ -58,11 +66,15 @@ class InitMLPClassifier(ClassifierMixin, BaseEstimator):
         bias_init: the bias initializer's name.
         optimizer: ``"gd"``, ``"sgd"``, ``"momentum"`` or ``"adam"`` (a spec
             such as ``"momentum(beta=0.95)"`` also works).
-        learning_rate: the step size ``eta``.
+        learning_rate_init: the step size ``eta`` (scikit-learn's name).
+        learning_rate: the step-size schedule, as in scikit-learn; only
+            ``"constant"`` (``eta`` at every update) is supported.
         max_iter: number of epochs (passes over the training set); for the
             full-batch ``"gd"`` an epoch is one update.
         batch_size: minibatch size; ``"auto"`` is ``min(200, n_samples)`` (the
             whole set for ``"gd"``); larger values are clipped to ``n_samples``.
+            ``"gd"`` is full-batch gradient descent: a size that would cut the
+            training set into minibatches is refused with it.
         weight_decay: L2 penalty ``lambda`` on the weights (not the biases).
         random_state: seeds the initialization and the minibatch shuffling.
 
@@ -76,6 +88,20 @@ class InitMLPClassifier(ClassifierMixin, BaseEstimator):
         diverged_at_: the update at which the cost stopped being finite, or ``None``.
     """
 
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "activation": [str, list, tuple],
+        "init": [str, callable],
+        "bias_init": [str, callable],
+        "optimizer": [str],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "learning_rate": [StrOptions({"constant"})],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "random_state": ["random_state"],
+    }
+
     def __init__(
         self,
         hidden_layer_sizes: int | Sequence[int] = (64,),
@@ -83,7 +109,8 @@ class InitMLPClassifier(ClassifierMixin, BaseEstimator):
         init: str = "he",
         bias_init: str = "zeros",
         optimizer: str = "adam",
-        learning_rate: float = 0.001,
+        learning_rate_init: float = 0.001,
+        learning_rate: str = "constant",
         max_iter: int = 200,
         batch_size: int | str = "auto",
         weight_decay: float = 0.0,
@@ -94,6 +121,7 @@ class InitMLPClassifier(ClassifierMixin, BaseEstimator):
         self.init = init
         self.bias_init = bias_init
         self.optimizer = optimizer
+        self.learning_rate_init = learning_rate_init
         self.learning_rate = learning_rate
         self.max_iter = max_iter
         self.batch_size = batch_size
@@ -110,17 +138,34 @@ class InitMLPClassifier(ClassifierMixin, BaseEstimator):
         return Network.for_classes(n_features, hidden, activations, n_classes)
 
     def _batch_size(self, optimizer: Any, m: int) -> int | None:
-        if optimizer.full_batch:
-            return None
-        if isinstance(self.batch_size, str) and self.batch_size == "auto":
-            return min(200, m)
         size = self.batch_size
+        if isinstance(size, str) and size == "auto":
+            return None if optimizer.full_batch else min(200, m)
         if isinstance(size, bool) or not isinstance(size, int | np.integer) or size < 1:
             raise ValueError(f"batch_size must be 'auto' or a positive integer, got {size!r}")
+        if optimizer.full_batch:
+            if size < m:
+                raise ValueError(
+                    f"batch_size={int(size)} with optimizer {optimizer.name!r}: it is full-batch "
+                    f"gradient descent on all {m} samples; use batch_size='auto', or sgd, "
+                    "momentum or adam for minibatches"
+                )
+            return None
         return min(int(size), m)
 
+    def _step_size(self) -> float:
+        value = self.learning_rate_init
+        if isinstance(value, bool) or not isinstance(value, Real):
+            raise ValueError(f"learning_rate_init must be a positive real number, got {value!r}")
+        return float(value)
+
     def fit(self, X: Any, y: Any) -> InitMLPClassifier:
-        """Train on ``X`` (shape ``(n_samples, n_features)``) and labels ``y``; return ``self``."""
+        """Train on ``X`` (shape ``(n_samples, n_features)``) and labels ``y``; return ``self``.
+
+        The hyper-parameters are checked first against ``_parameter_constraints``
+        (scikit-learn's ``InvalidParameterError``, a ``ValueError``, naming the value).
+        """
+        self._validate_params()
         X, y = validate_data(self, X, y, dtype=np.float64)
         check_classification_targets(y)
         classes, codes = np.unique(y, return_inverse=True)
@@ -129,7 +174,7 @@ class InitMLPClassifier(ClassifierMixin, BaseEstimator):
                 f"InitMLPClassifier needs at least 2 classes; got one class, {classes[0].item()!r}"
             )
         network = self._network(X.shape[1], classes.size)
-        optimizer = get_optimizer(self.optimizer, self.learning_rate, self.weight_decay)
+        optimizer = get_optimizer(self.optimizer, self._step_size(), float(self.weight_decay))
         batch = self._batch_size(optimizer, X.shape[0])
         if isinstance(self.max_iter, int | np.integer) and not isinstance(self.max_iter, bool):
             per_epoch = steps_per_epoch(X.shape[0], batch or X.shape[0])
@@ -176,7 +221,7 @@ class InitMLPClassifier(ClassifierMixin, BaseEstimator):
         if history.diverged:
             warnings.warn(
                 f"training diverged at update {history.diverged_at} (non-finite cost); "
-                f"try a smaller learning_rate than {self.learning_rate!r}",
+                f"try a smaller learning_rate_init than {self.learning_rate_init!r}",
                 ConvergenceWarning,
                 stacklevel=2,
             )

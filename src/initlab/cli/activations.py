@@ -6,7 +6,7 @@ import click
 from rich.table import Table
 from rich.text import Text
 
-from initlab.cli.output import fmt, stdout
+from initlab.cli.output import fmt, print_table, stdout
 
 
 def activations_table() -> Table:
@@ -62,6 +62,6 @@ def activations(name: str | None) -> None:
     NAME may carry parameters, e.g. 'leaky_relu(slope=0.1)'.
     """
     if name is None:
-        stdout.print(activations_table())
+        print_table(activations_table())
         return
     show_one(name)

@@ -13,8 +13,20 @@ EXIT_USAGE = 2
 EXIT_FAILURE = 1
 
 
+#: the group's own options; any other leading option belongs to the default command
+GROUP_OPTIONS = ("-h", "--help", "--version")
+DEFAULT_COMMAND = "course"
+
+
 class InitlabGroup(click.Group):
-    """A group whose unknown-command error lists the commands there are."""
+    """A group whose unknown-command error lists the commands there are, and where a
+    command line starting with an option other than the group's own (``--help``,
+    ``--version``) runs the default command, ``course``, with those options."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0].startswith("-") and args[0] not in GROUP_OPTIONS:
+            args = [DEFAULT_COMMAND, *args]
+        return super().parse_args(ctx, args)
 
     def resolve_command(self, ctx: click.Context, args: list[str]):  # type: ignore[override]
         name = args[0] if args else ""
@@ -34,8 +46,9 @@ class InitlabGroup(click.Group):
 def cli(ctx: click.Context) -> None:
     """See and measure how weight initialization shapes neural-network training.
 
-    With no command, runs `initlab course` with its defaults: the
-    deeplearning.ai "Initialization" comparison (zeros vs. large random vs. He).
+    With no command, runs `initlab course`: the deeplearning.ai "Initialization"
+    comparison (zeros vs. large random vs. He); `initlab -q`, `initlab --init he`
+    and every other course option work without the command name.
     """
     if ctx.invoked_subcommand is None:
         from initlab.cli.course import course

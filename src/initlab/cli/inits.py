@@ -10,7 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from initlab.cli.options import POSITIVE_INT
-from initlab.cli.output import fmt, stdout
+from initlab.cli.output import fmt, print_table, stdout
 
 DEFAULT_FAN = 256
 
@@ -131,7 +131,7 @@ def inits(name: str | None, fan_in: int | None, fan_out: int | None) -> None:
     --fan-out the list gains a column with E[w^2] for those fans.
     """
     if name is None:
-        stdout.print(catalogue_table(fan_in, fan_out))
+        print_table(catalogue_table(fan_in, fan_out))
         stdout.print(
             "Spec syntax: NAME or NAME(key=value, ...), e.g. 'normal(std=0.01)'; "
             "own code: package.module:function. Details: initlab inits NAME",

@@ -6,7 +6,7 @@ import contextlib
 import io
 import os
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -14,7 +14,9 @@ from typing import TYPE_CHECKING
 import click
 import numpy as np
 from rich.console import Console
+from rich.measure import Measurement
 from rich.table import Table
+from rich.text import Text
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -71,20 +73,116 @@ def fmt(value: float | None, digits: int = 6) -> str:
 def accuracy_table(rows: list[dict]) -> Table:
     """A table of ``init``, train/test accuracy, final cost and status per run."""
     table = Table(title="Results", title_justify="left")
-    table.add_column("initialization", no_wrap=True)
-    table.add_column("train acc.", justify="right", no_wrap=True)
-    table.add_column("test acc.", justify="right", no_wrap=True)
-    table.add_column("final cost", justify="right", no_wrap=True)
-    table.add_column("status", no_wrap=True)
+    table.add_column("initialization")
+    table.add_column("train acc.", justify="right")
+    table.add_column("test acc.", justify="right")
+    table.add_column("final cost", justify="right")
+    table.add_column("status")
     for row in rows:
         table.add_row(
-            row["init"],
+            Text(row["init"]),
             fmt(row["train_accuracy"]),
             fmt(row["test_accuracy"]),
             fmt(row["final_cost"]),
-            row["status"],
+            Text(row["status"]),
         )
     return table
+
+
+def fit_column_widths(natural: Sequence[int], minimum: Sequence[int], available: int) -> list[int]:
+    """Column widths that fit ``available`` characters without cutting a word.
+
+    Column ``i`` needs at least ``minimum[i]`` (its longest word) and at most
+    ``natural[i]`` (its longest line). If the natural widths fit, they are
+    used; otherwise the widest columns give way first: ``w_i = max(min_i,
+    min(nat_i, t))`` for the largest ``t`` whose total fits, and the
+    characters left over go one each to the columns held at ``t``. If even
+    the minimums do not fit, the minimums are returned (the table is then
+    wider than ``available``, but no word is cut).
+    """
+    natural = [max(n, m) for n, m in zip(natural, minimum, strict=True)]
+
+    def total(t: int) -> int:
+        return sum(max(m, min(n, t)) for n, m in zip(natural, minimum, strict=True))
+
+    if sum(natural) <= available:
+        return list(natural)
+    if sum(minimum) >= available:
+        return list(minimum)
+    low, high = 0, max(natural)  # total(low) <= available < total(high)
+    while high - low > 1:
+        middle = (low + high) // 2
+        low, high = (middle, high) if total(middle) <= available else (low, middle)
+    widths = [max(m, min(n, low)) for n, m in zip(natural, minimum, strict=True)]
+    spare = available - sum(widths)
+    for i, (n, w) in enumerate(zip(natural, widths, strict=True)):
+        if spare and w == low < n:
+            widths[i] += 1
+            spare -= 1
+    return widths
+
+
+def _column_extents(console: Console, table: Table) -> tuple[list[int], list[int]]:
+    """Each column's ``(natural, minimum)`` content width: longest line, longest word."""
+    options = console.options.update_width(10**6)
+    natural, minimum = [], []
+    for column in table.columns:
+        cells = [column.header, *column.cells] if table.show_header else list(column.cells)
+        sizes = [Measurement.get(console, options, cell) for cell in cells]
+        natural.append(max((s.maximum for s in sizes), default=1))
+        minimum.append(max((s.minimum for s in sizes), default=1))
+    return natural, minimum
+
+
+def _plain(cell: object) -> list[str]:
+    return (cell.plain if isinstance(cell, Text) else str(cell)).splitlines() or [""]
+
+
+def _print_records(table: Table, console: Console) -> None:
+    """``table`` as one block per row: the first cell, then ``header: value`` lines."""
+    if table.title:
+        console.print(Text(_plain(table.title)[0], style="italic"))
+    columns = [list(column.cells) for column in table.columns]
+    headers = [" ".join(_plain(column.header)) for column in table.columns]
+    for r in range(table.row_count):
+        first, *others = _plain(columns[0][r])
+        more = f" ({', '.join(others)})" if others else ""
+        console.print(Text(f"{first}{more}", style="bold"), soft_wrap=False)
+        for header, cells in zip(headers[1:], columns[1:], strict=True):
+            value = " ".join(_plain(cells[r]))
+            console.print(Text(f"  {header}: {value}"), soft_wrap=False)
+
+
+def print_table(table: Table, console: Console | None = None) -> None:
+    """Print ``table`` without ever cutting a cell's word (a number, a default, a name).
+
+    On a terminal the cells wrap at spaces to fit the console's width
+    (:func:`fit_column_widths`); if even each column's longest word does not
+    fit, every row is printed as a block of ``header: value`` lines instead.
+    When the output is not a terminal (a pipe, a file) every row is printed in
+    full on one line, however wide.
+    """
+    console = console or stdout
+    n = len(table.columns)
+    _, right, _, left = table.padding
+    borders = (n - 1 + (2 if table.show_edge else 0)) if table.box else 0
+    extra = n * (left + right) + borders
+    natural, minimum = _column_extents(console, table)
+    if console.is_terminal and sum(minimum) + extra > console.width:
+        _print_records(table, console)
+        return
+    available = console.width - extra if console.is_terminal else sum(natural)
+    widths = fit_column_widths(natural, minimum, available)
+    for column, width in zip(table.columns, widths, strict=True):
+        column.width, column.no_wrap, column.overflow = width, False, "fold"
+    options = console.options.update_width(sum(widths) + extra)
+    for line in console.render_lines(table, options, pad=False):
+        text = Text()
+        for segment in line:
+            if not segment.control:
+                text.append(segment.text, segment.style)
+        text.rstrip()  # the title line is padded to the table's width
+        console.print(text, crop=False, soft_wrap=True)
 
 
 def report_runs(runs: list[dict], learning_rate: float, quiet: bool) -> None:
@@ -101,7 +199,7 @@ def report_runs(runs: list[dict], learning_rate: float, quiet: bool) -> None:
                 f"(try a smaller --learning-rate than {learning_rate:g})"
             )
     if not quiet:
-        stdout.print(accuracy_table(runs))
+        print_table(accuracy_table(runs))
 
 
 Render = Callable[[], tuple[Path, bytes]]

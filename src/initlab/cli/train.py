@@ -32,13 +32,18 @@ from initlab.cli.output import (
 from initlab.cli.paths import check_outputs, json_option, out_option
 from initlab.cli.specs import bias_init_option, initializer_option
 from initlab.datasets import DATASETS, resolve_spec
+from initlab.experiments.course import COURSE_INITS
 from initlab.experiments.train import (
     DEFAULT_ITERATIONS,
+    DEFAULT_MINIBATCH,
     TrainConfig,
+    far_from_standardized,
+    feature_spread,
     prepare,
     run_train,
     train_to_dict,
 )
+from initlab.fit import steps_per_epoch
 from initlab.optimizers import OPTIMIZERS, get_optimizer
 from initlab.spec import split_top_level
 
@@ -49,7 +54,12 @@ def _datasets_help() -> str:
         params = ", ".join(f"{k}={v!r}" for k, v in entry.defaults.items() if v is not None)
         extra = {"csv": " --data-path FILE --label-column NAME", "npz": " --data-path FILE"}
         head = f"{entry.name}({params})" if params else entry.name
-        lines.append(f"  {head}{extra.get(entry.name, '')}: {entry.summary}")
+        weights = (
+            "; the weights come from the course's RandomState(3 + --seed)"
+            if entry.name == "course_circles"
+            else ""
+        )
+        lines.append(f"  {head}{extra.get(entry.name, '')}: {entry.summary}{weights}")
     return "\n".join(lines)
 
 
@@ -60,11 +70,10 @@ def _optimizers_help() -> str:
         params = {k: v for k, v in cls().config().items() if k not in shown}
         args = ", ".join(f"{k}={v!r}" for k, v in params.items())
         head = f"{name}({args})" if args else name
-        batch = cls.default_batch_size
         batching = (
             "full batch only"
             if cls.full_batch
-            else (f"default batch {batch}" if batch else "default full batch")
+            else f"default batch min({DEFAULT_MINIBATCH}, training samples)"
         )
         lines.append(f"  {head}: default learning rate {cls.default_learning_rate:g}, {batching}")
     return "\n".join(lines)
@@ -79,8 +88,31 @@ Examples:
   initlab train --dataset "moons(noise=0.2)" --init zeros --init he
   initlab train --dataset digits --standardize --hidden 64 --optimizer adam \\
       --epochs 20 --batch-size 32
-  initlab train --dataset csv --data-path data.csv --label-column species --standardize
+  initlab train --dataset csv --data-path examples/flowers.csv --label-column species \\
+      --standardize
 """
+
+
+def _print_header(setup) -> None:  # type: ignore[no-untyped-def]
+    """The one-line summary of the training, and a hint for far-from-standardized features."""
+    data, network, opt = setup.dataset, setup.network, setup.optimizer
+    m = data.X_train.shape[1]
+    per_epoch = steps_per_epoch(m, setup.batch_size)
+    stdout.print(
+        f"Training {list(network.layer_sizes)} ({', '.join(network.activations) or 'linear'}"
+        f" -> {network.output}) on {data.name}: {m} train / "
+        f"{data.X_test.shape[1]} test samples, {data.n_classes} classes; {opt.name}, "
+        f"learning rate {opt.learning_rate:g}, {setup.updates} updates of "
+        f"{setup.batch_size} samples ({per_epoch} per epoch)",
+        markup=False,
+    )
+    if not setup.config.standardize and far_from_standardized(data.X_train):
+        max_abs_mean, max_std = feature_spread(data.X_train)
+        stdout.print(
+            f"hint: the features are far from standardized (largest |mean| {max_abs_mean:.3g}, "
+            f"largest std {max_std:.3g}); --standardize scales them to mean 0, std 1",
+            markup=False,
+        )
 
 
 def _checked(check: Callable[[str], Any]):  # type: ignore[no-untyped-def]
@@ -169,7 +201,8 @@ def _sizes(ctx: click.Context, param: click.Parameter, value: str | None) -> tup
 @initializer_option(
     multiple=True,
     help="Weight initialization to train (repeatable; one network each, same data and seed): "
-    "a name from `initlab inits`, optionally with parameters. Default: he.",
+    "a name from `initlab inits`, optionally with parameters. Default: the course's "
+    f"{', '.join(COURSE_INITS)}.",
 )
 @bias_init_option()
 @click.option(
@@ -209,14 +242,17 @@ def _sizes(ctx: click.Context, param: click.Parameter, value: str | None) -> tup
     "--batch-size",
     type=POSITIVE_INT,
     default=None,
-    help="Minibatch size (shuffled every epoch). Default: the optimizer's.",
+    help=f"Minibatch size (shuffled every epoch). Default: min({DEFAULT_MINIBATCH}, training "
+    "samples) for sgd, momentum and adam (scikit-learn's 'auto'); the whole set for gd.",
 )
 @click.option(
     "--seed",
     type=click.IntRange(min=0),
     default=0,
     show_default=True,
-    help="Seeds the data, the split, the initial weights and the shuffling.",
+    help="Seeds the data, the split, the initial weights and the shuffling. With --dataset "
+    "course_circles the weights come from the course's legacy RandomState(3 + seed), so the "
+    "course's settings give the course's numbers.",
 )
 @click.option(
     "--standardize/--no-standardize",
@@ -293,7 +329,7 @@ def train(
         layers=layers,
         activations=activation,
         output=output,
-        inits=inits or ("he",),
+        inits=inits or COURSE_INITS,
         bias_init=bias_init,
         optimizer=optimizer,
         learning_rate=learning_rate,
@@ -311,15 +347,7 @@ def train(
         setup = prepare(config)
 
     if not quiet:
-        data, network, opt = setup.dataset, setup.network, setup.optimizer
-        stdout.print(
-            f"Training {list(network.layer_sizes)} ({', '.join(network.activations) or 'linear'}"
-            f" -> {network.output}) on {data.name}: {data.X_train.shape[1]} train / "
-            f"{data.X_test.shape[1]} test samples, {data.n_classes} classes; {opt.name}, "
-            f"learning rate {opt.learning_rate:g}, {setup.updates} updates of "
-            f"{setup.batch_size} samples",
-            markup=False,
-        )
+        _print_header(setup)
 
     with runtime_warnings_as_lines():
         result = run_train(setup, on_cost=cost_printer(quiet), engine=engine)

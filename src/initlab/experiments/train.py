@@ -9,7 +9,15 @@ Randomness comes from ``numpy.random.SeedSequence(seed)``: children 0 and 1
 draw and split the data, child 2 draws the initial weights and child 3
 shuffles the minibatches. Every initializer starts from a fresh generator of
 child 2 and sees the minibatches in the same order, so the runs differ only
-by their initialization.
+by their initialization. The one exception is ``course_circles``, the course's
+own data: there every initializer draws from a fresh legacy
+``RandomState(3 + seed)``, the course's ``np.random.seed(3)`` at the default
+``seed=0``, so the course's settings reproduce the course's numbers.
+
+Defaults follow the course and scikit-learn: the three course initializations
+(``zeros``, ``random``, ``he``) are compared, and the minibatch optimizers
+(``sgd``, ``momentum``, ``adam``) take scikit-learn's ``batch_size="auto"``,
+``min(200, m)`` samples of the ``m`` training samples; ``gd`` is full batch.
 """
 
 from __future__ import annotations
@@ -21,7 +29,14 @@ from typing import Any
 import numpy as np
 
 from initlab.datasets import LabelledDataset, load_dataset
-from initlab.experiments.course import ENGINES, CourseRun, population_runs, score_run
+from initlab.experiments.course import (
+    COURSE_INITS,
+    ENGINES,
+    CourseConfig,
+    CourseRun,
+    population_runs,
+    score_run,
+)
 from initlab.fit import fit, resolve_batch_size, steps_per_epoch
 from initlab.initializers import get_initializer, initialize
 from initlab.memory import OPTIMIZER_SLOTS, check_training
@@ -31,16 +46,28 @@ from initlab.results import run_to_dict
 
 __all__ = [
     "DEFAULT_ITERATIONS",
+    "DEFAULT_MINIBATCH",
+    "STANDARDIZED_MAX_ABS_MEAN",
+    "STANDARDIZED_STD_RANGE",
     "TrainConfig",
     "TrainResult",
     "TrainSetup",
+    "default_batch_size",
     "engine_fits",
+    "far_from_standardized",
+    "feature_spread",
     "prepare",
     "run_train",
     "train_to_dict",
 ]
 
 DEFAULT_ITERATIONS = 1000
+#: the largest default minibatch: scikit-learn's ``batch_size="auto"`` is ``min(200, m)``
+DEFAULT_MINIBATCH = 200
+#: features count as "far from standardized" when some feature's mean is further from 0
+#: than this, or when the largest feature std falls outside this range
+STANDARDIZED_MAX_ABS_MEAN = 2.0
+STANDARDIZED_STD_RANGE = (0.2, 5.0)
 TrainRun = CourseRun  # one initializer's run: init, parameters, history, scores
 
 
@@ -65,7 +92,9 @@ class TrainConfig:
     layer or one per hidden layer. ``output`` is ``"auto"`` (a sigmoid unit
     for 2 classes, a softmax over more), ``"sigmoid"`` or ``"softmax"``.
     ``learning_rate`` ``None`` takes the optimizer's default; with neither
-    ``iterations`` nor ``epochs``, :data:`DEFAULT_ITERATIONS` updates are made.
+    ``iterations`` nor ``epochs``, :data:`DEFAULT_ITERATIONS` updates are made;
+    ``batch_size`` ``None`` takes :func:`default_batch_size`. ``inits``
+    defaults to the course's three: ``zeros``, ``random`` and ``he``.
     """
 
     dataset: str = "circles"
@@ -75,7 +104,7 @@ class TrainConfig:
     layers: tuple[int, ...] | None = None
     activations: tuple[str, ...] = ("relu",)
     output: str = "auto"
-    inits: tuple[str, ...] = ("he",)
+    inits: tuple[str, ...] = COURSE_INITS
     bias_init: str = "zeros"
     optimizer: str = "adam"
     learning_rate: float | None = None
@@ -201,6 +230,43 @@ class TrainResult:
         return self.setup.dataset
 
 
+def default_batch_size(optimizer: Optimizer, m: int) -> int:
+    """The minibatch size when none is given, on ``m`` training samples.
+
+    ``m`` (the whole set) for the full-batch ``gd``; otherwise scikit-learn's
+    ``batch_size="auto"``: ``min(200, m)`` (:data:`DEFAULT_MINIBATCH`). An
+    epoch is then ``ceil(m / batch)`` updates.
+    """
+    return m if optimizer.full_batch else min(DEFAULT_MINIBATCH, m)
+
+
+def feature_spread(X: np.ndarray) -> tuple[float, float]:
+    """``(max_j |mu_j|, max_j sigma_j)``: the largest absolute mean and the largest standard
+    deviation of the features ``X`` (shape ``(n, m)``), each taken over the ``m`` samples."""
+    X = np.asarray(X, dtype=float)
+    if X.ndim != 2 or X.shape[0] == 0 or X.shape[1] == 0:
+        raise ValueError(f"X must have shape (n_features, n_samples) with both > 0, got {X.shape}")
+    return float(np.abs(X.mean(axis=1)).max()), float(X.std(axis=1).max())
+
+
+def far_from_standardized(X: np.ndarray) -> bool:
+    """Whether the features ``X`` (shape ``(n, m)``) are far from mean 0, std 1.
+
+    With ``mu_j`` and ``sigma_j`` the mean and standard deviation of feature
+    ``j`` over the samples: true when ``max_j |mu_j| > 2``
+    (:data:`STANDARDIZED_MAX_ABS_MEAN`) or ``max_j sigma_j`` lies outside
+    ``[0.2, 5]`` (:data:`STANDARDIZED_STD_RANGE`), i.e. some feature sits far
+    off the origin, or the widest feature is far wider or narrower than 1.
+    The 2-D circles, moons, spirals, xor and gaussians are not far
+    (``|mu| <= 0.51``, ``sigma <= 1.41``); ``digits`` (pixels 0 to 16,
+    ``|mu|`` up to about 12), ``iris``, ``wine``, ``breast_cancer`` and
+    ``blobs`` (centres drawn in ``[-10, 10]``) are.
+    """
+    max_abs_mean, max_std = feature_spread(X)
+    low, high = STANDARDIZED_STD_RANGE
+    return max_abs_mean > STANDARDIZED_MAX_ABS_MEAN or not low <= max_std <= high
+
+
 def prepare(config: TrainConfig) -> TrainSetup:
     """Load the data and check everything against it, before any training.
 
@@ -217,9 +283,18 @@ def prepare(config: TrainConfig) -> TrainSetup:
         label=config.label_column,
     )
     network = config.network_for(dataset.n_features, dataset.n_classes)
+    legacy_seed = CourseConfig.init_seed + config.seed
+    if dataset.name == "course_circles" and legacy_seed >= 2**32:
+        raise ValueError(
+            f"seed {config.seed} is too large for course_circles, whose weights come from the "
+            f"course's legacy RandomState(3 + seed); allowed: 0 to {2**32 - 1 - 3}"
+        )
     optimizer = get_optimizer(config.optimizer, config.learning_rate, config.weight_decay)
     m = dataset.X_train.shape[1]
-    batch = resolve_batch_size(optimizer, config.batch_size, m)
+    requested = config.batch_size
+    batch = resolve_batch_size(
+        optimizer, default_batch_size(optimizer, m) if requested is None else requested, m
+    )
     if config.epochs is not None:
         updates = config.epochs * steps_per_epoch(m, batch)
     else:
@@ -232,6 +307,15 @@ def prepare(config: TrainConfig) -> TrainSetup:
 def _rngs(seed: int) -> tuple[np.random.SeedSequence, np.random.SeedSequence]:
     children = np.random.SeedSequence(seed).spawn(4)
     return children[2], children[3]
+
+
+def _weight_rng(
+    setup: TrainSetup, init_seq: np.random.SeedSequence
+) -> np.random.Generator | np.random.RandomState:
+    """A fresh generator for one initializer's weights (see the module docstring)."""
+    if setup.dataset.name == "course_circles":
+        return np.random.RandomState(CourseConfig.init_seed + setup.config.seed)
+    return np.random.default_rng(init_seq)
 
 
 def engine_fits(setup: TrainSetup) -> bool:
@@ -279,7 +363,7 @@ def run_train(
         initialize(
             setup.network,
             init,
-            np.random.default_rng(init_seq),
+            _weight_rng(setup, init_seq),
             config.bias_init,
             data=data.X_train,
         )

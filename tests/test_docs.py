@@ -1,0 +1,116 @@
+"""The documentation's promises: its examples run, its benchmark figures are the JSON's."""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+
+from initlab.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def console_commands(markdown: Path) -> list[list[str]]:
+    """Every ``$ initlab ...`` command of the ```console blocks, continuation lines joined."""
+    text = markdown.read_text()
+    commands = []
+    for block in re.findall(r"```console\n(.*?)```", text, flags=re.S):
+        joined = block.replace("\\\n", " ")
+        for line in joined.splitlines():
+            if line.startswith("$ initlab "):
+                commands.append(shlex.split(line[len("$ initlab ") :]))
+    return commands
+
+
+TRAIN_EXAMPLES = console_commands(ROOT / "docs" / "train.md")
+
+
+def test_train_doc_has_the_csv_example_and_its_file() -> None:
+    [csv] = [c for c in TRAIN_EXAMPLES if "csv" in c]
+    path = ROOT / csv[csv.index("--data-path") + 1]
+    assert path.is_file()
+    header = path.read_text().splitlines()[0].split(",")
+    assert csv[csv.index("--label-column") + 1] in header
+
+
+class Prepared(Exception):
+    """Raised in place of training: the command got as far as a checked setup."""
+
+
+@pytest.mark.parametrize("args", TRAIN_EXAMPLES, ids=lambda a: " ".join(a)[:60])
+def test_every_documented_train_example_is_a_valid_command(args, tmp_path, monkeypatch) -> None:
+    """Every option parses and every check before training passes (data loaded, network built)."""
+    import initlab.cli.train as train_command
+
+    def prepared(setup, **_):  # type: ignore[no-untyped-def]
+        raise Prepared(setup)
+
+    monkeypatch.chdir(ROOT)  # the documented paths are relative to the repository
+    monkeypatch.setattr(train_command, "run_train", prepared)
+    with pytest.raises(Prepared):
+        main([*args, "--out", str(tmp_path / "out"), "-q"])
+
+
+def test_the_csv_example_trains(tmp_path, capsys, monkeypatch) -> None:
+    [args] = [c for c in TRAIN_EXAMPLES if "csv" in c]
+    monkeypatch.chdir(ROOT)
+    code = main([*args, "--out", str(tmp_path / "out"), "-q"])
+    assert code == 0, capsys.readouterr().err
+    document = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert document["config"]["dataset"]["classes"] == ["setosa", "versicolor", "virginica"]
+    assert [run["init"] for run in document["runs"]] == ["he", "zeros"]
+    assert all(not run["diverged"] for run in document["runs"])
+
+
+def _duration(us: float) -> str:
+    if us < 10:
+        return f"{us:.1f} us"
+    return f"{us:.0f} us" if us < 1000 else f"{us / 1000:.1f} ms"
+
+
+def test_readme_benchmark_figures_are_the_json() -> None:
+    bench = json.loads((ROOT / "docs" / "engine-benchmark.json").read_text())
+    readme = (ROOT / "README.md").read_text()
+    single = bench["single"]
+    pop = {row["models"]: row for row in bench["population"]}
+    width = {
+        (row["width"], row["backend"]): row["us_per_model_iter"] for row in bench["growth_width"]
+    }
+    samples = [row["ns_per_model_iter_sample"] for row in bench["growth_samples"]]
+    full, compile_ = bench["full_1000"], bench["compile"]
+    expected = [
+        f"GEMM peak by `np.dot` in the same run: {bench['gemm_peak_gflops']:.0f} GFLOP/s",
+        f"reference loop {single['reference_s']:.3f} s, engine {single['engine_s']:.3f} s: "
+        f"{single['ratio']:.1f}x; largest cost difference {single['max_cost_diff']:.1e}",
+        f"M = 1: {pop[1]['us_per_model_iter']:.2f} us per model-iteration "
+        f"({pop[1]['gflops']:.0f} GFLOP/s, {pop[1]['pct_of_gemm_peak']:.0f} % of peak); "
+        f"M = 10: {pop[10]['us_per_model_iter']:.2f} us; "
+        f"M = 100: {pop[100]['us_per_model_iter']:.2f} us; "
+        f"M = 1000: {pop[1000]['us_per_model_iter']:.2f} us "
+        f"({pop[1000]['gflops']:.0f} GFLOP/s, {pop[1000]['pct_of_gemm_peak']:.0f} %)",
+        f"{full['seconds']:.1f} s, peak memory {full['peak_rss_mb']:.0f} MB",
+        " / ".join(f"{ns:.1f}" for ns in samples) + " ns per model-iteration-sample",
+        " / ".join(_duration(width[w, "compiled"]) for w in (10, 100, 1000))
+        + " per model-iteration (compiled); "
+        + " / ".join(_duration(width[w, "numpy"]) for w in (10, 100, 1000)),
+        f"{compile_['first_call_s']:.1f} s to compile, "
+        f"{compile_['cached_call_s']:.2f} s once cached",
+        f"{compile_['first_cli_s']:.1f} s the very first time (compiling), "
+        f"{compile_['second_cli_s']:.1f} s afterwards",
+    ]
+    for line in expected:
+        assert line in readme, line
+
+
+def test_engine_doc_quotes_no_second_set_of_figures() -> None:
+    engine = (ROOT / "docs" / "engine.md").read_text()
+    speed = engine[engine.index("### Speed") :]
+    assert "README" in speed and "engine-benchmark.json" in speed
+    # no speed-up factors, per-model-iteration times or compile times of its own
+    assert not re.search(r"\d(\.\d+)?x\b", speed)
+    assert not re.search(r"\d (us|microseconds)\b", speed)
+    assert not re.search(r"compiles in \d", speed)
