@@ -30,7 +30,7 @@ from initlab.activations import (
     get_activation,
     leaky_relu,
 )
-from initlab.datasets import resolve_spec
+from initlab.datasets import load_dataset, resolve_spec
 from initlab.initializers import (
     CATALOGUE,
     Normal,
@@ -157,7 +157,7 @@ API_CASES = [
     (lambda: Adam(learning_rate=True), ["learning_rate must be a positive finite number"]),
     (lambda: get_optimizer("sgd", learning_rate=0), ["sgd: learning_rate", "got 0"]),
     (lambda: get_optimizer("sgd", weight_decay=-1.0), ["weight_decay", ">= 0", "got -1.0"]),
-    (lambda: resolve_spec(f"gaussians(distance={NINES})"), ["distance", SHOWN_NINES]),
+    (lambda: load_dataset(f"gaussians(distance={NINES})"), ["distance", "(400 digits)"]),
     (lambda: get_initializer("normal(std=1, STD=2)"), ["'std' given twice"]),
 ]
 

@@ -55,6 +55,7 @@ __all__ = [
     "check_values",
     "declare",
     "declared_params",
+    "exact_integers",
     "fold_keys",
     "fold_name",
     "format_spec",
@@ -135,7 +136,8 @@ class NonFiniteLiteral(float):
 
 
 def _number(token: str) -> int | float:
-    """A number token as an int (integer literals) or float; non-finite ones are marked."""
+    """A number token as an int (integer literals) or float; non-finite ones are marked
+    (an integer literal too large for a float64 too: see :func:`exact_integers`)."""
     try:
         value = float(token)
     except ValueError:  # pragma: no cover - the token regex only lets numbers through
@@ -145,6 +147,17 @@ def _number(token: str) -> int | float:
     if re.fullmatch(r"[+-]?\d+", token):
         return int(token)
     return value
+
+
+def exact_integers(params: Mapping[str, Any]) -> dict[str, Any]:
+    """``params`` with integer literals too large for a float64 as the exact ``int`` they
+    denote: for a caller that checks integer ranges itself (sizes, counts)."""
+    return {
+        key: int(value.text)
+        if isinstance(value, NonFiniteLiteral) and re.fullmatch(r"[+-]?\d+", value.text)
+        else value
+        for key, value in params.items()
+    }
 
 
 def abbreviate(text: str, limit: int = 24) -> str:
@@ -352,19 +365,27 @@ def lookup(registry: Mapping[str, T], name: str, what: str) -> T:
 
 
 def check_params(
-    what: str, name: str, params: Mapping[str, Any], allowed: Iterable[str] | Mapping[str, Any]
+    what: str,
+    name: str,
+    params: Mapping[str, Any],
+    allowed: Iterable[str] | Mapping[str, Any],
+    *,
+    checks_values: bool = False,
 ) -> None:
     """Raise ``ValueError`` naming the first parameter of ``params`` not in ``allowed``.
 
     A value that is a non-finite number literal (``1e999``, ``inf``, ``nan``) is refused
     too, naming the parameter (with its declared range if ``allowed`` maps names to
-    :class:`Param` declarations).
+    :class:`Param` declarations), unless the caller ``checks_values`` itself against
+    ranges it states in its own messages.
     """
     names = list(allowed)
     for key in params:
         if key not in names:
             listed = ", ".join(names) or "none"
             raise ValueError(f"{what} {name!r} has no parameter {key!r}; its parameters: {listed}")
+    if checks_values:
+        return
     declared = allowed if isinstance(allowed, Mapping) else {}
     refuse_non_finite(f"{what} {name!r}", params, declared)
 
