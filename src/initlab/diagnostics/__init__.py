@@ -11,6 +11,13 @@
   predicts for a variance-scaling initialization.
 """
 
+from initlab.diagnostics.jacobian import input_output_jacobian, singular_values
 from initlab.diagnostics.stats import NetworkStatistics, network_statistics, to_frame
 
-__all__ = ["NetworkStatistics", "network_statistics", "to_frame"]
+__all__ = [
+    "NetworkStatistics",
+    "input_output_jacobian",
+    "network_statistics",
+    "singular_values",
+    "to_frame",
+]
