@@ -12,12 +12,32 @@
 """
 
 from initlab.diagnostics.jacobian import input_output_jacobian, singular_values
+from initlab.diagnostics.meanfield import (
+    MeanField,
+    chi_1,
+    correlation_map,
+    critical_sigma_w2,
+    depth_scale,
+    fixed_point,
+    length_map,
+    mean_field,
+    predicted_preactivation_variances,
+)
 from initlab.diagnostics.stats import NetworkStatistics, network_statistics, to_frame
 
 __all__ = [
+    "MeanField",
     "NetworkStatistics",
+    "chi_1",
+    "correlation_map",
+    "critical_sigma_w2",
+    "depth_scale",
+    "fixed_point",
     "input_output_jacobian",
+    "length_map",
+    "mean_field",
     "network_statistics",
+    "predicted_preactivation_variances",
     "singular_values",
     "to_frame",
 ]
