@@ -11,6 +11,7 @@
   predicts for a variance-scaling initialization.
 """
 
+from initlab.diagnostics.flags import Flag, diagnose
 from initlab.diagnostics.jacobian import input_output_jacobian, singular_values
 from initlab.diagnostics.meanfield import (
     MeanField,
@@ -26,12 +27,14 @@ from initlab.diagnostics.meanfield import (
 from initlab.diagnostics.stats import NetworkStatistics, network_statistics, to_frame
 
 __all__ = [
+    "Flag",
     "MeanField",
     "NetworkStatistics",
     "chi_1",
     "correlation_map",
     "critical_sigma_w2",
     "depth_scale",
+    "diagnose",
     "fixed_point",
     "input_output_jacobian",
     "length_map",
