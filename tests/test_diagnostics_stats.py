@@ -257,6 +257,8 @@ def test_pandas_is_imported_only_by_to_frame() -> None:
     [
         ({"X": np.ones((3, 4))}, r"X must have shape \(2, m\)"),
         ({"Y": np.ones((1, 3))}, r"Y must have shape \(1, 4\)"),
+        ({"X": np.full((2, 4), np.nan)}, "X contains non-finite values"),
+        ({"Y": np.array([[0, 1, 2, 1]])}, "labels must be integers 0 to 1"),
         ({"learning_rate": -0.1}, "learning_rate must be a positive finite number"),
         ({"learning_rate": float("nan")}, "learning_rate must be a positive finite number"),
     ],

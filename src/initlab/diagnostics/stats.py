@@ -53,6 +53,7 @@ import numpy as np
 from scipy.special import expit, softmax
 
 from initlab.activations import get_activation
+from initlab.checks import check_training_data
 from initlab.diagnostics.backprop import backward_pass
 from initlab.network import Network, Parameters, forward
 
@@ -185,6 +186,17 @@ def _check_learning_rate(learning_rate: float | None) -> float | None:
     return float(learning_rate)
 
 
+def _check_batch(
+    network: Network, X: np.ndarray, Y: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """``X`` (and ``Y``) as :func:`initlab.checks.check_training_data` checks training data."""
+    if Y is not None:
+        return check_training_data(network, X, Y)
+    m = np.shape(X)[1] if np.ndim(X) == 2 else 1
+    X, _ = check_training_data(network, X, np.zeros((1, m), dtype=np.int64))  # X alone
+    return X, None
+
+
 def network_statistics(
     network: Network,
     params: Parameters,
@@ -200,15 +212,12 @@ def network_statistics(
     update-to-data ratio. Works on any snapshot of the parameters.
 
     Raises:
-        ValueError: for a batch of the wrong shape or a bad learning rate.
+        ValueError: for a batch or labels that :func:`initlab.checks.check_training_data`
+            refuses (wrong shape, non-finite inputs, labels outside the head's classes)
+            or a bad learning rate.
     """
     learning_rate = _check_learning_rate(learning_rate)
-    X = np.asarray(X, dtype=np.float64)
-    n_0 = network.layer_sizes[0]
-    if X.ndim != 2 or X.shape[0] != n_0 or X.shape[1] < 1:
-        raise ValueError(f"X must have shape ({n_0}, m) with m >= 1 columns, got {X.shape}")
-    if Y is not None and np.shape(Y) != (1, X.shape[1]):
-        raise ValueError(f"Y must have shape (1, {X.shape[1]}), got {np.shape(Y)}")
+    X, Y = _check_batch(network, X, Y)
     with np.errstate(over="ignore", invalid="ignore"):
         cache = forward(network, params, X)
         logits = cache.logits
@@ -218,7 +227,7 @@ def network_statistics(
         nan = float("nan")
         depth = network.depth
         if Y is not None:
-            result = backward_pass(network, params, cache, np.asarray(Y))
+            result = backward_pass(network, params, cache, Y)
             loss = result.cost
             grads, signals = result.gradients.weights, result.signals
         else:
