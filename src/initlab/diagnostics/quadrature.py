@@ -3,7 +3,9 @@
 Every activation of the catalogue is analytic on each side of 0 and may have a
 kink there (ReLU, leaky ReLU, ELU, SELU). Plain Gauss-Hermite quadrature over
 the whole line (:func:`numpy.polynomial.hermite_e.hermegauss`) converges only
-algebraically across a kink, so the expectations here split the Gaussian at
+algebraically across a kink (for the ReLU correlation map at ``c = 0.3`` a
+tensor rule of ``n x n`` nodes errs by 2e-3, 6e-4, 3e-4 for ``n`` = 20, 100,
+200), so the expectations here split the Gaussian at
 the kink lines and use, on each piece, a Gauss rule for the weight
 ``r^k exp(-r^2 / 2)`` on ``[0, inf)`` (*half-range Gauss-Hermite*), which
 converges exponentially for integrands analytic on the piece:
