@@ -36,7 +36,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from initlab.diagnostics.stats import NetworkStatistics
+from initlab.diagnostics.stats import SATURATION_RULES, NetworkStatistics
 
 __all__ = [
     "DEAD_FRACTION",
@@ -100,6 +100,11 @@ def _where(stats: NetworkStatistics, l: int) -> str:
     name = stats.activations[l]
     role = f"{name} output" if l == stats.depth - 1 else name
     return f"layer {l + 1} ({role})"
+
+
+def _saturation_rule(stats: NetworkStatistics, l: int) -> str:
+    rule = SATURATION_RULES.get(stats.activations[l].split("(")[0])
+    return "" if rule is None else rule.description
 
 
 def _ratio_flags(
@@ -211,7 +216,8 @@ def diagnose(stats: NetworkStatistics) -> list[Flag]:
                     saturated,
                     SATURATED_FRACTION,
                     f"saturation: {saturated:.0%} of the activations of {_where(stats, l)} are "
-                    f"saturated (threshold {SATURATED_FRACTION:.0%})",
+                    f"saturated, {_saturation_rule(stats, l)} "
+                    f"(threshold {SATURATED_FRACTION:.0%})",
                 )
             )
     for l in checked:
