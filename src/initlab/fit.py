@@ -32,8 +32,8 @@ def _positive_int(name: str, value: object) -> int:
 def resolve_batch_size(optimizer: Optimizer, batch_size: int | None, m: int) -> int:
     """The minibatch size to use on ``m`` training samples.
 
-    ``None`` takes the optimizer's default (the whole set, or 32 samples for
-    ``sgd``, capped at ``m``).
+    ``None`` takes the optimizer's default: the whole set for ``gd``, else
+    scikit-learn's ``min(200, m)``.
 
     Raises:
         ValueError: for a non-positive size, one larger than ``m``, or a

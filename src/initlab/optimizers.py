@@ -58,8 +58,9 @@ class Optimizer:
     name: ClassVar[str] = ""
     #: the learning rate used when none is given
     default_learning_rate: ClassVar[float] = 0.01
-    #: the minibatch size used when none is given (``None``: the whole training set)
-    default_batch_size: ClassVar[int | None] = None
+    #: the minibatch size used when none is given, capped at the number of samples
+    #: (scikit-learn's ``batch_size="auto"``: ``min(200, m)``); ``None``: the whole set
+    default_batch_size: ClassVar[int | None] = 200
     #: ``True``: the optimizer is defined on the whole training set only
     full_batch: ClassVar[bool] = False
 
@@ -120,6 +121,7 @@ class GradientDescent(Optimizer):
 
     name: ClassVar[str] = "gd"
     full_batch: ClassVar[bool] = True
+    default_batch_size: ClassVar[int | None] = None
 
     def direction(
         self, key: tuple[str, int], grad: np.ndarray, learning_rate: float | np.ndarray
@@ -133,13 +135,13 @@ class SGD(GradientDescent):
 
     ``g_B`` is the gradient of the mean cost over a minibatch ``B``; the
     training loop shuffles the training set every epoch with an explicit,
-    seeded ``rng`` (default minibatch: 32 samples). Robbins and Monro, "A
+    seeded ``rng`` (default minibatch: ``min(200, m)`` samples). Robbins and Monro, "A
     Stochastic Approximation Method", Ann. Math. Statist. 1951.
     """
 
     name: ClassVar[str] = "sgd"
     full_batch: ClassVar[bool] = False
-    default_batch_size: ClassVar[int | None] = 32
+    default_batch_size: ClassVar[int | None] = 200
 
 
 @dataclass

@@ -19,17 +19,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import expit, softmax
 
 from initlab.activations import get_activation
-from initlab.network import (
-    Cache,
-    Network,
-    Parameters,
-    binary_cross_entropy_from_logits,
-    one_hot,
-    softmax_cross_entropy_from_logits,
-)
+from initlab.network import Cache, Network, Parameters
 
 __all__ = ["BackwardPass", "backward_pass", "output_error", "propagate_back"]
 
@@ -47,11 +39,10 @@ class BackwardPass:
 
 
 def output_error(network: Network, logits: np.ndarray, Y: np.ndarray) -> tuple[float, np.ndarray]:
-    """The cost and ``e[L] = m dJ/dz[L]``: ``sigmoid(z) - y`` or ``softmax(z) - onehot(y)``."""
-    if network.output == "softmax":
-        cost = softmax_cross_entropy_from_logits(logits, Y)
-        return cost, softmax(logits, axis=0) - one_hot(Y, logits.shape[0])
-    return binary_cross_entropy_from_logits(logits, Y), expit(logits) - Y
+    """The cost and ``e[L] = m dJ/dz[L]``: ``sigmoid(z) - y`` or ``softmax(z) - onehot(y)``
+    (the network's head, :mod:`initlab.heads`)."""
+    head = network.head
+    return float(head.loss(logits, Y)), head.errors(logits, Y)
 
 
 def propagate_back(

@@ -63,7 +63,7 @@ __all__ = [
 
 DEFAULT_ITERATIONS = 1000
 #: the largest default minibatch: scikit-learn's ``batch_size="auto"`` is ``min(200, m)``
-DEFAULT_MINIBATCH = 200
+DEFAULT_MINIBATCH: int = Optimizer.default_batch_size  # type: ignore[assignment]
 #: features count as "far from standardized" when some feature's mean is further from 0
 #: than this, or when the largest feature std falls outside this range
 STANDARDIZED_MAX_ABS_MEAN = 2.0
@@ -237,7 +237,7 @@ def default_batch_size(optimizer: Optimizer, m: int) -> int:
     ``batch_size="auto"``: ``min(200, m)`` (:data:`DEFAULT_MINIBATCH`). An
     epoch is then ``ceil(m / batch)`` updates.
     """
-    return m if optimizer.full_batch else min(DEFAULT_MINIBATCH, m)
+    return resolve_batch_size(optimizer, None, m)
 
 
 def feature_spread(X: np.ndarray) -> tuple[float, float]:
