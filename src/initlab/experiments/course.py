@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -232,25 +233,21 @@ def population_runs(
     starts: Sequence[Parameters],
     dataset: Dataset,
     *,
-    learning_rate: float,
-    iterations: int,
     print_every: int,
     on_cost: Callable[[str, int, float], None] | None = None,
+    **training: Any,
 ) -> list[CourseRun]:
     """Train every start at once on the population engine, then report and score each run.
 
-    ``on_cost(name, iteration, cost)`` is called for every ``print_every``-th
-    finite cost, in the order the reference loop would report them.
+    ``training`` is passed to :func:`initlab.engine.train_population` (learning
+    rate, iterations or epochs, optimizer, batch size, rng). ``on_cost(name,
+    iteration, cost)`` is called for every ``print_every``-th finite cost, in the
+    order the one-run-at-a-time loop would report them.
     """
     from initlab.engine import train_population
 
     population = train_population(
-        network,
-        list(starts),
-        dataset.X_train,
-        dataset.Y_train,
-        learning_rate=learning_rate,
-        iterations=iterations,
+        network, list(starts), dataset.X_train, dataset.Y_train, **training
     )
     runs = []
     for i, (name, start) in enumerate(zip(names, starts, strict=True)):

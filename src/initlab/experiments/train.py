@@ -53,7 +53,6 @@ __all__ = [
     "TrainResult",
     "TrainSetup",
     "default_batch_size",
-    "engine_fits",
     "far_from_standardized",
     "feature_spread",
     "prepare",
@@ -211,7 +210,7 @@ class TrainSetup:
         width = ("hidden", config.hidden) if config.layers is None else ("layers", config.layers)
         check_training(self.network.layer_sizes, updates=self.updates,
                        batch=self.dataset.X_train.shape[1], runs=runs,
-                       concurrent=runs if engine_fits(self) else 1,
+                       concurrent=runs,
                        optimizer_slots=OPTIMIZER_SLOTS.get(self.optimizer.name, 2),
                        updates_parameter=units, width_parameter=width)  # fmt: skip
 
@@ -318,22 +317,6 @@ def _weight_rng(
     return np.random.default_rng(init_seq)
 
 
-def engine_fits(setup: TrainSetup) -> bool:
-    """Whether the population engine computes exactly this training.
-
-    It does full-batch gradient descent, without weight decay, on a sigmoid head:
-    the maths of :func:`initlab.train.gradient_descent`, which ``fit`` with
-    ``gd`` reproduces bit for bit.
-    """
-    optimizer = setup.optimizer
-    return (
-        optimizer.full_batch
-        and optimizer.weight_decay == 0
-        and setup.network.output == "sigmoid"
-        and setup.batch_size == setup.dataset.X_train.shape[1]
-    )
-
-
 def run_train(
     config: TrainConfig | TrainSetup,
     *,
@@ -343,11 +326,13 @@ def run_train(
     """Train one network per initializer of ``config`` and score each on train and test.
 
     ``on_cost(init, update, cost)`` is called every ``print_every`` updates.
-    With ``engine="fast"`` and a training the population engine computes
-    (:func:`engine_fits`), all initializers train at once on it and
-    ``on_cost`` is called after training; otherwise (or with
-    ``engine="reference"``) they train one after the other with
-    :func:`initlab.fit.fit`, reporting live.
+    With ``engine="fast"`` all initializers train at once on the population
+    engine (:func:`initlab.engine.train_population`: the compiled kernel for
+    full-batch gradient descent on a sigmoid head, the batched NumPy engine for
+    everything else) and ``on_cost`` is called after training; with
+    ``engine="reference"`` they train one after the other with
+    :func:`initlab.fit.fit` (the oracle), reporting live. Both shuffle the
+    minibatches of every run in the same order, from the same seed.
     """
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}; choose one of: {', '.join(ENGINES)}")
@@ -369,16 +354,18 @@ def run_train(
         )
         for init in config.inits
     ]
-    if engine == "fast" and engine_fits(setup):
+    if engine == "fast":
         result.runs = population_runs(
             setup.network,
             config.inits,
             starts,
             data,
-            learning_rate=setup.optimizer.learning_rate,
-            iterations=setup.updates,
             print_every=config.print_every,
             on_cost=on_cost,
+            optimizer=setup.optimizer,
+            iterations=setup.updates,
+            batch_size=setup.batch_size,
+            rng=np.random.default_rng(shuffle_seq),
         )
         return result
     for init, start in zip(config.inits, starts, strict=True):
