@@ -6,12 +6,15 @@ import json
 import math
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from initlab.experiments.course import CourseResult, CourseRun
 from initlab.outputs import write_files
 
-__all__ = ["course_to_dict", "finite_or_none", "json_bytes", "write_json"]
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["course_to_dict", "finite_or_none", "json_bytes", "load", "write_json"]
 
 
 def finite_or_none(value: float | None) -> float | None:
@@ -59,3 +62,13 @@ def write_json(path: str | os.PathLike[str], data: dict[str, Any]) -> Path:
     through, no temporary left behind on failure)."""
     (written,) = write_files([(path, json_bytes(data))])
     return written
+
+
+def load(folder: str | os.PathLike[str], *, costs: bool = False) -> pd.DataFrame:
+    """The runs stored in ``folder`` (by ``initlab compare``) as a pandas DataFrame: one row
+    per run, its configuration fields as columns, its metrics, status and (``costs=True``)
+    its cost curve as an array."""
+    from initlab.sweep.store import Store
+
+    with Store.read(Path(folder)) as store:
+        return store.frame(costs=costs)
