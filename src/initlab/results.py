@@ -68,7 +68,20 @@ def load(folder: str | os.PathLike[str], *, costs: bool = False) -> pd.DataFrame
     """The runs stored in ``folder`` (by ``initlab compare``) as a pandas DataFrame: one row
     per run, its configuration fields as columns, its metrics, status and (``costs=True``)
     its cost curve as an array."""
-    from initlab.sweep.store import Store
+    import sqlite3
 
-    with Store.read(Path(folder)) as store:
+    from initlab.sweep.store import STORE_FILENAME, Store, StoreError
+
+    folder = Path(folder)
+    path = folder / STORE_FILENAME
+    if not path.is_file():
+        raise ValueError(f"{str(folder)!r} holds no stored runs (no {STORE_FILENAME})")
+    try:
+        with sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True) as db:
+            row = db.execute("SELECT value FROM meta WHERE key = 'spec_hash'").fetchone()
+    except sqlite3.Error as exc:
+        raise StoreError(f"{path} is not an initlab result store ({exc})") from None
+    if row is None:
+        raise StoreError(f"{path} is not an initlab result store (no spec)")
+    with Store.open(folder, row[0]) as store:
         return store.frame(costs=costs)

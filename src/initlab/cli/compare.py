@@ -15,6 +15,7 @@ from typing import Any
 
 import click
 from rich.table import Table
+from rich.text import Text
 
 from initlab.cli.options import POSITIVE_INT, quiet_option, sizes_as_options
 from initlab.cli.output import figure_writer, print_table, stdout, warn, write_outputs
@@ -66,17 +67,21 @@ def _ci(entry: dict | None, digits: int = 4) -> str:
     )
 
 
+def _add_row(table: Table, *cells: str) -> None:
+    """A row of plain text (no markup: initializer specs are the user's)."""
+    table.add_row(*(Text(cell) for cell in cells))
+
+
 def groups_table(groups: list[dict[str, Any]]) -> Table:
-    table = Table(
-        title="Per initialization (mean [bootstrap 95% CI]; median)", title_justify="left"
-    )
+    title = Text("Per initialization (mean [bootstrap 95% CI]; median)")
+    table = Table(title=title, title_justify="left")
     for name in ("initialization", "runs", "diverged", "test acc.", "train acc.",
                  "final cost", "median cost"):  # fmt: skip
         table.add_column(name, justify="left" if name == "initialization" else "right")
     for g in groups:
         cost = g["final_cost"]
-        table.add_row(
-            g["init"], str(g["runs"]), f"{100 * (g['fraction_diverged'] or 0):.0f}%",
+        _add_row(
+            table, g["init"], str(g["runs"]), f"{100 * (g['fraction_diverged'] or 0):.0f}%",
             _ci(g["test_accuracy"]), _ci(g["train_accuracy"]), _ci(cost),
             _fmt(cost["median"]) if cost else "-",
         )  # fmt: skip
@@ -84,12 +89,13 @@ def groups_table(groups: list[dict[str, Any]]) -> Table:
 
 
 def paired_table(paired: list[dict[str, Any]]) -> Table:
-    table = Table(title="Paired on shared seeds (a - b; a wins: a better)", title_justify="left")
+    title = Text("Paired on shared seeds (a - b; a wins: a better)")
+    table = Table(title=title, title_justify="left")
     for name in ("a", "b", "metric", "n", "a wins", "mean a - b [95% CI]", "Wilcoxon p"):
-        table.add_column(name, justify="left" if name in ("a", "b", "metric") else "right")
+        table.add_column(Text(name), justify="left" if name in ("a", "b", "metric") else "right")
     for p in paired:
-        table.add_row(
-            p["a"], p["b"], p["metric"].replace("_", " "), str(p["n"]),
+        _add_row(
+            table, p["a"], p["b"], p["metric"].replace("_", " "), str(p["n"]),
             _fmt(p["a_wins"], 3),
             f"{_fmt(p['mean_difference'])} [{_fmt(p['ci_low'])}, {_fmt(p['ci_high'])}]",
             _fmt(p["wilcoxon_p"], 3),

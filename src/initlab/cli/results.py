@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 from rich.table import Table
+from rich.text import Text
 
 from initlab.cli.output import print_table, stdout
 
@@ -18,14 +19,27 @@ def _columns(ctx: click.Context, param: click.Parameter, value: str | None) -> l
     return [] if not value else [c.strip() for c in value.split(",") if c.strip()]
 
 
-def summary_table(summary, by: list[str]) -> Table:  # type: ignore[no-untyped-def]
-    """One row per group: its keys, then every column of the summary frame."""
-    table = Table(title="Stored runs", title_justify="left")
-    columns = [str(c) if not isinstance(c, tuple) else " ".join(map(str, c)) for c in summary]
-    for name in columns:
-        table.add_column(name.replace("_", " "), justify="left" if name in by else "right")
-    for row in summary.itertuples(index=False):
-        table.add_row(*(f"{v:.4g}" if isinstance(v, float) else str(v) for v in row))
+def _g(value: object) -> str:
+    return "-" if value is None or value != value else f"{value:.4g}"
+
+
+def summary_table(summary, by: list[str], metrics: list[str]) -> Table:  # type: ignore[no-untyped-def]
+    """One row per group: its keys, the number of runs, the fraction diverged, and every
+    metric's mean [bootstrap 95% CI] and median."""
+    table = Table(title=Text("Stored runs (mean [bootstrap 95% CI]; median)"), title_justify="left")
+    for key in by:
+        table.add_column(Text(key.replace("_", " ")))
+    for name in ("runs", "diverged", *(f"{m.replace('_', ' ')}" for m in metrics)):
+        table.add_column(Text(name), justify="right")
+    for row in summary.to_dict("records"):
+        cells = [str(row[key]) for key in by]
+        cells += [str(row["runs"]), f"{100 * row['fraction_diverged']:.0f}%"]
+        for m in metrics:
+            cells.append(
+                f"{_g(row[f'{m}_mean'])} [{_g(row[f'{m}_ci_low'])}, {_g(row[f'{m}_ci_high'])}]; "
+                f"{_g(row[f'{m}_median'])}"
+            )
+        table.add_row(*(Text(cell) for cell in cells))
     return table
 
 
@@ -73,8 +87,9 @@ def results(folder: Path, group_by: list[str], where: str | None, csv_path: Path
             f"--group-by {','.join(group_by)}: no column {missing[0]!r}; columns: "
             f"{', '.join(map(str, frame.columns))}"
         )
-    summary = group_summary(frame, group_by, [m for m in METRICS if m in frame.columns])
-    print_table(summary_table(summary.reset_index(), group_by))
+    metrics = [m for m in METRICS if m in frame.columns]
+    summary = group_summary(frame, group_by, metrics)
+    print_table(summary_table(summary.reset_index(), group_by, metrics))
     if csv_path is not None:
         written = write_files([(csv_path, frame.to_csv(index=False).encode())])
         stdout.print(f"wrote runs: {written[0]}", markup=False)

@@ -22,13 +22,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from initlab.sweep.store import RunRecord, Store, run_hash
 
 from initlab.checks import check_positive_int
 from initlab.experiments.course import score_run
 from initlab.experiments.train import TrainConfig, TrainSetup, prepare
 from initlab.initializers import initialize
 from initlab.memory import OPTIMIZER_SLOTS, check_training
+from initlab.sweep.store import RunRecord, Store, run_hash
 
 __all__ = ["Batch", "CompareSpec", "PlannedRun", "run_batch", "run_compare"]
 

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+
 from initlab.sweep.stats import paired_comparison, summarize
 
 __all__ = ["METRICS", "compare_summary", "curves_by_init", "mean_curve"]
