@@ -392,7 +392,7 @@ MUTANTS: list[Mutant] = [
        "                if it != history.diverged_at:\n"
        "                    on_cost(name, it, float(history.costs[it]))",
        "                on_cost(name, it, float(history.costs[it]))",
-       "the fast engine reports the non-finite cost of a diverged run", CLI + COURSE),
+       "the fast engine reports the non-finite cost of a diverged run", ENGINE[:1] + CLI),
     _m("train.same_rng_for_every_init", "experiments/train.py",
        "    starts = [\n        initialize(\n            setup.network,\n            init,\n"
        "            np.random.default_rng(init_seq),\n",
