@@ -12,7 +12,8 @@ file of ``src/initlab``. The working tree is never modified: every job copies ``
 ``tests/`` and ``pyproject.toml`` into its own temporary directory, plants a mutant there,
 runs that mutant's own selection of test files with ``pytest -x -q -p no:cacheprovider``
 (``PYTHONPATH`` pointing at the copy's ``src``), then puts the original file back (its
-modification time too). Temporary directories are removed at the end, also after Ctrl-C.
+modification time too). Temporary directories are removed at the end, also after Ctrl-C
+(or SIGTERM, SIGHUP), which kills the running tests first.
 A mutant is *killed* when its tests fail (or cannot even be collected, or exceed the time
 limit) and *survives* when they pass.
 
@@ -408,6 +409,27 @@ MUTANTS: list[Mutant] = [
 # --- running -------------------------------------------------------------------------------
 
 
+#: a pytest plugin, loaded in every run, recording the node id of each failing test or collector
+PLUGIN = '''"""Loaded by tests/mutate.py: records the node id of every failure."""
+import os
+
+
+def _record(kind, nodeid):
+    with open(os.environ["MUTATE_FAILURES"], "a") as fh:
+        fh.write(kind + " " + nodeid + "\\n")
+
+
+def pytest_runtest_logreport(report):
+    if report.failed:
+        _record("test", report.nodeid)
+
+
+def pytest_collectreport(report):
+    if report.failed:
+        _record("collect", report.nodeid)
+'''
+
+
 class StaleMutants(Exception):
     """Some snippets are no longer in the source."""
 
@@ -447,10 +469,13 @@ class Workspace:
         self.numba_cache.mkdir()
         self.tmp = self.root / "tmp"
         self.tmp.mkdir()
+        self.plugin = self.root / "plugin"
+        self.plugin.mkdir()
+        (self.plugin / "_mutate_plugin.py").write_text(PLUGIN)
 
     def env(self, numba_cache: Path) -> dict[str, str]:
         env = dict(os.environ)
-        env["PYTHONPATH"] = str(self.root / "src")
+        env["PYTHONPATH"] = os.pathsep.join([str(self.root / "src"), str(self.plugin)])
         env["PYTHONDONTWRITEBYTECODE"] = "1"
         env["NUMBA_CACHE_DIR"] = str(numba_cache)
         env["MPLBACKEND"] = "Agg"
@@ -467,32 +492,44 @@ class Runner:
         self.lock = threading.Lock()
         self.stopping = False
 
-    def pytest(self, ws: Workspace, args: list[str], numba_cache: Path) -> tuple[str, str]:
-        """``(outcome, output)``: outcome is ``passed``, ``failed``, ``error``, ``timeout``."""
-        cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args]
+    def pytest(
+        self, ws: Workspace, args: list[str], numba_cache: Path
+    ) -> tuple[str, str, list[tuple[str, str]]]:
+        """``(outcome, output, failures)``: outcome is ``passed``, ``failed``, ``error`` or
+        ``timeout``; failures the ``(kind, node id)`` of every failing test or collector."""
+        cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "_mutate_plugin"]
+        fd, record = tempfile.mkstemp(prefix="failures-", suffix=".txt", dir=ws.root)
+        os.close(fd)
+        env = {**ws.env(numba_cache), "MUTATE_FAILURES": record}
         with self.lock:
             if self.stopping:
                 raise KeyboardInterrupt
             proc = subprocess.Popen(
-                cmd, cwd=ws.root, env=ws.env(numba_cache), stdout=subprocess.PIPE,
+                [*cmd, *args], cwd=ws.root, env=env, stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT, text=True, start_new_session=True,
             )  # fmt: skip
             self.children.add(proc)
+        timed_out = False
         try:
             out, _ = proc.communicate(timeout=self.timeout)
         except subprocess.TimeoutExpired:
             _kill(proc)
             out, _ = proc.communicate()
-            return "timeout", out
+            timed_out = True
         finally:
             with self.lock:
                 self.children.discard(proc)
+            lines = Path(record).read_text().splitlines()
+            Path(record).unlink()
         if self.stopping:
             raise KeyboardInterrupt
+        failures = [tuple(line.split(" ", 1)) for line in lines]
+        if timed_out:
+            return "timeout", out, failures
         outcomes = {0: "passed", 1: "failed", 2: "error"}
         if proc.returncode not in outcomes:  # 3 internal error, 4 usage, 5 nothing collected
             raise RuntimeError(f"pytest exited {proc.returncode} for {' '.join(args)}:\n{out}")
-        return outcomes[proc.returncode], out
+        return outcomes[proc.returncode], out, failures
 
     def stop(self) -> None:
         with self.lock:
@@ -506,16 +543,6 @@ def _kill(proc: subprocess.Popen) -> None:
         os.killpg(proc.pid, signal.SIGKILL)
     except ProcessLookupError:
         pass
-
-
-def failing_tests(output: str) -> list[str]:
-    """The node ids of pytest's ``FAILED``/``ERROR`` summary lines."""
-    ids = []
-    for line in output.splitlines():
-        for tag in ("FAILED ", "ERROR "):
-            if line.startswith(tag):
-                ids.append(line[len(tag) :].split(" - ")[0].strip())
-    return ids
 
 
 def check_import_path(runner: Runner, ws: Workspace) -> None:
@@ -543,7 +570,7 @@ def run_mutant(runner: Runner, ws: Workspace, m: Mutant, deselect: list[str]) ->
         args += ["--deselect", node]
     try:
         target.write_text(text.replace(m.original, m.mutated, 1))
-        outcome, out = runner.pytest(ws, [*args, *m.tests], cache)
+        outcome, out, failures = runner.pytest(ws, [*args, *m.tests], cache)
     finally:
         target.write_text(text)
         os.utime(target, ns=(stat.st_atime_ns, stat.st_mtime_ns))
@@ -553,11 +580,17 @@ def run_mutant(runner: Runner, ws: Workspace, m: Mutant, deselect: list[str]) ->
         return "survived", ""
     if outcome == "timeout":
         return "killed", f"timeout after {runner.timeout:g} s"
-    failed = failing_tests(out)
-    if failed:
-        return "killed", failed[0]
+    if failures:
+        kind, node = failures[0]
+        if node in deselect:
+            raise RuntimeError(f"{m.name}: the deselected test {node} ran; the count is wrong")
+        return "killed", node if kind == "test" else f"collection error in {node}"
     last = [line for line in out.splitlines() if line.strip()][-1:] or ["?"]
     return "killed", f"{outcome}: {last[0]}"
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def select(patterns: list[str] | None) -> list[Mutant]:
@@ -617,6 +650,8 @@ def main(argv: list[str] | None = None) -> int:
             for m in mutants
         ]
     jobs = max(1, min(args.jobs, len(mutants)))
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):  # all clean up the same way
+        signal.signal(signum, _interrupt)
     runner = Runner(args.timeout)
     start = time.monotonic()
     results: dict[str, tuple[str, str]] = {}
@@ -625,9 +660,10 @@ def main(argv: list[str] | None = None) -> int:
             spaces = [Workspace(Path(base), i) for i in range(jobs)]
             check_import_path(runner, spaces[0])
             union = sorted({t for m in mutants for t in m.tests})
-            outcome, out = runner.pytest(spaces[0], ["-q", "-rfE", *union], spaces[0].numba_cache)
-            deselect = failing_tests(out)
-            if outcome not in ("passed", "failed") or (outcome == "failed" and not deselect):
+            outcome, out, failures = runner.pytest(spaces[0], ["-q", *union], spaces[0].numba_cache)
+            deselect = list(dict.fromkeys(node for kind, node in failures if kind == "test"))
+            broken = outcome not in ("passed", "failed") or any(k != "test" for k, _ in failures)
+            if broken or (outcome == "failed" and not deselect):
                 print(f"mutate.py: the baseline run failed ({outcome}):\n{out}", file=sys.stderr)
                 return 2
             if deselect:
