@@ -14,7 +14,7 @@ import pytest
 
 from initlab.data import course_circles
 from initlab.engine import train_population
-from initlab.experiments.course import CourseConfig, run_course
+from initlab.experiments.course import population_runs
 from initlab.initializers import initialize
 from initlab.network import Network, Parameters
 from initlab.train import gradient_descent
@@ -101,19 +101,31 @@ def test_hidden_units_on_the_relu_kink_get_no_gradient(backend: str, m: int) -> 
     _assert_each_model_is_the_reference(net, starts, X, Y, result, lr, iterations)
 
 
-@pytest.mark.parametrize("engine", ["fast", "reference"])
-def test_a_diverged_run_reports_only_its_finite_costs(engine: str) -> None:
-    """The reference loop reports a cost only while it is finite; the fast engine, which
-    reports after training, must report the same iterations (the diverged one excluded)."""
-    config = CourseConfig(inits=("random", "he"), iterations=4, learning_rate=1e300, print_every=1)
+def test_the_fast_engine_reports_the_costs_the_reference_loop_reports() -> None:
+    """The reference loop reports a cost only while it is finite; the population engine,
+    which reports after training, must report the same iterations and costs (the diverged
+    iteration excluded), for a model that diverges at once and one that diverges later."""
+    data = course_circles()
+    net = Network((2, 10, 5, 1), ("identity", "identity"))
+    starts = _starts(net, [31, 32, 33])
+    starts[0] = Parameters([w * 1e200 for w in starts[0].weights], starts[0].biases)
+    starts[2] = Parameters([w * 10 for w in starts[2].weights], starts[2].biases)
+    names = ["at_once", "healthy", "later"]
+    lr, iterations = 0.5, 30
     reported: list[tuple[str, int, float]] = []
-    result = run_course(config, on_cost=lambda *point: reported.append(point), engine=engine)
-    random, he = result.runs
-    assert random.history.diverged_at is not None and he.history.diverged_at is not None
-    assert not np.isfinite(random.history.costs[random.history.diverged_at])  # recorded
-    assert all(np.isfinite(cost) for _, _, cost in reported)
-    for run in result.runs:
-        mine = [(i, c) for name, i, c in reported if name == run.init]
-        finite = run.history.costs[: run.history.diverged_at]
-        assert [i for i, _ in mine] == list(range(len(finite))), run.init
-        np.testing.assert_allclose([c for _, c in mine], finite, rtol=0)
+    runs = population_runs(
+        net, names, starts, data,
+        learning_rate=lr, iterations=iterations, print_every=1,
+        on_cost=lambda *point: reported.append(point),
+    )  # fmt: skip
+    assert [run.diverged for run in runs] == [True, False, True]
+    for name, start in zip(names, starts, strict=True):
+        expected: list[tuple[int, float]] = []
+        gradient_descent(
+            net, start, data.X_train, data.Y_train, learning_rate=lr, iterations=iterations,
+            report_every=1, on_report=lambda i, c, _e=expected: _e.append((i, c)),
+        )  # fmt: skip
+        mine = [(i, c) for n, i, c in reported if n == name]
+        assert [i for i, _ in mine] == [i for i, _ in expected], name
+        np.testing.assert_allclose([c for _, c in mine], [c for _, c in expected], rtol=COST_RTOL)
+        assert all(np.isfinite(c) for _, c in mine), name
