@@ -113,31 +113,33 @@ MUTANTS: list[Mutant] = [
        "a = get_activation(network.activations[l]).forward(z)",
        "a = get_activation(network.activations[0]).forward(z)",
        "forward uses the first hidden activation for every layer", NET + ACT[1:]),
-    _m("network.loss_sum", "network.py",
-       "return float(np.mean(np.logaddexp(0.0, logits) - Y * logits))",
-       "return float(np.sum(np.logaddexp(0.0, logits) - Y * logits))",
+    _m("network.loss_sum", "heads.py",
+       "return np.mean(terms[..., 0, :], axis=-1)",
+       "return np.sum(terms[..., 0, :], axis=-1)",
        "binary cross-entropy summed instead of averaged", NET + COURSE),
-    _m("network.loss_sign", "network.py",
-       "np.logaddexp(0.0, logits) - Y * logits", "np.logaddexp(0.0, -logits) - Y * logits",
+    _m("network.loss_sign", "heads.py",
+       "terms = np.logaddexp(0.0, logits) - Y * logits",
+       "terms = np.logaddexp(0.0, -logits) - Y * logits",
        "softplus of -z in the binary cross-entropy", NET + COURSE),
     _m("network.backward_no_1_over_m", "network.py",
-       "dz = (expit(logits) - Y) / m", "dz = expit(logits) - Y",
-       "output error signal not divided by m (gradient of the sum)", NET + COURSE),
+       "grads_w[l] = (dz @ a_prev.T) / m", "grads_w[l] = dz @ a_prev.T",
+       "weight gradients not divided by m (gradient of the sum)", NET + COURSE),
     _m("network.backward_bias_mean", "network.py",
        "grads_b[l] = dz.sum(axis=1, keepdims=True)", "grads_b[l] = dz.mean(axis=1, keepdims=True)",
        "bias gradient averaged over the batch twice", NET),
     _m("network.backward_derivative_of_a", "network.py",
        "act.derivative(z_prev, a_prev)", "act.derivative(a_prev, a_prev)",
        "activation derivative evaluated at a instead of z", ACT),
-    _m("network.softmax_no_1_over_m", "network.py",
-       "dz = (softmax(logits, axis=0) - one_hot(Y, logits.shape[0])) / m",
-       "dz = softmax(logits, axis=0) - one_hot(Y, logits.shape[0])",
-       "softmax error signal not divided by m", NET),
-    _m("network.predict_ge", "network.py",
-       "(predict_proba(network, params, X) > 0.5)", "(predict_proba(network, params, X) >= 0.5)",
+    _m("network.softmax_no_1_over_m", "heads.py",
+       "return softmax(logits, axis=-2) - (classes == np.asarray(Y))",
+       "return softmax(logits, axis=-2) - (classes == np.asarray(Y)) / 2",
+       "softmax error signal with half the one-hot target", NET),
+    _m("network.predict_ge", "heads.py",
+       "return (expit(logits) > 0.5).astype(np.int64)",
+       "return (expit(logits) >= 0.5).astype(np.int64)",
        "predict calls p = 0.5 class 1 (the course thresholds p > 0.5)", NET + COURSE),
-    _m("network.predict_softmax_min", "network.py",
-       "np.argmax(logits, axis=0)", "np.argmin(logits, axis=0)",
+    _m("network.predict_softmax_min", "heads.py",
+       "np.argmax(logits, axis=-2)", "np.argmin(logits, axis=-2)",
        "softmax head predicts the least likely class", NET),
     # --- activations ----------------------------------------------------------------------
     _m("activations.relu_derivative_at_0", "activations.py",
@@ -306,8 +308,10 @@ MUTANTS: list[Mutant] = [
        "T[s] = -A[oo + s]", "T[s] = A[oo + s]",
        "kernel hidden sigmoid computed as sigmoid(-z)", ENGINE),
     _m("kernel.update_skips_last", KERNEL,
-       "        for p in range(P):\n                th[p] = th[p] - lr * g[p]",
-       "        for p in range(P - _U1):\n                th[p] = th[p] - lr * g[p]",
+       "            for p in range(P):  # the 1/m of the mean after the sums, as the"
+       " reference",
+       "            for p in range(P - _U1):  # the 1/m of the mean after the sums, as the"
+       " reference",
        "the update skips the last parameter (the output bias)", ENGINE),
     _m("kernel.padding_counted", KERNEL,
        "n_valid = min(nc, m - c0)", "n_valid = min(nc, m)",
@@ -323,18 +327,18 @@ MUTANTS: list[Mutant] = [
        "diverged_at[i] = it", "diverged_at[len(frozen)] = it",
        "numpy backend writes a divergence iteration into another model's slot", ENGINE),
     _m("batched.diverged_params_not_restored", "engine/batched.py",
-       "    for i, row in frozen.items():\n        theta[i] = row\n", "",
+       "    for i, row in frozen.items():\n        theta[i] = row\n    snaps[taken:] = theta",
+       "    snaps[taken:] = theta",
        "a diverged model's parameters are left parked at zero", ENGINE),
     _m("batched.update_before_backprop", "engine/batched.py",
        "                if l > 0:\n"
        "                    deriv = acts[l - 1].derivative(z_list[l - 1], a_prev)\n"
-       "                    dz = np.matmul(np.swapaxes(Ws[l], 1, 2), dz) * deriv\n"
-       "                Ws[l] -= learning_rate * grad_w\n",
-       "                Ws[l] -= learning_rate * grad_w\n"
+       "                    dz = np.matmul(np.swapaxes(params.weights[l], 1, 2), dz) * deriv\n",
        "                if l > 0:\n"
        "                    deriv = acts[l - 1].derivative(z_list[l - 1], a_prev)\n"
-       "                    dz = np.matmul(np.swapaxes(Ws[l], 1, 2), dz) * deriv\n",
-       "numpy backend back-propagates through the already updated weights", ENGINE),
+       "                    dz = np.matmul(np.swapaxes(params.weights[l] - grads_w[l], 1, 2), dz)"
+       " * deriv\n",
+       "numpy backend back-propagates through already updated weights", ENGINE),
     _m("compiled.pool_skips_last_model", "engine/compiled.py",
        "pool.submit(run, lo, min(lo + batch, M))", "pool.submit(run, lo, min(lo + batch, M - 1))",
        "the thread pool never trains the last model", ENGINE),
@@ -345,9 +349,9 @@ MUTANTS: list[Mutant] = [
        "            offset += n_out * n_in\n            b_off.append(offset)\n",
        "            b_off.append(offset)\n            offset += n_out * n_in\n",
        "each bias is packed over the start of its layer's weights", ENGINE),
-    _m("train.engine_ignores_weight_decay", "experiments/train.py",
-       "        and optimizer.weight_decay == 0\n", "",
-       "the population engine (no weight decay) takes runs that have weight decay", TRAIN),
+    _m("population.kernel_ignores_weight_decay", "engine/population.py",
+       "    if optimizer.weight_decay:\n", "    if False:\n",
+       "the compiled kernel (no weight decay) takes runs that have weight decay", ENGINE + TRAIN),
     _m("course.final_cost_on_test", "experiments/course.py",
        "final_cost, _ = loss_and_gradients(network, params, dataset.X_train, dataset.Y_train)",
        "final_cost, _ = loss_and_gradients(network, params, dataset.X_test, dataset.Y_test)",
@@ -392,23 +396,19 @@ MUTANTS: list[Mutant] = [
        "np.column_stack([y * distance, np.zeros(samples)])",
        "gaussians centred at 0 and distance", DATA),
     # --- results and the command line -----------------------------------------------------
-    _m("results.json_in_place", "results.py",
-       '    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)\n'
-       "    try:\n"
-       '        with os.fdopen(fd, "w") as fh:\n'
-       "            json.dump(data, fh, indent=2, allow_nan=False)\n"
-       '            fh.write("\\n")\n'
-       "        os.replace(tmp, path)\n"
-       "    except BaseException:\n"
-       "        Path(tmp).unlink(missing_ok=True)\n"
-       "        raise\n",
-       '    with open(path, "w") as fh:\n'
-       "        json.dump(data, fh, indent=2, allow_nan=False)\n"
-       '        fh.write("\\n")\n',
-       "results.json written in place, not atomically", CLI),
+    _m("results.json_in_place", "outputs.py",
+       "                    os.replace(temp, target)\n",
+       "                    os.replace(temp, target) if False else None\n"
+       "                    target.write_bytes(temp.read_bytes()) if target.exists() else"
+       " os.replace(temp, target)\n",
+       "an existing output rewritten in place, not replaced by a rename", CLI),
     _m("cli.write_failure_swallowed", "cli/output.py",
-       'raise click.ClickException("could not write " + "; ".join(failed))',
-       'warn("could not write " + "; ".join(failed))',
+       "        raise click.ClickException(\n"
+       "            f\"could not write the {label} to {str(exc.path)!r} ({exc.strerror}); "
+       "{outcome}\"\n"
+       "        ) from None\n",
+       "        warn(f\"could not write the {label} ({exc.strerror}); {outcome}\")\n"
+       "        return\n",
        "a failed write is a warning and exit 0", CLI),
     _m("cli.oserror_exit_0", "cli/app.py",
        "        click.echo(f\"initlab: error: {_one_line(str(exc))}\", err=True)\n"
@@ -429,8 +429,8 @@ MUTANTS: list[Mutant] = [
        "the fast engine reports the non-finite cost of a diverged run", ENGINE[:1] + CLI),
     _m("train.same_rng_for_every_init", "experiments/train.py",
        "    starts = [\n        initialize(\n            setup.network,\n            init,\n"
-       "            np.random.default_rng(init_seq),\n",
-       "    init_rng = np.random.default_rng(init_seq)\n"
+       "            _weight_rng(setup, init_seq),\n",
+       "    init_rng = _weight_rng(setup, init_seq)\n"
        "    starts = [\n        initialize(\n            setup.network,\n            init,\n"
        "            init_rng,\n",
        "every --init draws from one shared generator, so later runs get other weights",
