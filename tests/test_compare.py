@@ -164,3 +164,60 @@ def test_killed_and_resumed_equals_uninterrupted(tmp_path: Path, sig):
     assert json.loads((whole / "summary.json").read_text()) == json.loads(
         (cut / "summary.json").read_text()
     )
+
+
+def test_results_summarizes_filters_and_exports_the_store(tmp_path: Path, capsys):
+    from initlab.results import load
+
+    out = tmp_path / "cmp"
+    assert run_cli(capsys, "compare", *SMALL_ARGS, "-q", "--out", str(out))[0] == 0
+    frame = load(out)
+    assert len(frame) == 18 and set(frame["init"]) == {"zeros", "random", "he"}
+    code, stdout, stderr = run_cli(capsys, "results", str(out))
+    assert code == 0, stderr
+    zeros = next(line for line in stdout.splitlines() if "zeros" in line)
+    assert "0.5 [0.5, 0.5]; 0.5" in zeros and " 6 " in zeros
+    code, stdout, _ = run_cli(
+        capsys, "results", str(out), "--where", "init == 'he'", "--csv", str(tmp_path / "he.csv")
+    )
+    assert code == 0 and "zeros" not in stdout
+    import pandas as pd
+
+    exported = pd.read_csv(tmp_path / "he.csv")
+    assert len(exported) == 6 and set(exported["init"]) == {"he"}
+    np.testing.assert_allclose(
+        np.sort(exported["final_cost"]), np.sort(frame[frame["init"] == "he"]["final_cost"])
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "names"),
+    [
+        (["--where", "bogus >"], ["--where 'bogus >'", "columns:"]),
+        (["--where", "init == 'nothing'"], ["keeps none of the stored runs"]),
+        (["--group-by", "init,nope"], ["no column 'nope'"]),
+    ],
+)
+def test_results_bad_input_is_one_line(tmp_path: Path, capsys, args, names):
+    out = tmp_path / "cmp"
+    assert run_cli(capsys, "compare", "--seeds", "2", "--iterations", "20", "-q",
+                   "--out", str(out))[0] == 0  # fmt: skip
+    code, _, stderr = run_cli(capsys, "results", str(out), *args)
+    assert_one_line_error(code, stderr, *names)
+
+
+def test_results_of_a_folder_without_runs_is_one_line(tmp_path: Path, capsys):
+    code, _, stderr = run_cli(capsys, "results", str(tmp_path))
+    assert_one_line_error(code, stderr, "holds no stored runs")
+
+
+@pytest.mark.parametrize(
+    ("args", "names"),
+    [(["--seeds", "0"], ["--seeds"]), (["--init", "nope"], ["nope"]),
+     (["--iterations", "5", "--epochs", "2"], ["--iterations or --epochs"])],
+)  # fmt: skip
+def test_compare_bad_input_is_one_line_and_writes_nothing(tmp_path: Path, capsys, args, names):
+    out = tmp_path / "cmp"
+    code, _, stderr = run_cli(capsys, "compare", *args, "--out", str(out))
+    assert_one_line_error(code, stderr, *names)
+    assert not out.exists()
