@@ -81,3 +81,24 @@ def test_an_os_error_is_one_line_and_a_failure_exit_code(
     code, _, stderr = run_cli(capsys, *COURSE, "--init", "he", "--out", str(tmp_path / "out"))
     assert code != 0
     assert "No space left on device" in _error_line(stderr)
+
+
+def test_a_disk_full_while_writing_fails_the_command_and_keeps_the_old_outputs(
+    tmp_path: Path, monkeypatch, capsys
+) -> None:
+    """The write itself fails (ENOSPC on the temporary file): exit 1, one line naming the
+    output, and the previous outputs untouched."""
+    import initlab.outputs as outputs
+
+    out = tmp_path / "out"
+    assert run_cli(capsys, *COURSE, "--init", "he", "--out", str(out))[0] == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+
+    def full_disk(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(outputs, "_write_temp", full_disk)
+    code, _, stderr = run_cli(capsys, *COURSE, "--init", "zeros", "--out", str(out))
+    assert code == 1
+    assert "No space left on device" in _error_line(stderr)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
