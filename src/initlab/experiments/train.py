@@ -34,6 +34,7 @@ from initlab.experiments.course import (
     ENGINES,
     CourseConfig,
     CourseRun,
+    diagnose_runs,
     population_runs,
     score_run,
 )
@@ -42,11 +43,12 @@ from initlab.initializers import get_initializer, initialize
 from initlab.memory import OPTIMIZER_SLOTS, check_training
 from initlab.network import Network
 from initlab.optimizers import Optimizer, get_optimizer
-from initlab.results import run_to_dict
+from initlab.results import run_to_dict, statistics_samples
 
 __all__ = [
     "DEFAULT_ITERATIONS",
     "DEFAULT_MINIBATCH",
+    "PLAIN_STEP_OPTIMIZERS",
     "STANDARDIZED_MAX_ABS_MEAN",
     "STANDARDIZED_STD_RANGE",
     "TrainConfig",
@@ -55,12 +57,15 @@ __all__ = [
     "default_batch_size",
     "far_from_standardized",
     "feature_spread",
+    "plain_step_size",
     "prepare",
     "run_train",
     "train_to_dict",
 ]
 
 DEFAULT_ITERATIONS = 1000
+#: the optimizers whose update is the plain gradient step ``-learning_rate * dJ/dW``
+PLAIN_STEP_OPTIMIZERS: tuple[str, ...] = ("gd", "sgd")
 #: the largest default minibatch: scikit-learn's ``batch_size="auto"`` is ``min(200, m)``
 DEFAULT_MINIBATCH: int = Optimizer.default_batch_size  # type: ignore[assignment]
 #: features count as "far from standardized" when some feature's mean is further from 0
@@ -367,6 +372,7 @@ def run_train(
             batch_size=setup.batch_size,
             rng=np.random.default_rng(shuffle_seq),
         )
+        diagnose_runs(result.runs, setup.network, data, learning_rate=plain_step_size(setup))
         return result
     for init, start in zip(config.inits, starts, strict=True):
         report = None if on_cost is None else (lambda i, c, _n=init: on_cost(_n, i, c))
@@ -383,7 +389,15 @@ def run_train(
             on_report=report,
         )
         result.runs.append(score_run(init, setup.network, start, params, history, data))
+    diagnose_runs(result.runs, setup.network, data, learning_rate=plain_step_size(setup))
     return result
+
+
+def plain_step_size(setup: TrainSetup) -> float | None:
+    """The learning rate when an update is ``-learning_rate * gradient`` (``gd``, ``sgd``),
+    for the update-to-data ratio at initialization; ``None`` for ``momentum`` and ``adam``,
+    whose steps are not proportional to the gradient."""
+    return setup.optimizer.learning_rate if setup.optimizer.name in PLAIN_STEP_OPTIMIZERS else None
 
 
 def train_to_dict(result: TrainResult) -> dict[str, Any]:
@@ -407,6 +421,7 @@ def train_to_dict(result: TrainResult) -> dict[str, Any]:
         "optimizer": setup.optimizer.config(),
         "learning_rate": setup.optimizer.learning_rate,
         "dataset": setup.dataset.config,
+        "statistics_samples": statistics_samples(setup.dataset.X_train.shape[1]),
     }
     every = setup.config.print_every
     return {
