@@ -3,6 +3,7 @@
 from initlab.cli.activations import activations
 from initlab.cli.app import cli
 from initlab.cli.course import course
+from initlab.cli.diagnose import diagnose
 from initlab.cli.inits import inits
 from initlab.cli.train import train
 
@@ -10,3 +11,4 @@ cli.add_command(course)
 cli.add_command(train)
 cli.add_command(inits)
 cli.add_command(activations)
+cli.add_command(diagnose)

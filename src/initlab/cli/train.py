@@ -158,6 +158,17 @@ def _sizes(ctx: click.Context, param: click.Parameter, value: str | None) -> tup
     return sizes
 
 
+def check_data_options(dataset: str, data_path: str | None, label_column: str | None) -> None:
+    """Refuse ``--data-path`` and ``--label-column`` for a dataset that takes no file."""
+    dataset_name = resolve_spec(dataset)[0].name
+    for flag, value in (("--data-path", data_path), ("--label-column", label_column)):
+        allowed = ("csv",) if flag == "--label-column" else ("csv", "npz")
+        if value is not None and dataset_name not in allowed:
+            raise click.UsageError(
+                f"{flag} is for --dataset {' or '.join(allowed)}, not {dataset_name!r}"
+            )
+
+
 @click.command(epilog=EPILOG)
 @click.option(
     "--dataset",
@@ -315,13 +326,7 @@ def train(
 
     if iterations is not None and epochs is not None:
         raise click.UsageError("give --iterations or --epochs, not both")
-    dataset_name = resolve_spec(dataset)[0].name
-    for flag, value in (("--data-path", data_path), ("--label-column", label_column)):
-        allowed = ("csv",) if flag == "--label-column" else ("csv", "npz")
-        if value is not None and dataset_name not in allowed:
-            raise click.UsageError(
-                f"{flag} is for --dataset {' or '.join(allowed)}, not {dataset_name!r}"
-            )
+    check_data_options(dataset, data_path, label_column)
     config = TrainConfig(
         dataset=dataset,
         data_path=data_path,

@@ -41,7 +41,7 @@ from initlab.experiments.course import (
 from initlab.fit import fit, resolve_batch_size, steps_per_epoch
 from initlab.initializers import get_initializer, initialize
 from initlab.memory import OPTIMIZER_SLOTS, check_training
-from initlab.network import Network
+from initlab.network import Network, Parameters
 from initlab.optimizers import Optimizer, get_optimizer
 from initlab.results import run_to_dict, statistics_samples
 
@@ -60,6 +60,7 @@ __all__ = [
     "plain_step_size",
     "prepare",
     "run_train",
+    "starting_parameters",
     "train_to_dict",
 ]
 
@@ -322,6 +323,25 @@ def _weight_rng(
     return np.random.default_rng(init_seq)
 
 
+def starting_parameters(setup: TrainSetup) -> list[Parameters]:
+    """The initial parameters of every initializer of ``setup``, in order, each drawn
+    from a fresh generator (see the module docstring). Every initializer is drawn (and
+    a bad one refused) before any training starts; data-dependent schemes (``lsuv``)
+    are calibrated on the training set."""
+    config = setup.config
+    init_seq, _ = _rngs(config.seed)
+    return [
+        initialize(
+            setup.network,
+            init,
+            _weight_rng(setup, init_seq),
+            config.bias_init,
+            data=setup.dataset.X_train,
+        )
+        for init in config.inits
+    ]
+
+
 def run_train(
     config: TrainConfig | TrainSetup,
     *,
@@ -345,20 +365,9 @@ def run_train(
     setup.check_memory()
     config = setup.config
     data = setup.dataset
-    init_seq, shuffle_seq = _rngs(config.seed)
+    _, shuffle_seq = _rngs(config.seed)
     result = TrainResult(setup)
-    # every initializer is drawn (and a bad one refused) before any training starts;
-    # data-dependent schemes (lsuv) are calibrated on the training set
-    starts = [
-        initialize(
-            setup.network,
-            init,
-            _weight_rng(setup, init_seq),
-            config.bias_init,
-            data=data.X_train,
-        )
-        for init in config.inits
-    ]
+    starts = starting_parameters(setup)
     if engine == "fast":
         result.runs = population_runs(
             setup.network,
