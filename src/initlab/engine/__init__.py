@@ -24,6 +24,7 @@ from initlab.engine.population import (
     choose_backend,
     train_population,
 )
+from initlab.engine.snapshots import log_spaced
 
 __all__ = [
     "BACKENDS",
@@ -32,6 +33,7 @@ __all__ = [
     "Layout",
     "PopulationResult",
     "choose_backend",
+    "log_spaced",
     "pack",
     "train_population",
     "unpack",

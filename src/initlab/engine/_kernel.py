@@ -299,7 +299,7 @@ def _combine(
 @njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy")
 def train_models(
     sizes, acts, w_off, b_off, Xc, Yc, m, nc, lr, iterations, theta, costs, diverged_at, lo, hi,
-    worker, n_workers, G, Cp, sync, yield_fn, pays, E, T, poly, bits, fb, a_off,
+    worker, n_workers, G, Cp, sync, yield_fn, pays, E, T, poly, bits, fb, a_off, at, snaps,
 ):  # fmt: skip
     """Train models ``lo..hi-1`` of ``theta`` (shape ``(M, P)``) in place.
 
@@ -309,7 +309,9 @@ def train_models(
     ``(c * n_0 + k) * nc + s``; ``Yc`` the labels, flat. Both are padded to
     whole chunks; only the first ``m`` samples count. ``costs[i, t]`` receives
     model ``i``'s cost before update ``t``; ``diverged_at[i]`` the first
-    iteration whose cost is not finite, or -1.
+    iteration whose cost is not finite, or -1. ``snaps[k, i]`` receives model
+    ``i``'s parameters before iteration ``at[k]`` (``at``: sorted int64; an
+    ``at[k]`` past the model's last iteration gets its final parameters).
 
     With ``n_workers`` > 1, this call is thread ``worker`` (int64) of a group of
     ``n_workers`` threads making the same call together: each passes over its
@@ -336,6 +338,7 @@ def train_models(
     """
     L = sizes.shape[0] - 1
     n0 = sizes[0]
+    n_at = at.shape[0]
     n_chunks = np.uint64(Yc.shape[0]) // nc
     P = np.uint64(theta.shape[1])
     # rows of A (nc values each): every hidden layer's activations (layer 1 reads the
@@ -374,7 +377,13 @@ def train_models(
             th[p] = theta[model, p]
         if lead:
             diverged_at[model] = -1
+        ks = 0
         for it in range(iterations):
+            if lead:
+                while ks < n_at and at[ks] == it:
+                    for p in range(P):
+                        snaps[ks, model, p] = th[p]
+                    ks += 1
             for p in range(P):
                 g[p] = 0.0
             cost = 0.0
@@ -497,3 +506,7 @@ def train_models(
         if lead:
             for p in range(P):
                 theta[model, p] = th[p]
+            while ks < n_at:  # the end of the run, or the parameters it diverged with
+                for p in range(P):
+                    snaps[ks, model, p] = th[p]
+                ks += 1

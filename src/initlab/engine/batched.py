@@ -50,7 +50,8 @@ def train_batched(
     rng: np.random.Generator | np.random.RandomState | None = None,
     report_every: int = 0,
     on_report: PopulationCallback | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
+    snapshot_at: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Train every row of ``theta`` (shape ``(M, P)``, updated in place) for ``updates``
     steps of ``optimizer`` (a private copy is reset and stepped), model ``i`` with
     ``learning_rates[i]``.
@@ -61,8 +62,9 @@ def train_batched(
     :func:`initlab.fit.fit` does.
 
     Returns ``costs`` (``(M, updates)``: the cost of the update's batch before
-    it; NaN after a model diverged) and ``diverged_at`` (``(M,)``, -1 for a
-    model that did not diverge). A model whose cost is not finite keeps the
+    it; NaN after a model diverged), ``diverged_at`` (``(M,)``, -1 for a
+    model that did not diverge) and the snapshots at the updates ``snapshot_at``
+    (``(K, M, P)``, see :mod:`initlab.engine.snapshots`). A model whose cost is not finite keeps the
     parameters it had at that update; its rows are then parked at zero so that
     it cannot overflow while the others go on, and restored at the end.
     """
@@ -94,8 +96,14 @@ def train_batched(
         else threadpool_limits(limits=1, user_api="blas")
     )
     order = None
+    at = np.empty(0, dtype=np.int64) if snapshot_at is None else snapshot_at
+    snaps = np.empty((len(at), *theta.shape), dtype=theta.dtype)
+    taken = 0
     with blas, np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
         for it in range(updates):
+            while taken < len(at) and at[taken] == it:
+                _stack_into(snaps[taken], params, layout, frozen)
+                taken += 1
             if batch_size == m:
                 Xb, Yb = X, Y
             else:
@@ -145,15 +153,26 @@ def train_batched(
             optimizer.step(params, Parameters(grads_w, grads_b), rates)
             for i in frozen:
                 _park(params, i)
-    for l in range(L):
-        layout.weight_view(theta, l)[...] = params.weights[l]
-        layout.bias_view(theta, l)[...] = params.biases[l]
+    _stack_into(theta, params, layout, {})
     for i, row in frozen.items():
         theta[i] = row
-    return costs, diverged_at
+    snaps[taken:] = theta  # at the end, or after every model stopped
+    return costs, diverged_at, snaps
 
 
 def _park(params: Parameters, i: int) -> None:
     """Set model ``i``'s parameters to zero (a diverged model, waiting for the others)."""
     for array in (*params.weights, *params.biases):
         array[i] = 0.0
+
+
+def _stack_into(
+    theta: np.ndarray, params: Parameters, layout: Layout, frozen: dict[int, np.ndarray]
+) -> None:
+    """Write the stacked ``params`` into ``theta`` (``(M, P)``); a frozen model's row is
+    the one it was frozen with."""
+    for l in range(layout.depth):
+        layout.weight_view(theta, l)[...] = params.weights[l]
+        layout.bias_view(theta, l)[...] = params.biases[l]
+    for i, row in frozen.items():
+        theta[i] = row

@@ -62,13 +62,15 @@ def train_compiled(
     learning_rate: float,
     iterations: int,
     threads: int | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
+    snapshot_at: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Train every row of ``theta`` (``(M, P)``, updated in place) with the kernel.
 
-    Returns ``costs`` (``(M, iterations)``, NaN after divergence) and
-    ``diverged_at`` (``(M,)``, -1 if none). Models are handed to ``threads``
-    worker threads (default: the usable cores) in small batches; the kernel
-    releases the GIL. The models left over when ``M`` is not a multiple of
+    Returns ``costs`` (``(M, iterations)``, NaN after divergence),
+    ``diverged_at`` (``(M,)``, -1 if none) and the snapshots before the
+    iterations ``snapshot_at`` (``(K, M, P)``, see :mod:`initlab.engine.snapshots`).
+    Models are handed to ``threads`` worker threads (default: the usable cores) in
+    small batches; the kernel releases the GIL. The models left over when ``M`` is not a multiple of
     ``threads`` (all of them when ``M < threads``) are trained after the others,
     each by a group of threads that split its chunks (see :func:`split_plan`).
     """
@@ -84,6 +86,8 @@ def train_compiled(
     costs = np.full((M, iterations), np.nan)
     diverged_at = np.full(M, -1, dtype=np.int64)
     P = theta.shape[1]
+    at = np.empty(0, np.int64) if snapshot_at is None else np.asarray(snapshot_at, np.int64)
+    snaps = np.empty((len(at), M, P), dtype=theta.dtype)
     yield_fn = np.int64(yield_address())
     solo = _Group(1, P, theta.dtype)
 
@@ -96,7 +100,7 @@ def train_compiled(
             sizes, acts, w_off, b_off, Xw, Yc, np.uint64(m), np.uint64(nc),
             float(learning_rate), int(iterations), theta, costs, diverged_at, lo, hi,
             np.int64(worker), np.int64(group.n_workers), group.G, group.Cp, group.sync, yield_fn,
-            float(SPLIT_PAYS), *work,
+            float(SPLIT_PAYS), *work, at, snaps,
         )  # fmt: skip
 
     threads = usable_cores() if threads is None else max(1, int(threads))
@@ -117,7 +121,7 @@ def train_compiled(
             futures = [pool.submit(run, *job) for job in jobs]
             for future in futures:
                 future.result()
-    return costs, diverged_at
+    return costs, diverged_at, snaps
 
 
 def workspace(network: Network, nc: int) -> tuple[np.ndarray, ...]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -13,6 +13,7 @@ from initlab.checks import as_rng, check_positive_int, check_real, check_trainin
 from initlab.engine.batched import PopulationCallback
 from initlab.engine.codes import KERNEL_ACTIVATIONS
 from initlab.engine.layout import Layout, pack, unpack
+from initlab.engine.snapshots import check_snapshots
 from initlab.fit import resolve_batch_size, steps_per_epoch
 from initlab.memory import OPTIMIZER_SLOTS, check_training
 from initlab.network import Network, Parameters
@@ -56,6 +57,9 @@ class PopulationResult:
         diverged_at: ``(M,)`` int64: the first iteration whose cost was not
             finite, or -1.
         backend: ``"compiled"`` or ``"numpy"``: the engine that ran.
+        snapshot_at: the updates at which snapshots were taken (sorted).
+        snapshot_thetas: ``(K, M, P)``: every model's stacked parameters before
+            each update of ``snapshot_at`` (see :mod:`initlab.engine.snapshots`).
     """
 
     network: Network
@@ -63,6 +67,22 @@ class PopulationResult:
     params: list[Parameters]
     diverged_at: np.ndarray
     backend: str
+    snapshot_at: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    snapshot_thetas: np.ndarray | None = None
+
+    def snapshot(self, i: int, k: int) -> Parameters:
+        """Model ``i``'s parameters before update ``snapshot_at[k]``."""
+        if self.snapshot_thetas is None or not 0 <= k < len(self.snapshot_at):
+            raise IndexError(f"no snapshot {k}; there are {len(self.snapshot_at)}")
+        return unpack(self.network, self.snapshot_thetas[k], i)
+
+    @property
+    def snapshots(self) -> list[list[Parameters]]:
+        """``snapshots[i][k]``: model ``i``'s parameters before update ``snapshot_at[k]``."""
+        return [
+            [self.snapshot(i, k) for k in range(len(self.snapshot_at))]
+            for i in range(len(self.params))
+        ]
 
     def __len__(self) -> int:
         return len(self.params)
@@ -202,6 +222,7 @@ def train_population(
     threads: int | None = None,
     report_every: int = 0,
     on_report: PopulationCallback | None = None,
+    snapshots: Sequence[int] | np.ndarray | None = None,
 ) -> PopulationResult:
     """Train ``M`` networks of one architecture on the same data at once.
 
@@ -248,6 +269,9 @@ def train_population(
         report_every, on_report: ``on_report(update, costs)`` with every model's
             cost is called every ``report_every`` updates (numpy backend, as
             training runs; compiled backend, afterwards).
+        snapshots: updates (``0`` to the number of updates) at which to keep every
+            model's parameters, e.g. :func:`initlab.engine.snapshots.log_spaced`;
+            read them with :meth:`PopulationResult.snapshot`.
 
     Returns:
         a :class:`PopulationResult`: per model, the cost at every update, the
@@ -311,7 +335,8 @@ def train_population(
         updates_parameter=None if iterations is not None else ("epochs", epochs, per_epoch),
     )  # fmt: skip
     chosen = choose_backend(network, backend, M, threads, optimizer, batch == m, one_rate)
-    costs = diverged_at = None
+    at = check_snapshots(snapshots, updates)
+    costs = diverged_at = snaps = None
     if chosen == "compiled":
         try:
             from initlab.engine.compiled import train_compiled
@@ -328,8 +353,8 @@ def train_population(
         else:
             work = theta.copy()
             try:
-                costs, diverged_at = train_compiled(
-                    network, work, X, Y, float(rates[0]), updates, threads
+                costs, diverged_at, snaps = train_compiled(
+                    network, work, X, Y, float(rates[0]), updates, threads, at
                 )
                 theta = work
             except Exception as exc:  # a compilation failure
@@ -351,8 +376,9 @@ def train_population(
     if chosen == "numpy":
         from initlab.engine.batched import train_batched
 
-        costs, diverged_at = train_batched(
-            network, theta, X, Y, optimizer, rates, updates, batch, rng, report_every, on_report
-        )
+        costs, diverged_at, snaps = train_batched(
+            network, theta, X, Y, optimizer, rates, updates, batch, rng, report_every, on_report,
+            at,
+        )  # fmt: skip
     params = [unpack(network, theta, i) for i in range(M)]
-    return PopulationResult(network, costs, params, diverged_at, chosen)
+    return PopulationResult(network, costs, params, diverged_at, chosen, at, snaps)
