@@ -18,7 +18,7 @@ from rich.console import Console
 
 from badinput import assert_one_line_error, files_under, run_cli
 from initlab.cli import main
-from initlab.cli.diagnose import layer_table
+from initlab.cli.diagnose import layer_table, training_table
 from initlab.cli.output import print_table
 from initlab.data import course_circles
 from initlab.diagnostics import diagnose, network_statistics, predicted_preactivation_variances
@@ -160,22 +160,22 @@ def render(table, width: int, terminal: bool) -> str:  # type: ignore[no-untyped
     ],
     ids=["course", "digits-tanh"],
 )
-def test_layer_table_never_cuts_a_number_at_80_columns(options, terminal: bool) -> None:
-    result = diagnose_inits(diagnose_config(**options))
-    for diagnosis in result.diagnoses:
-        table = layer_table(diagnosis)
+def test_tables_never_cut_a_number_at_80_columns(options, terminal: bool) -> None:
+    result = diagnose_inits(diagnose_config(**options, iterations=5), snapshots=3)
+    tables = [make(d) for d in result.diagnoses for make in (layer_table, training_table)]
+    for table in tables:
         cells = [[str(c) for c in column.cells] for column in table.columns]
         text = render(table, 80, terminal)
         assert "…" not in text
         if terminal:
             assert max(cell_len(line) for line in text.splitlines()) <= 80
         tokens = set(text.replace("│", " ").replace("┃", " ").split())
-        for column in cells[1:]:
+        for column in cells:
             for cell in column:
-                assert cell in tokens, (cell, text)
-        if not terminal:  # piped: one line per layer, however wide
+                assert set(cell.split()) <= tokens, (cell, text)
+        if not terminal:  # piped: one line per row, however wide
             rows = [line for line in text.splitlines() if line.startswith("│ ")]
-            assert len(rows) == diagnosis.statistics.depth
+            assert len(rows) == table.row_count
 
 
 def test_piped_at_80_columns_prints_full_rows(tmp_path: Path) -> None:
@@ -208,7 +208,12 @@ def test_piped_at_80_columns_prints_full_rows(tmp_path: Path) -> None:
             ["--dataset", "csv", "--data-path", "missing.csv", "--label-column", "y"],
             ["missing.csv"],
         ),
-        (["--iterations", "5"], ["--iterations"]),
+        (["--optimizer", "gd"], ["--optimizer", "--iterations"]),
+        (["--snapshots", "5"], ["--snapshots", "--iterations"]),
+        (["--iterations", "0"], ["--iterations"]),
+        (["--iterations", "5", "--snapshots", "1"], ["--snapshots"]),
+        (["--iterations", "5", "--optimizer", "nope"], ["--optimizer", "nope"]),
+        (["--iterations", "5", "--batch-size", "301"], ["301"]),
     ],
 )
 def test_bad_input_is_one_line_exit_2_nothing_written(tmp_path: Path, capsys, args, names) -> None:
@@ -240,3 +245,29 @@ def test_bad_output_paths_are_refused_before_work(tmp_path: Path, capsys, kind: 
 def test_diagnose_is_listed(capsys) -> None:
     code, out, _ = run_cli(capsys, "--help")
     assert code == 0 and "diagnose" in out
+
+
+def test_iterations_diagnose_at_log_spaced_snapshots_of_training(tmp_path: Path, capsys) -> None:
+    from initlab.engine import log_spaced
+
+    code, out, _ = run_cli(
+        capsys, "diagnose", "--init", "zeros", "--init", "he", "--iterations", "40",
+        "--optimizer", "gd", "--learning-rate", "0.05", "--snapshots", "4", "--out", str(tmp_path),
+    )  # fmt: skip
+    assert code == 0
+    document = json.loads((tmp_path / "diagnostics.json").read_text())
+    expected = [int(k) for k in log_spaced(40, 4)]
+    assert document["config"]["training"]["snapshot_at"] == expected
+    assert document["config"]["training"]["updates"] == 40
+    assert document["config"]["learning_rate"] == 0.05  # gd: the update-to-data ratio
+    zeros, he = document["inits"]
+    assert [s["update"] for s in he["snapshots"]] == expected
+    assert he["snapshots"][0]["layers"] == he["layers"]  # update 0: the initialization
+    # zeros stays symmetric: the flag at every snapshot
+    assert all([f["kind"] for f in s["flags"]] == ["symmetry"] * 2 for s in zeros["snapshots"])
+    lines = out.splitlines()
+    assert lines[1].startswith("Training: gd, learning rate 0.05, 40 updates of 300 samples;")
+    assert "he during training" in lines and "zeros during training" in lines
+    assert "  after 40 updates: cost " + f"{he['snapshots'][-1]['loss']:.3g}" in lines
+    rows = [line for line in lines if line.startswith("│ ") and " 1 relu " in line]
+    assert len(rows) == 2 * (1 + len(expected))  # per init: the layer table and each snapshot

@@ -180,3 +180,66 @@ def test_layer_std_figure(course_diagnosis) -> None:
     assert ax.get_yscale() == "log"
     assert "[2, 10, 5, 1]" in ax.get_title()
     assert len(ax.get_lines()) == 4  # three measured, he's prediction
+
+
+# ---- during training: snapshots --------------------------------------------------------------
+
+
+def test_snapshots_are_the_training_of_initlab_train() -> None:
+    """The loss at every snapshot is the cost the training recorded before that update (the
+    batch is the whole training set here), and the last one is the final cost. Only He: the
+    x10 run is chaotic, so two engines' rounding moves it apart."""
+    from initlab.engine import log_spaced
+    from initlab.experiments.train import run_train
+
+    config = diagnose_config(inits=("he",), optimizer="gd", learning_rate=0.05, iterations=60)
+    result = diagnose_inits(config, snapshots=5)
+    assert result.snapshot_at == [int(k) for k in log_spaced(60, 5)]
+    assert result.snapshot_at[0] == 0 and result.snapshot_at[-1] == 60
+    [run] = run_train(config, engine="reference").runs  # the oracle loop
+    [diagnosis] = result.diagnoses
+    first, *middle, last = diagnosis.snapshots
+    assert first.statistics.z_std == diagnosis.statistics.z_std  # update 0: the start
+    assert first.flags == diagnosis.flags
+    for snap in middle:
+        assert snap.statistics.loss == pytest.approx(run.history.costs[snap.update], rel=1e-9)
+    assert last.statistics.loss == pytest.approx(run.final_cost, rel=1e-9)
+    data = result.setup.dataset
+    stats = network_statistics(
+        result.setup.network, run.params, data.X_train, data.Y_train, learning_rate=0.05
+    )
+    np.testing.assert_allclose(last.statistics.grad_w_norm, stats.grad_w_norm, rtol=1e-8)
+    np.testing.assert_allclose(last.statistics.update_ratio, stats.update_ratio, rtol=1e-8)
+
+
+def test_snapshots_with_minibatches_and_chosen_updates() -> None:
+    from initlab.experiments.train import run_train
+
+    config = diagnose_config(dataset="moons", inits=("he",), optimizer="adam", iterations=12,
+                             batch_size=50)  # fmt: skip
+    result = diagnose_inits(config, snapshots=[12, 0, 3])
+    assert result.snapshot_at == [0, 3, 12]
+    [run] = run_train(config, engine="reference").runs
+    [diagnosis] = result.diagnoses
+    assert [s.update for s in diagnosis.snapshots] == [0, 3, 12]
+    assert diagnosis.snapshots[-1].statistics.loss == pytest.approx(run.final_cost, rel=1e-9)
+    assert all(math.isnan(r) for r in diagnosis.snapshots[-1].statistics.update_ratio)  # adam
+    document = json.loads(json_bytes(diagnose_to_dict(result)))
+    assert document["config"]["training"]["snapshot_at"] == [0, 3, 12]
+    assert document["config"]["training"]["optimizer"]["name"] == "adam"
+    [entry] = document["inits"]
+    assert [s["update"] for s in entry["snapshots"]] == [0, 3, 12]
+    assert entry["snapshots"][2]["loss"] == pytest.approx(run.final_cost, rel=1e-9)
+
+
+@pytest.mark.parametrize(("snapshots", "match"), [([0, 61], "61"), ([-1], "-1"), (1, "count")])
+def test_bad_snapshots_are_refused_before_training(snapshots, match: str) -> None:
+    config = diagnose_config(inits=("he",), optimizer="gd", iterations=60)
+    with pytest.raises(ValueError, match=match):
+        diagnose_inits(config, snapshots=snapshots)
+
+
+def test_without_snapshots_nothing_is_trained(course_diagnosis) -> None:
+    assert not course_diagnosis.trained and course_diagnosis.snapshot_at == []
+    assert all(d.snapshots == [] for d in course_diagnosis.diagnoses)
+    assert "snapshots" not in diagnose_to_dict(course_diagnosis)["inits"][0]

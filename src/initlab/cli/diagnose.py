@@ -17,10 +17,11 @@ import click
 from rich.table import Table
 from rich.text import Text
 
-from initlab.cli.options import quiet_option, sizes_as_options
+from initlab.cli.options import POSITIVE_INT, quiet_option, sizes_as_options
 from initlab.cli.output import (
     figure_writer,
     print_table,
+    runtime_warnings_as_lines,
     stdout,
     write_outputs,
 )
@@ -30,6 +31,7 @@ from initlab.cli.train import _datasets_help, check_data_options, train
 from initlab.experiments.course import COURSE_INITS
 from initlab.experiments.diagnose import (
     DEFAULT_DATASET,
+    DEFAULT_SNAPSHOTS,
     DiagnoseResult,
     InitDiagnosis,
     diagnose_config,
@@ -41,6 +43,8 @@ DIAGNOSTICS_FILE = "diagnostics.json"
 LAYER_STD_FIGURE = "layer_std.png"
 DIAGNOSE_FILES = (DIAGNOSTICS_FILE, LAYER_STD_FIGURE)  # what diagnose may write in --out
 
+#: the options of ``initlab train`` that set the training of ``--iterations N``
+TRAINING_OPTIONS = ("optimizer", "learning_rate", "weight_decay", "batch_size")
 #: the options of ``initlab train`` that ``initlab diagnose`` takes as they are
 TRAIN_OPTIONS = (
     "dataset",
@@ -54,6 +58,7 @@ TRAIN_OPTIONS = (
     "seed",
     "standardize",
     "test_fraction",
+    *TRAINING_OPTIONS,
 )
 
 
@@ -105,6 +110,46 @@ def layer_table(diagnosis: InitDiagnosis) -> Table:
     return table
 
 
+#: the columns of :func:`training_table` after the update and the layer
+TRAINING_COLUMNS = ("z std", "a std", "dead %", "sat. %", "grad norm", "signal std")
+
+
+def training_table(diagnosis: InitDiagnosis) -> Table:
+    """One row per snapshot update and layer: the statistics of :func:`layer_table` (no
+    theory: it describes the initialization) for the parameters before that update."""
+    table = Table(title=f"{diagnosis.init} during training", title_justify="left")
+    table.add_column("update", justify="right")
+    table.add_column("layer")
+    for header in TRAINING_COLUMNS:
+        table.add_column(header, justify="right")
+    for snapshot in diagnosis.snapshots:
+        stats = snapshot.statistics
+        for l in range(stats.depth):
+            table.add_row(
+                str(snapshot.update) if l == 0 else "",
+                Text(f"{l + 1} {stats.activations[l]}"),
+                _number(stats.z_std[l]),
+                _number(stats.a_std[l]),
+                _percent(stats.dead_fraction[l]),
+                _percent(stats.saturated_fraction[l]),
+                _number(stats.grad_w_norm[l]),
+                _number(stats.signal_std[l]),
+                end_section=l == stats.depth - 1,
+            )
+    return table
+
+
+def print_training(diagnosis: InitDiagnosis) -> None:
+    """The table over the snapshots, then the cost and the flags at the last one."""
+    print_table(training_table(diagnosis))
+    last = diagnosis.snapshots[-1]
+    stdout.print(
+        f"  after {last.update} updates: cost {_number(last.statistics.loss)}", markup=False
+    )
+    for line in [flag.message for flag in last.flags] or ["healthy"]:
+        stdout.print(f"  {line}", markup=False)
+
+
 def _print_header(result: DiagnoseResult) -> None:
     setup = result.setup
     network = setup.network
@@ -115,6 +160,15 @@ def _print_header(result: DiagnoseResult) -> None:
         "theory: mean-field std of z, sqrt(q^l), for variance-scaling initializers",
         markup=False,
     )
+    if result.trained:
+        opt = setup.optimizer
+        stdout.print(
+            f"Training: {opt.name}, learning rate {opt.learning_rate:g}, {setup.updates} "
+            f"updates of {setup.batch_size} samples; statistics before the updates "
+            f"{', '.join(str(k) for k in result.snapshot_at)} ({setup.updates}: the final "
+            "parameters)",
+            markup=False,
+        )
 
 
 def print_diagnosis(diagnosis: InitDiagnosis) -> None:
@@ -151,10 +205,28 @@ Examples:
     help=f"Directory for {DIAGNOSTICS_FILE} and {LAYER_STD_FIGURE} (created if needed); both "
     "are replaced together, only once the diagnosis succeeded.",
 )
+@click.option(
+    "--iterations",
+    type=POSITIVE_INT,
+    default=None,
+    help="Also train N updates (as `initlab train` does, with --optimizer, --learning-rate, "
+    "--weight-decay and --batch-size) and diagnose at log-spaced snapshots of the training.",
+)
+@click.option(
+    "--snapshots",
+    type=click.IntRange(min=2),
+    default=DEFAULT_SNAPSHOTS,
+    show_default=True,
+    help="With --iterations: about this many log-spaced updates, 0 and N included.",
+)
 @json_option
 @quiet_option
+@click.pass_context
 def diagnose(
+    ctx: click.Context,
     inits: tuple[str, ...],
+    iterations: int | None,
+    snapshots: int,
     out_dir: Path,
     json_path: Path | None,
     quiet: bool,
@@ -176,19 +248,27 @@ def diagnose(
     from initlab.results import json_bytes
 
     check_data_options(options["dataset"], options["data_path"], options["label_column"])
+    if iterations is None:
+        for name in (*TRAINING_OPTIONS, "snapshots"):
+            if ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT:
+                flag = "--" + name.replace("_", "-")
+                raise click.UsageError(f"{flag} is for training: give --iterations N as well")
     with sizes_as_options():
         config = diagnose_config(
             **{k: v for k, v in options.items() if k != "activation"},
             activations=options["activation"],
             inits=inits or COURSE_INITS,
+            iterations=iterations or 1,
         )
     check_outputs(out_dir, DIAGNOSE_FILES, json_path)
-    with sizes_as_options():
-        result = diagnose_inits(config)
+    with sizes_as_options(), runtime_warnings_as_lines():
+        result = diagnose_inits(config, snapshots=None if iterations is None else snapshots)
     if not quiet:
         _print_header(result)
         for diagnosis in result.diagnoses:
             print_diagnosis(diagnosis)
+            if result.trained:
+                print_training(diagnosis)
     document = diagnose_to_dict(result)
     writers = [
         ("diagnostics", lambda: (out_dir / DIAGNOSTICS_FILE, json_bytes(document))),

@@ -22,6 +22,14 @@ theory's pre-activations have mean 0, so their predicted standard deviation is
 that of infinite width; at width ``n`` the measured values scatter about it by
 about ``1 / sqrt(n)`` relative per layer.
 
+With ``snapshots`` the networks are then trained as ``initlab train`` trains them
+(the configuration's optimizer, learning rate, batch size and updates, the same
+minibatch order; all initializers at once on :func:`initlab.engine.train_population`)
+and the statistics and flags are computed again, on the same batch, from the
+parameters *before* each snapshot update (``updates`` itself: the final
+parameters); an ``int`` asks for that many log-spaced updates
+(:func:`initlab.engine.log_spaced`).
+
 The library returns data (:class:`DiagnoseResult`, :func:`diagnose_to_dict`); the
 ``initlab diagnose`` command prints it.
 """
@@ -29,17 +37,25 @@ The library returns data (:class:`DiagnoseResult`, :func:`diagnose_to_dict`); th
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from initlab.diagnostics import Flag, NetworkStatistics, predicted_preactivation_variances
+from initlab.diagnostics import (
+    Flag,
+    NetworkStatistics,
+    diagnose,
+    network_statistics,
+    predicted_preactivation_variances,
+)
 from initlab.diagnostics.meanfield import variance_scaling_weight_variances
 from initlab.experiments.course import diagnose_start, statistics_batch
 from initlab.experiments.train import (
     TrainConfig,
     TrainSetup,
+    _rngs,
     plain_step_size,
     prepare,
     starting_parameters,
@@ -50,9 +66,11 @@ from initlab.results import finite_or_none, flags_to_dicts, layers_to_dicts
 
 __all__ = [
     "DEFAULT_DATASET",
+    "DEFAULT_SNAPSHOTS",
     "DiagnoseResult",
     "InitDiagnosis",
     "Prediction",
+    "Snapshot",
     "bias_variance",
     "diagnose_config",
     "diagnose_inits",
@@ -62,6 +80,17 @@ __all__ = [
 
 #: ``initlab diagnose`` looks at the course's network on the course's data by default
 DEFAULT_DATASET = "course_circles"
+#: how many log-spaced snapshots of training ``initlab diagnose --iterations N`` takes
+DEFAULT_SNAPSHOTS = 10
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The statistics and flags of one network's parameters before update ``update``."""
+
+    update: int
+    statistics: NetworkStatistics
+    flags: list[Flag]
 
 
 @dataclass(frozen=True)
@@ -90,6 +119,8 @@ class InitDiagnosis:
     flags: list[Flag]
     prediction: Prediction | None
     no_prediction: str = ""
+    #: during training (empty without): at each snapshot update, in order
+    snapshots: list[Snapshot] = field(default_factory=list)
 
 
 @dataclass
@@ -97,13 +128,19 @@ class DiagnoseResult:
     """The diagnosis of every initializer of ``setup`` on the same batch of ``samples``
     training samples, whose inputs have second moment ``input_second_moment``;
     ``learning_rate`` is the step the update-to-data ratio was computed with (``None``:
-    not computed, see :func:`~initlab.experiments.train.plain_step_size`)."""
+    not computed, see :func:`~initlab.experiments.train.plain_step_size`); ``snapshot_at``
+    the updates of the snapshots of training (empty: not trained)."""
 
     setup: TrainSetup
     samples: int
     input_second_moment: float
     learning_rate: float | None
     diagnoses: list[InitDiagnosis] = field(default_factory=list)
+    snapshot_at: list[int] = field(default_factory=list)
+
+    @property
+    def trained(self) -> bool:
+        return bool(self.snapshot_at)
 
 
 def diagnose_config(**options: Any) -> TrainConfig:
@@ -144,27 +181,67 @@ def predict(
     return Prediction(variances, sigma_b2, moments), ""
 
 
-def diagnose_inits(config: TrainConfig | TrainSetup) -> DiagnoseResult:
-    """Every initializer of ``config`` at initialization (see the module docstring).
+def diagnose_inits(
+    config: TrainConfig | TrainSetup, *, snapshots: int | Sequence[int] | None = None
+) -> DiagnoseResult:
+    """Every initializer of ``config`` at initialization and, with ``snapshots`` (a
+    number of log-spaced updates, or the updates themselves, ``0`` to the
+    configuration's updates), during training (see the module docstring).
 
     Raises:
         ValueError: as :func:`~initlab.experiments.train.prepare` and
             :func:`~initlab.initializers.initialize` do, for data, sizes or
-            initializers they refuse.
+            initializers they refuse; for snapshot updates outside the run, or a
+            count below 2; all before any training.
     """
+    from initlab.engine import log_spaced, train_population
+
     setup = config if isinstance(config, TrainSetup) else prepare(config)
     data, network = setup.dataset, setup.network
-    X, _ = statistics_batch(data.X_train, data.Y_train)
+    X, Y = statistics_batch(data.X_train, data.Y_train)
     moment = float(np.mean(X * X))
     learning_rate = plain_step_size(setup)
     result = DiagnoseResult(setup, int(X.shape[1]), moment, learning_rate)
-    for init, params in zip(setup.config.inits, starting_parameters(setup), strict=True):
+    at = None
+    if snapshots is not None:
+        at = log_spaced(setup.updates, snapshots) if isinstance(snapshots, int) else snapshots
+    starts = starting_parameters(setup)
+    for init, params in zip(setup.config.inits, starts, strict=True):
         stats, flags = diagnose_start(
             network, params, data.X_train, data.Y_train, learning_rate=learning_rate
         )
         prediction, why_not = predict(network, init, setup.config.bias_init, moment)
         result.diagnoses.append(InitDiagnosis(init, params, stats, flags, prediction, why_not))
+    if at is None:
+        return result
+    population = train_population(
+        network,
+        starts,
+        data.X_train,
+        data.Y_train,
+        optimizer=setup.optimizer,
+        iterations=setup.updates,
+        batch_size=setup.batch_size,
+        rng=np.random.default_rng(_rngs(setup.config.seed)[1]),  # initlab train's order
+        snapshots=at,
+    )
+    result.snapshot_at = [int(k) for k in population.snapshot_at]
+    for i, diagnosis in enumerate(result.diagnoses):
+        for k, update in enumerate(result.snapshot_at):
+            stats = network_statistics(
+                network, population.snapshot(i, k), X, Y, learning_rate=learning_rate
+            )
+            diagnosis.snapshots.append(Snapshot(update, stats, diagnose(stats)))
     return result
+
+
+def _snapshot_to_dict(snapshot: Snapshot) -> dict[str, Any]:
+    return {
+        "update": snapshot.update,
+        "loss": finite_or_none(snapshot.statistics.loss),
+        "layers": layers_to_dicts(snapshot.statistics),
+        "flags": flags_to_dicts(snapshot.flags),
+    }
 
 
 def _prediction_to_dict(prediction: Prediction | None) -> dict[str, Any] | None:
@@ -182,7 +259,9 @@ def diagnose_to_dict(result: DiagnoseResult) -> dict[str, Any]:
     """The ``diagnostics.json`` document: the configuration, then per initializer its
     ``layers`` (:func:`~initlab.results.layers_to_dicts`), ``flags``
     (:func:`~initlab.results.flags_to_dicts`) and ``predicted`` (the mean-field
-    prediction, or ``null`` with the reason in ``no_prediction``)."""
+    prediction, or ``null`` with the reason in ``no_prediction``); when trained,
+    ``config.training`` and per initializer ``snapshots``: ``update``, ``loss``,
+    ``layers`` and ``flags`` at each snapshot."""
     setup = result.setup
     network = setup.network
     config = {
@@ -199,6 +278,13 @@ def diagnose_to_dict(result: DiagnoseResult) -> dict[str, Any]:
         "input_second_moment": finite_or_none(result.input_second_moment),
         "learning_rate": result.learning_rate,
     }
+    if result.trained:
+        config["training"] = {
+            "optimizer": setup.optimizer.config(),
+            "batch_size": setup.batch_size,
+            "updates": setup.updates,
+            "snapshot_at": result.snapshot_at,
+        }
     return {
         "experiment": "diagnose",
         "config": config,
@@ -210,6 +296,11 @@ def diagnose_to_dict(result: DiagnoseResult) -> dict[str, Any]:
                 "flags": flags_to_dicts(d.flags),
                 "predicted": _prediction_to_dict(d.prediction),
                 "no_prediction": d.no_prediction or None,
+                **(
+                    {"snapshots": [_snapshot_to_dict(x) for x in d.snapshots]}
+                    if result.trained
+                    else {}
+                ),
             }
             for d in result.diagnoses
         ],
