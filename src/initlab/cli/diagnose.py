@@ -242,7 +242,9 @@ def diagnose(
     flags in plain words. Writes diagnostics.json and layer_std.png (measured
     and predicted std per layer, every --init on one chart) into --out. The
     network and data options are those of `initlab train`; the default is the
-    course's network on the course's data.
+    course's network on the course's data. With --iterations N the networks are
+    also trained as `initlab train` trains them, and diagnosed again at
+    --snapshots log-spaced updates.
     """
     from initlab.plots import layer_std_figure
     from initlab.results import json_bytes
