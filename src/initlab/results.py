@@ -7,12 +7,15 @@ import math
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from initlab.diagnostics import Flag, NetworkStatistics
 from initlab.diagnostics.stats import LAYER_STATISTICS
 from initlab.experiments.course import STATISTICS_SAMPLES, CourseResult, CourseRun
 from initlab.outputs import write_files
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "course_to_dict",
@@ -20,6 +23,7 @@ __all__ = [
     "flags_to_dicts",
     "json_bytes",
     "layers_to_dicts",
+    "load",
     "statistics_samples",
     "write_json",
 ]
@@ -119,3 +123,26 @@ def write_json(path: str | os.PathLike[str], data: dict[str, Any]) -> Path:
     through, no temporary left behind on failure)."""
     (written,) = write_files([(path, json_bytes(data))])
     return written
+
+
+def load(folder: str | os.PathLike[str], *, costs: bool = False) -> pd.DataFrame:
+    """The runs stored in ``folder`` (by ``initlab compare``) as a pandas DataFrame: one row
+    per run, its configuration fields as columns, its metrics, status and (``costs=True``)
+    its cost curve as an array."""
+    import sqlite3
+
+    from initlab.sweep.store import STORE_FILENAME, Store, StoreError
+
+    folder = Path(folder)
+    path = folder / STORE_FILENAME
+    if not path.is_file():
+        raise ValueError(f"{str(folder)!r} holds no stored runs (no {STORE_FILENAME})")
+    try:
+        with sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True) as db:
+            row = db.execute("SELECT value FROM meta WHERE key = 'spec_hash'").fetchone()
+    except sqlite3.Error as exc:
+        raise StoreError(f"{path} is not an initlab result store ({exc})") from None
+    if row is None:
+        raise StoreError(f"{path} is not an initlab result store (no spec)")
+    with Store.open(folder, row[0]) as store:
+        return store.frame(costs=costs)

@@ -60,8 +60,17 @@ def _one_line(message: str) -> str:
     return " ".join(message.split())
 
 
+_INVOCATION: list[str] = []
+
+
+def invocation() -> list[str]:
+    """The arguments the running command was given (to tell how to run it again)."""
+    return list(_INVOCATION)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the CLI, turning every error into one line on stderr."""
+    _INVOCATION[:] = sys.argv[1:] if argv is None else list(argv)
     command_running()
     try:
         return _run(argv)

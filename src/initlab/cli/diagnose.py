@@ -27,14 +27,13 @@ from initlab.cli.output import (
 )
 from initlab.cli.paths import OutputPathType, check_outputs, json_option
 from initlab.cli.specs import initializer_option
-from initlab.cli.train import _datasets_help, check_data_options, train
+from initlab.cli.train import _datasets_help, config_from_options, train
 from initlab.experiments.course import COURSE_INITS
 from initlab.experiments.diagnose import (
     DEFAULT_DATASET,
     DEFAULT_SNAPSHOTS,
     DiagnoseResult,
     InitDiagnosis,
-    diagnose_config,
     diagnose_inits,
     diagnose_to_dict,
 )
@@ -249,18 +248,14 @@ def diagnose(
     from initlab.plots import layer_std_figure
     from initlab.results import json_bytes
 
-    check_data_options(options["dataset"], options["data_path"], options["label_column"])
     if iterations is None:
         for name in (*TRAINING_OPTIONS, "snapshots"):
             if ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT:
                 flag = "--" + name.replace("_", "-")
                 raise click.UsageError(f"{flag} is for training: give --iterations N as well")
     with sizes_as_options():
-        config = diagnose_config(
-            **{k: v for k, v in options.items() if k != "activation"},
-            activations=options["activation"],
-            inits=inits or COURSE_INITS,
-            iterations=iterations or 1,
+        config = config_from_options(
+            **options, inits=inits, iterations=iterations or 1, epochs=None
         )
     check_outputs(out_dir, DIAGNOSE_FILES, json_path)
     with sizes_as_options(), runtime_warnings_as_lines():

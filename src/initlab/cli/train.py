@@ -158,17 +158,6 @@ def _sizes(ctx: click.Context, param: click.Parameter, value: str | None) -> tup
     return sizes
 
 
-def check_data_options(dataset: str, data_path: str | None, label_column: str | None) -> None:
-    """Refuse ``--data-path`` and ``--label-column`` for a dataset that takes no file."""
-    dataset_name = resolve_spec(dataset)[0].name
-    for flag, value in (("--data-path", data_path), ("--label-column", label_column)):
-        allowed = ("csv",) if flag == "--label-column" else ("csv", "npz")
-        if value is not None and dataset_name not in allowed:
-            raise click.UsageError(
-                f"{flag} is for --dataset {' or '.join(allowed)}, not {dataset_name!r}"
-            )
-
-
 @click.command(epilog=EPILOG)
 @click.option(
     "--dataset",
@@ -324,30 +313,13 @@ def train(
     """
     from initlab.plots import train_boundary_figure, train_cost_figure
 
-    if iterations is not None and epochs is not None:
-        raise click.UsageError("give --iterations or --epochs, not both")
-    check_data_options(dataset, data_path, label_column)
-    config = TrainConfig(
-        dataset=dataset,
-        data_path=data_path,
-        label_column=label_column,
-        hidden=hidden,
-        layers=layers,
-        activations=activation,
-        output=output,
-        inits=inits or COURSE_INITS,
-        bias_init=bias_init,
-        optimizer=optimizer,
-        learning_rate=learning_rate,
-        weight_decay=weight_decay,
-        iterations=iterations,
-        epochs=epochs,
-        batch_size=batch_size,
-        seed=seed,
-        standardize=standardize,
-        test_fraction=test_fraction,
-        print_every=print_every,
-    )
+    config = config_from_options(
+        dataset=dataset, data_path=data_path, label_column=label_column, hidden=hidden,
+        layers=layers, activation=activation, output=output, inits=inits, bias_init=bias_init,
+        optimizer=optimizer, learning_rate=learning_rate, weight_decay=weight_decay,
+        iterations=iterations, epochs=epochs, batch_size=batch_size, seed=seed,
+        standardize=standardize, test_fraction=test_fraction, print_every=print_every,
+    )  # fmt: skip
     check_outputs(out_dir, OUTPUT_FILES, json_path)
     with sizes_as_options():
         setup = prepare(config)
@@ -370,3 +342,58 @@ def train(
             ("decision boundaries", figure_writer(path, lambda: train_boundary_figure(result)))
         )
     write_outputs(writers, quiet)
+
+
+def config_from_options(
+    *,
+    dataset: str,
+    data_path: str | None,
+    label_column: str | None,
+    hidden: tuple[int, ...],
+    layers: tuple[int, ...] | None,
+    activation: tuple[str, ...],
+    output: str,
+    inits: tuple[str, ...],
+    bias_init: str,
+    optimizer: str,
+    learning_rate: float | None,
+    weight_decay: float,
+    iterations: int | None,
+    epochs: int | None,
+    batch_size: int | None,
+    seed: int,
+    standardize: bool,
+    test_fraction: float,
+    print_every: int = 100,
+) -> TrainConfig:
+    """The :class:`TrainConfig` of the training options (shared by train and compare)."""
+    if iterations is not None and epochs is not None:
+        raise click.UsageError("give --iterations or --epochs, not both")
+    dataset_name = resolve_spec(dataset)[0].name
+    for flag, value in (("--data-path", data_path), ("--label-column", label_column)):
+        allowed = ("csv",) if flag == "--label-column" else ("csv", "npz")
+        if value is not None and dataset_name not in allowed:
+            raise click.UsageError(
+                f"{flag} is for --dataset {' or '.join(allowed)}, not {dataset_name!r}"
+            )
+    return TrainConfig(
+        dataset=dataset,
+        data_path=data_path,
+        label_column=label_column,
+        hidden=hidden,
+        layers=layers,
+        activations=activation,
+        output=output,
+        inits=inits or COURSE_INITS,
+        bias_init=bias_init,
+        optimizer=optimizer,
+        learning_rate=learning_rate,
+        weight_decay=weight_decay,
+        iterations=iterations,
+        epochs=epochs,
+        batch_size=batch_size,
+        seed=seed,
+        standardize=standardize,
+        test_fraction=test_fraction,
+        print_every=print_every,
+    )

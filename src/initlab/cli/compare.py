@@ -1,0 +1,232 @@
+"""``initlab compare``: initializations over many seeds, with honest statistics.
+
+The command takes every option of ``initlab train`` (with the course's setting as
+defaults) and ``--seeds N``; runs are stored as they finish in ``--out``'s
+``runs.sqlite``, so a command that is stopped resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import copy
+import shlex
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.table import Table
+from rich.text import Text
+
+from initlab.cli.options import POSITIVE_INT, quiet_option, sizes_as_options
+from initlab.cli.output import figure_writer, print_table, stdout, warn, write_outputs
+from initlab.cli.paths import check_outputs, out_option
+from initlab.cli.train import config_from_options, train
+
+__all__ = ["compare"]
+
+STORE_FILE = "runs.sqlite"
+SUMMARY_FILE = "summary.json"
+FIGURE_FILE = "comparison.png"
+
+#: ``initlab compare`` alone: the course's setting
+COURSE_SETTING = {
+    "dataset": "course_circles",
+    "hidden": "10,5",
+    "activation": "relu",
+    "optimizer": "gd",
+    "learning_rate": 0.01,
+    "iterations": 15000,
+}
+#: train options that compare does not take (it writes its own outputs, trains on the engine)
+NOT_INHERITED = {"print_every", "engine", "out_dir", "json_path", "quiet"}
+
+
+def _inherited_options() -> list[click.Parameter]:
+    """``initlab train``'s options, with the course's setting as defaults."""
+    params = []
+    for param in train.params:
+        if param.name in NOT_INHERITED:
+            continue
+        param = copy.copy(param)
+        if param.name in COURSE_SETTING:
+            param.default = COURSE_SETTING[param.name]
+        params.append(param)
+    return params
+
+
+def _fmt(value: float | None, digits: int = 4) -> str:
+    return "-" if value is None else f"{value:.{digits}g}"
+
+
+def _ci(entry: dict | None, digits: int = 4) -> str:
+    if entry is None:
+        return "-"
+    return (
+        f"{_fmt(entry['mean'], digits)} [{_fmt(entry['ci_low'], digits)}, "
+        f"{_fmt(entry['ci_high'], digits)}]"
+    )
+
+
+def _add_row(table: Table, *cells: str) -> None:
+    """A row of plain text (no markup: initializer specs are the user's)."""
+    table.add_row(*(Text(cell) for cell in cells))
+
+
+def groups_table(groups: list[dict[str, Any]]) -> Table:
+    title = Text("Per initialization (mean [bootstrap 95% CI]; median)")
+    table = Table(title=title, title_justify="left")
+    for name in ("initialization", "runs", "diverged", "test acc.", "train acc.",
+                 "final cost", "median cost"):  # fmt: skip
+        table.add_column(name, justify="left" if name == "initialization" else "right")
+    for g in groups:
+        cost = g["final_cost"]
+        _add_row(
+            table, g["init"], str(g["runs"]), f"{100 * (g['fraction_diverged'] or 0):.0f}%",
+            _ci(g["test_accuracy"]), _ci(g["train_accuracy"]), _ci(cost),
+            _fmt(cost["median"]) if cost else "-",
+        )  # fmt: skip
+    return table
+
+
+def paired_table(paired: list[dict[str, Any]]) -> Table:
+    title = Text("Paired on shared seeds (a - b; a wins: a better)")
+    table = Table(title=title, title_justify="left")
+    for name in ("a", "b", "metric", "n", "a wins", "mean a - b [95% CI]", "Wilcoxon p"):
+        table.add_column(Text(name), justify="left" if name in ("a", "b", "metric") else "right")
+    for p in paired:
+        _add_row(
+            table, p["a"], p["b"], p["metric"].replace("_", " "), str(p["n"]),
+            _fmt(p["a_wins"], 3),
+            f"{_fmt(p['mean_difference'])} [{_fmt(p['ci_low'])}, {_fmt(p['ci_high'])}]",
+            _fmt(p["wilcoxon_p"], 3),
+        )  # fmt: skip
+    return table
+
+
+def _invocation() -> str:
+    from initlab.cli.app import invocation
+
+    return "initlab " + " ".join(shlex.quote(arg) for arg in invocation())
+
+
+class _Progress:
+    """Runs stored so far: a bar on a terminal, a plain line per batch otherwise."""
+
+    def __init__(self, total: int, done: int, quiet: bool) -> None:
+        self.total, self.done, self.quiet = total, done, quiet
+        self.diverged = 0
+        self.started = time.perf_counter()
+        self.bar = None
+        if not quiet and stdout.is_terminal:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+            self.bar = Progress(
+                "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+                TimeRemainingColumn(), console=stdout,
+            )  # fmt: skip
+            self.task = self.bar.add_task("runs", total=total, completed=done)
+            self.bar.start()
+
+    def update(self, batch: Any, records: Any) -> None:
+        self.done += len(records)
+        self.diverged += sum(bool(r.metrics["diverged"]) for r in records)
+        if self.bar is not None:
+            self.bar.update(self.task, completed=self.done)
+        elif not self.quiet:
+            seconds = time.perf_counter() - self.started
+            stdout.print(
+                f"stored {self.done} of {self.total} runs ({self.diverged} diverged so far), "
+                f"{seconds:.1f} s",
+                markup=False,
+            )
+
+    def stop(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+@click.command("compare", short_help="Initializations over many seeds, with statistics.")
+@click.option(
+    "--seeds",
+    type=POSITIVE_INT,
+    default=100,
+    show_default=True,
+    help="Seeds per initialization (paired: seed s gives every --init the same stream).",
+)
+@out_option(Path("initlab-out") / "compare")
+@quiet_option
+def compare(seeds: int, out_dir: Path, quiet: bool, **options: Any) -> None:
+    """Train every --init from --seeds seeds (the course's setting by default) and compare
+    them: per initialization the mean, median and bootstrap 95% confidence interval of the
+    final cost and accuracies, the fraction diverged, and every pair of initializations
+    compared on the seeds they share (win rate, CI of the paired difference, Wilcoxon
+    signed-rank p-value).
+
+    Every run is stored, as its batch finishes, in --out's runs.sqlite: run the same
+    command again to resume after a stop (Ctrl-C or a crash); finished runs are not
+    trained again. Also writes summary.json and comparison.png (the distributions and
+    the mean cost curves with 95% bands).
+    """
+    from initlab.experiments.train import prepare
+    from initlab.results import json_bytes
+    from initlab.sweep.compare import CompareSpec, pending, run_compare
+    from initlab.sweep.figures import comparison_figure
+    from initlab.sweep.store import Store
+    from initlab.sweep.summary import METRICS, compare_summary, curves_by_init
+
+    config = config_from_options(**options)
+    check_outputs(out_dir, [STORE_FILE, SUMMARY_FILE, FIGURE_FILE], None)
+    spec = CompareSpec(config, seeds=seeds)
+    with sizes_as_options():
+        setup = prepare(config)
+    with Store.open(out_dir, spec.hash) as store:
+        todo = pending(spec, store)
+        total = seeds * len(config.inits)
+        left = sum(len(b.runs) for b in todo)
+        if not quiet:
+            stdout.print(
+                f"Comparing {', '.join(config.inits)} over {seeds} seeds: {total} runs of "
+                f"{setup.updates} updates ({total - left} already stored in {out_dir})",
+                markup=False,
+            )
+        progress = _Progress(total, total - left, quiet)
+        try:
+            for _ in run_compare(spec, store, setup=setup, on_batch=progress.update):
+                pass
+        except KeyboardInterrupt:
+            progress.stop()
+            stored = len(store.done_hashes())
+            click.echo(
+                f"initlab: interrupted; {stored} of {total} runs are stored in {out_dir}; "
+                f"resume with: {_invocation()}",
+                err=True,
+            )
+            raise click.exceptions.Exit(130) from None
+        progress.stop()
+        frame = store.frame(costs=True)
+    summary = compare_summary(frame, config.inits)
+    document = {"experiment": "compare", "spec": spec.as_dict(), **summary}
+    if not quiet:
+        print_table(groups_table(summary["groups"]))
+        if summary["paired"]:
+            print_table(paired_table(summary["paired"]))
+    for group in summary["groups"]:
+        if group["fraction_diverged"]:
+            warn(f"{100 * group['fraction_diverged']:.0f}% of the {group['init']!r} runs diverged")
+    values = {
+        init: {m: frame[frame["init"] == init].sort_values("seed_index")[m].to_numpy(float)
+               for m in METRICS}
+        for init in config.inits
+    }  # fmt: skip
+    curves = curves_by_init(frame, config.inits)
+    writers = [
+        ("summary", lambda: (out_dir / SUMMARY_FILE, json_bytes(document))),
+        ("figure", figure_writer(
+            out_dir / FIGURE_FILE,
+            lambda: comparison_figure(values, curves, ["test_accuracy", "final_cost"]),
+        )),
+    ]  # fmt: skip
+    write_outputs(writers, quiet)
+
+
+compare.params[:0] = _inherited_options()

@@ -1,0 +1,65 @@
+"""Figures of a comparison; each function draws on the ``ax`` it is given."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from initlab.sweep.summary import mean_curve
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+__all__ = ["comparison_figure", "plot_distributions", "plot_mean_costs"]
+
+
+def plot_distributions(ax: Axes, values: Mapping[str, np.ndarray], metric: str) -> None:
+    """One column of points per initialization (jittered, a run each) with its median as a
+    bar; diverged runs (NaN) are left out and counted in the label."""
+    rng = np.random.default_rng(0)  # the jitter only: the same picture every time
+    for i, (_init, vals) in enumerate(values.items()):
+        finite = vals[np.isfinite(vals)]
+        x = i + rng.uniform(-0.18, 0.18, finite.size)
+        ax.scatter(x, finite, s=9, alpha=0.55, color=f"C{i}", edgecolors="none")
+        if finite.size:
+            ax.hlines(np.median(finite), i - 0.3, i + 0.3, color="black", linewidth=1.5)
+    labels = [
+        f"{init}\n({np.isnan(vals).sum()} diverged)" if np.isnan(vals).any() else init
+        for init, vals in values.items()
+    ]
+    ax.set_xticks(range(len(values)), labels)
+    ax.set_ylabel(metric.replace("_", " "))
+    ax.set_title(f"{metric.replace('_', ' ')} per run (bar: median)")
+
+
+def plot_mean_costs(ax: Axes, curves: Mapping[str, np.ndarray]) -> None:
+    """The mean cost curve of each initialization with its 95% band, log-scaled updates."""
+    for i, (init, runs) in enumerate(curves.items()):
+        mean, low, high, n = mean_curve(runs)
+        x = np.arange(1, mean.size + 1)
+        ok = (n > 0) & np.isfinite(mean)
+        ax.plot(x[ok], mean[ok], color=f"C{i}", label=f"{init} ({runs.shape[0]} runs)")
+        ax.fill_between(x[ok], low[ok], high[ok], color=f"C{i}", alpha=0.2, linewidth=0)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("update (+1, log scale)")
+    ax.set_ylabel("mean cost")
+    ax.set_title("mean cost with 95% band")
+    ax.legend(fontsize="small")
+
+
+def comparison_figure(
+    values: Mapping[str, np.ndarray], curves: Mapping[str, np.ndarray], metrics: Sequence[str]
+) -> Figure:
+    """The distributions of ``metrics`` and the mean cost curves, side by side."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(5.2 * (len(metrics) + 1), 4.4), layout="constrained")
+    axes = fig.subplots(1, len(metrics) + 1)
+    for ax, metric in zip(axes[:-1], metrics, strict=True):
+        plot_distributions(ax, {init: v[metric] for init, v in values.items()}, metric)
+    plot_mean_costs(axes[-1], curves)
+    return fig

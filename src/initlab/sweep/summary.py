@@ -1,0 +1,104 @@
+"""The statistics of a comparison: per initialization, and paired on shared seeds."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from initlab.sweep.stats import paired_comparison, summarize
+
+__all__ = ["METRICS", "compare_summary", "curves_by_init", "mean_curve"]
+
+#: the metrics summarized, and whether lower is better
+METRICS: dict[str, bool] = {"final_cost": True, "train_accuracy": False, "test_accuracy": False}
+
+
+def _finite(value: float) -> float | None:
+    return float(value) if value is not None and math.isfinite(value) else None
+
+
+def _metric_values(frame: Any, init: str, metric: str) -> np.ndarray:
+    rows = frame[frame["init"] == init].sort_values("seed_index")
+    return rows[metric].to_numpy(dtype=float)
+
+
+def compare_summary(frame: Any, inits: Sequence[str], *, rng_seed: int = 0) -> dict[str, Any]:
+    """Per initialization, every metric's n, mean, std, median and bootstrap 95% CI of the
+    mean (diverged runs excluded and counted); then every pair of initializations
+    compared on the seeds they share (win rate, CI of the paired difference, Wilcoxon
+    signed-rank p-value). JSON-ready."""
+    groups = []
+    for init in inits:
+        rows = frame[frame["init"] == init]
+        entry: dict[str, Any] = {
+            "init": init,
+            "runs": len(rows),
+            "fraction_diverged": float(rows["diverged"].astype(bool).mean()) if len(rows) else None,
+            "fraction_exploded": float(rows["exploded"].astype(bool).mean()) if len(rows) else None,
+        }
+        for metric in METRICS:
+            values = _metric_values(frame, init, metric)
+            if np.isfinite(values).any():
+                s = summarize(values, rng_seed=rng_seed)
+                entry[metric] = {
+                    "n": s.n, "mean": _finite(s.mean), "std": _finite(s.std),
+                    "median": _finite(s.median), "ci_low": _finite(s.ci_low),
+                    "ci_high": _finite(s.ci_high),
+                }  # fmt: skip
+            else:
+                entry[metric] = None
+        groups.append(entry)
+    paired = []
+    for a, b in itertools.combinations(inits, 2):
+        for metric, lower_is_better in METRICS.items():
+            x, y = _metric_values(frame, a, metric), _metric_values(frame, b, metric)
+            n = min(len(x), len(y))
+            keep = np.isfinite(x[:n]) & np.isfinite(y[:n])
+            if keep.sum() < 1:
+                continue
+            # "a wins" when a is better: smaller cost, larger accuracy
+            first, second = (x[:n], y[:n]) if lower_is_better else (-x[:n], -y[:n])
+            p = paired_comparison(first, second, rng_seed=rng_seed)
+            sign = 1.0 if lower_is_better else -1.0
+            low, high = sorted((sign * p.ci_low, sign * p.ci_high))
+            paired.append(
+                {
+                    "a": a,
+                    "b": b,
+                    "metric": metric,
+                    "n": p.n,
+                    "a_wins": _finite(p.win_rate),
+                    "mean_difference": _finite(sign * p.mean_difference),
+                    "ci_low": _finite(low),
+                    "ci_high": _finite(high),
+                    "wilcoxon_p": _finite(p.wilcoxon_p) if p.wilcoxon_p is not None else None,
+                }
+            )
+    return {"groups": groups, "paired": paired}
+
+
+def curves_by_init(frame: Any, inits: Sequence[str]) -> dict[str, np.ndarray]:
+    """Every run's cost curve stacked per initialization: ``(runs, updates)``, NaN after a
+    divergence."""
+    return {
+        init: np.stack(list(frame[frame["init"] == init].sort_values("seed_index")["costs"]))
+        for init in inits
+        if (frame["init"] == init).any()
+    }
+
+
+def mean_curve(curves: np.ndarray, z: float = 1.959963984540054) -> tuple[np.ndarray, ...]:
+    """Mean cost per update over the runs still finite there, and a normal-approximation
+    95% band ``mean +- z s / sqrt(n)``: ``(mean, low, high, n)``."""
+    finite = np.isfinite(curves)
+    n = finite.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        values = np.where(finite, curves, 0.0)
+        mean = values.sum(axis=0) / n
+        var = (np.where(finite, curves - mean, 0.0) ** 2).sum(axis=0) / np.maximum(n - 1, 1)
+        half = z * np.sqrt(var) / np.sqrt(n)
+    return mean, mean - half, mean + half, n
