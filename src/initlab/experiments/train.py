@@ -330,7 +330,7 @@ def starting_parameters(setup: TrainSetup) -> list[Parameters]:
     are calibrated on the training set."""
     config = setup.config
     init_seq, _ = _rngs(config.seed)
-    return [
+    starts = [
         initialize(
             setup.network,
             init,
@@ -340,6 +340,7 @@ def starting_parameters(setup: TrainSetup) -> list[Parameters]:
         )
         for init in config.inits
     ]
+    return starts
 
 
 def run_train(
