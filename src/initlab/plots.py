@@ -16,11 +16,13 @@ from matplotlib.axes import Axes
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.ticker import MaxNLocator
 
 from initlab.experiments.course import EXPLOSION_FACTOR as _RESULTS_EXPLOSION_FACTOR
 
 if TYPE_CHECKING:
     from initlab.experiments.course import CourseResult, CourseRun
+    from initlab.experiments.diagnose import DiagnoseResult
     from initlab.experiments.train import TrainResult
     from initlab.network import Network
 
@@ -38,10 +40,12 @@ __all__ = [
     "explosion_index",
     "grid_shape",
     "healthy_mask",
+    "layer_std_figure",
     "new_figure",
     "panel_title",
     "plot_cost_curves",
     "plot_decision_boundary",
+    "plot_layer_std",
     "train_boundary_figure",
     "train_cost_figure",
 ]
@@ -460,3 +464,66 @@ def train_boundary_figure(result: TrainResult) -> Figure:
         margin=margin,
         class_names=getattr(data, "classes", None) or None,
     )
+
+
+def plot_layer_std(
+    ax: Axes,
+    curves: Sequence[tuple[str, Sequence[float], Sequence[float] | None]],
+    *,
+    title: str = "",
+    ylabel: str = "std of the pre-activations z",
+) -> Axes:
+    """Per-layer standard deviations, one colour per ``(label, measured, predicted)``.
+
+    ``measured[l]`` (solid, markers) and ``predicted[l]`` (dashed; ``None``: no
+    prediction) are the values at layer ``l + 1``, on a log y-axis. A value that
+    a log axis cannot show (0, non-finite) is left out, and the legend says so: a
+    run whose every layer is 0 (the zeros initialization) keeps its legend entry.
+    """
+    ax.set_yscale("log")
+    depth = 1
+    for label, measured, predicted in curves:
+        values = np.asarray(measured, dtype=float)
+        depth = max(depth, values.size)
+        layers = np.arange(1, values.size + 1)
+        shown = np.isfinite(values) & (values > 0)
+        off = ", ".join(str(layer) for layer in layers[~shown])
+        name = label if shown.all() else f"{label} (layers {off}: std 0 or non-finite, not drawn)"
+        (line,) = ax.plot(layers[shown], values[shown], marker="o", linewidth=1.5, label=name)
+        if predicted is not None:
+            theory = np.asarray(predicted, dtype=float)
+            ok = np.isfinite(theory) & (theory > 0)
+            steps = np.arange(1, theory.size + 1)
+            ax.plot(steps[ok], theory[ok], linestyle="--", color=line.get_color(), linewidth=1.2)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlim(0.7, depth + 0.3)
+    ax.set_xlabel("layer")
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title, fontsize=10)
+    ax.grid(True, which="both", alpha=0.3)
+    handles, labels = ax.get_legend_handles_labels()
+    if any(predicted is not None for _, _, predicted in curves):
+        handles.append(Line2D([], [], color="0.3", linestyle="--"))
+        labels.append("dashed: mean-field prediction")
+    labels = [textwrap.fill(label, LEGEND_WIDTH) for label in labels]
+    ax.legend(handles, labels, fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0),
+              borderaxespad=0.0)  # fmt: skip
+    return ax
+
+
+def layer_std_figure(result: DiagnoseResult) -> Figure:
+    """``initlab diagnose``'s chart: every initializer's per-layer std of ``z`` at
+    initialization, measured (solid) and predicted by mean-field theory (dashed)."""
+    fig, (ax,) = new_figure(width=8.0, height=4.5)
+    curves = [
+        (d.init, d.statistics.z_std, None if d.prediction is None else d.prediction.z_std)
+        for d in result.diagnoses
+    ]
+    setup = result.setup
+    title = (
+        f"Pre-activation std at initialization\n{_network_label(setup.network)} on "
+        f"{setup.dataset.name} ({result.samples} training samples)"
+    )
+    plot_layer_std(ax, curves, title=title)
+    return fig

@@ -5,16 +5,28 @@ from __future__ import annotations
 import json
 import math
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from initlab.experiments.course import CourseResult, CourseRun
+from initlab.diagnostics import Flag, NetworkStatistics
+from initlab.diagnostics.stats import LAYER_STATISTICS
+from initlab.experiments.course import STATISTICS_SAMPLES, CourseResult, CourseRun
 from initlab.outputs import write_files
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["course_to_dict", "finite_or_none", "json_bytes", "load", "write_json"]
+__all__ = [
+    "course_to_dict",
+    "finite_or_none",
+    "flags_to_dicts",
+    "json_bytes",
+    "layers_to_dicts",
+    "load",
+    "statistics_samples",
+    "write_json",
+]
 
 
 def finite_or_none(value: float | None) -> float | None:
@@ -24,7 +36,48 @@ def finite_or_none(value: float | None) -> float | None:
     return float(value)
 
 
+def layers_to_dicts(stats: NetworkStatistics) -> list[dict[str, Any]]:
+    """One dictionary per layer: ``layer`` (from 1), ``units``, ``activation`` (the head's
+    name for the last layer) and every statistic of
+    :data:`initlab.diagnostics.stats.LAYER_STATISTICS` (non-finite values as ``None``)."""
+    layers = []
+    for l in range(stats.depth):
+        record: dict[str, Any] = {
+            "layer": l + 1,
+            "units": int(stats.units[l]),
+            "activation": stats.activations[l],
+        }
+        for name in LAYER_STATISTICS:
+            record[name] = finite_or_none(stats.statistic(name)[l])
+        record["distinct_units"] = int(stats.distinct_units[l])
+        layers.append(record)
+    return layers
+
+
+def flags_to_dicts(flags: Sequence[Flag]) -> list[dict[str, Any]]:
+    """``kind``, ``layer`` (from 1; ``None`` for the whole network), ``value``,
+    ``threshold`` (non-finite as ``None``) and ``message`` of every flag."""
+    return [
+        {
+            "kind": flag.kind,
+            "layer": flag.layer,
+            "value": finite_or_none(flag.value),
+            "threshold": finite_or_none(flag.threshold),
+            "message": flag.message,
+        }
+        for flag in flags
+    ]
+
+
+def statistics_samples(n_train: int) -> int:
+    """How many training samples the statistics at initialization use
+    (:func:`initlab.experiments.course.statistics_batch`)."""
+    return min(int(n_train), STATISTICS_SAMPLES)
+
+
 def run_to_dict(run: CourseRun, print_every: int) -> dict[str, Any]:
+    """One run's record; with its statistics at initialization, ``layers``
+    (:func:`layers_to_dicts`) and ``flags`` (:func:`flags_to_dicts`)."""
     return {
         "init": run.init,
         "costs": [
@@ -38,6 +91,11 @@ def run_to_dict(run: CourseRun, print_every: int) -> dict[str, Any]:
         "exploded": run.exploded,
         "status": run.status,
         "iterations_run": len(run.history.costs),
+        **(
+            {}
+            if run.statistics is None
+            else {"layers": layers_to_dicts(run.statistics), "flags": flags_to_dicts(run.flags)}
+        ),
     }
 
 
@@ -45,7 +103,10 @@ def course_to_dict(result: CourseResult) -> dict[str, Any]:
     """The ``results.json`` document of a course comparison."""
     return {
         "experiment": "course",
-        "config": result.config.as_dict(),
+        "config": {
+            **result.config.as_dict(),
+            "statistics_samples": statistics_samples(result.dataset.X_train.shape[1]),
+        },
         "runs": [run_to_dict(run, result.config.print_every) for run in result.runs],
     }
 

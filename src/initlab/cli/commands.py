@@ -4,6 +4,7 @@ from initlab.cli.activations import activations
 from initlab.cli.app import cli
 from initlab.cli.compare import compare
 from initlab.cli.course import course
+from initlab.cli.diagnose import diagnose
 from initlab.cli.inits import inits
 from initlab.cli.results import results
 from initlab.cli.train import train
@@ -14,3 +15,4 @@ cli.add_command(compare)
 cli.add_command(results)
 cli.add_command(inits)
 cli.add_command(activations)
+cli.add_command(diagnose)

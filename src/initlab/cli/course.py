@@ -20,6 +20,7 @@ from initlab.cli.output import (
     OUTPUT_FILES,
     cost_printer,
     figure_writer,
+    report_flags,
     report_runs,
     results_writers,
     runtime_warnings_as_lines,
@@ -94,6 +95,7 @@ def course(
         result = run_course(config, on_cost=cost_printer(quiet), engine=engine)
     document = course_to_dict(result)
     report_runs(document["runs"], learning_rate, quiet)
+    report_flags(document["runs"], document["config"]["statistics_samples"], quiet)
     writers = results_writers(document, out_dir, json_path)
     writers += [
         ("cost curves", figure_writer(out_dir / COST_FIGURE, lambda: course_cost_figure(result))),

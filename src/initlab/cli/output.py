@@ -202,6 +202,25 @@ def report_runs(runs: list[dict], learning_rate: float, quiet: bool) -> None:
         print_table(accuracy_table(runs))
 
 
+def flag_lines(name: str, flags: Sequence[dict]) -> list[str]:
+    """``NAME: MESSAGE`` for every flag (the dictionaries of
+    :func:`initlab.results.flags_to_dicts`), or ``NAME: healthy`` when there is none."""
+    return [f"{name}: {flag['message']}" for flag in flags] or [f"{name}: healthy"]
+
+
+def report_flags(runs: list[dict], samples: int, quiet: bool) -> None:
+    """Print (unless ``quiet``) every run's flags at initialization, one line each:
+    what is wrong, in which layer, by how much against which threshold."""
+    if quiet or not any("flags" in run for run in runs):
+        return
+    stdout.print(
+        f"Flags at initialization (statistics on {samples} training samples):", markup=False
+    )
+    for run in runs:
+        for line in flag_lines(run["init"], run.get("flags", [])):
+            stdout.print(f"  {line}", markup=False)
+
+
 Render = Callable[[], tuple[Path, bytes]]
 
 

@@ -23,6 +23,7 @@ from initlab.cli.output import (
     OUTPUT_FILES,
     cost_printer,
     figure_writer,
+    report_flags,
     report_runs,
     results_writers,
     runtime_warnings_as_lines,
@@ -330,6 +331,7 @@ def train(
         result = run_train(setup, on_cost=cost_printer(quiet), engine=engine)
     document = train_to_dict(result)
     report_runs(document["runs"], setup.optimizer.learning_rate, quiet)
+    report_flags(document["runs"], document["config"]["statistics_samples"], quiet)
     writers = results_writers(document, out_dir, json_path)
     writers.append(
         ("cost curves", figure_writer(out_dir / COST_FIGURE, lambda: train_cost_figure(result)))

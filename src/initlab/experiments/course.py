@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from initlab.data import Dataset, course_circles
+from initlab.diagnostics import Flag, NetworkStatistics, diagnose, network_statistics
 from initlab.initializers import get_initializer, initialize
 from initlab.memory import check_training
 from initlab.network import Network, Parameters, accuracy, loss_and_gradients
@@ -26,11 +27,15 @@ __all__ = [
     "COURSE_INITS",
     "ENGINES",
     "EXPLOSION_FACTOR",
+    "STATISTICS_SAMPLES",
     "CourseConfig",
     "CourseResult",
     "CourseRun",
+    "diagnose_runs",
+    "diagnose_start",
     "exploded",
     "run_course",
+    "statistics_batch",
 ]
 
 COURSE_INITS: tuple[str, ...] = ("zeros", "random", "he")
@@ -131,6 +136,9 @@ class CourseRun:
     train_accuracy: float | None
     test_accuracy: float | None
     final_cost: float | None
+    #: per-layer statistics of ``initial_params`` (:func:`diagnose_start`), and their flags
+    statistics: NetworkStatistics | None = None
+    flags: list[Flag] = field(default_factory=list)
 
     @property
     def diverged(self) -> bool:
@@ -162,6 +170,51 @@ class CourseResult:
     config: CourseConfig
     dataset: Dataset
     runs: list[CourseRun] = field(default_factory=list)
+
+
+#: the statistics at initialization are computed on at most this many training samples
+STATISTICS_SAMPLES = 1000
+
+
+def statistics_batch(X: np.ndarray, Y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The batch the statistics at initialization are computed on: the first
+    :data:`STATISTICS_SAMPLES` columns of the training set ``X``, ``Y`` (all of it
+    when it is smaller; the course's 300 samples). The training parts of
+    :func:`initlab.datasets.load_dataset` are shuffled, so these are a random subset."""
+    return X[:, :STATISTICS_SAMPLES], Y[:, :STATISTICS_SAMPLES]
+
+
+def diagnose_start(
+    network: Network,
+    params: Parameters,
+    X: np.ndarray,
+    Y: np.ndarray,
+    *,
+    learning_rate: float | None = None,
+) -> tuple[NetworkStatistics, list[Flag]]:
+    """Per-layer statistics of ``params`` on :func:`statistics_batch` of ``(X, Y)``, and
+    their flags (:func:`initlab.diagnostics.network_statistics`,
+    :func:`initlab.diagnostics.diagnose`). ``learning_rate`` gives the update-to-data
+    ratio ``learning_rate ||dJ/dW|| / ||W||``: pass it only for plain gradient steps."""
+    batch_X, batch_Y = statistics_batch(X, Y)
+    stats = network_statistics(network, params, batch_X, batch_Y, learning_rate=learning_rate)
+    return stats, diagnose(stats)
+
+
+def diagnose_runs(
+    runs: Sequence[CourseRun],
+    network: Network,
+    dataset: Dataset,
+    *,
+    learning_rate: float | None = None,
+) -> None:
+    """Fill every run's ``statistics`` and ``flags`` at its initialization
+    (:func:`diagnose_start` on the training set)."""
+    for run in runs:
+        run.statistics, run.flags = diagnose_start(
+            network, run.initial_params, dataset.X_train, dataset.Y_train,
+            learning_rate=learning_rate,
+        )  # fmt: skip
 
 
 def initial_parameters(config: CourseConfig, init: str) -> Parameters:
@@ -210,21 +263,36 @@ def run_course(
             print_every=config.print_every,
             on_cost=on_cost,
         )
-        return result
-    for init, start in zip(names, starts, strict=True):
-        report = None if on_cost is None else (lambda i, c, _n=init: on_cost(_n, i, c))
-        params, history = gradient_descent(
-            network,
-            start,
-            dataset.X_train,
-            dataset.Y_train,
-            learning_rate=config.learning_rate,
-            iterations=config.iterations,
-            report_every=config.print_every,
-            on_report=report,
-        )
-        result.runs.append(score_run(init, network, start, params, history, dataset))
+    else:
+        result.runs = [
+            _reference_run(config, network, init, start, dataset, on_cost)
+            for init, start in zip(names, starts, strict=True)
+        ]
+    diagnose_runs(result.runs, network, dataset, learning_rate=config.learning_rate)
     return result
+
+
+def _reference_run(
+    config: CourseConfig,
+    network: Network,
+    init: str,
+    start: Parameters,
+    dataset: Dataset,
+    on_cost: Callable[[str, int, float], None] | None,
+) -> CourseRun:
+    """One initialization trained by the plain NumPy loop, reporting live."""
+    report = None if on_cost is None else (lambda i, c: on_cost(init, i, c))
+    params, history = gradient_descent(
+        network,
+        start,
+        dataset.X_train,
+        dataset.Y_train,
+        learning_rate=config.learning_rate,
+        iterations=config.iterations,
+        report_every=config.print_every,
+        on_report=report,
+    )
+    return score_run(init, network, start, params, history, dataset)
 
 
 def population_runs(

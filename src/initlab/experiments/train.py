@@ -34,19 +34,21 @@ from initlab.experiments.course import (
     ENGINES,
     CourseConfig,
     CourseRun,
+    diagnose_runs,
     population_runs,
     score_run,
 )
 from initlab.fit import fit, resolve_batch_size, steps_per_epoch
 from initlab.initializers import get_initializer, initialize
 from initlab.memory import OPTIMIZER_SLOTS, check_training
-from initlab.network import Network
+from initlab.network import Network, Parameters
 from initlab.optimizers import Optimizer, get_optimizer
-from initlab.results import run_to_dict
+from initlab.results import run_to_dict, statistics_samples
 
 __all__ = [
     "DEFAULT_ITERATIONS",
     "DEFAULT_MINIBATCH",
+    "PLAIN_STEP_OPTIMIZERS",
     "STANDARDIZED_MAX_ABS_MEAN",
     "STANDARDIZED_STD_RANGE",
     "TrainConfig",
@@ -55,12 +57,16 @@ __all__ = [
     "default_batch_size",
     "far_from_standardized",
     "feature_spread",
+    "plain_step_size",
     "prepare",
     "run_train",
+    "starting_parameters",
     "train_to_dict",
 ]
 
 DEFAULT_ITERATIONS = 1000
+#: the optimizers whose update is the plain gradient step ``-learning_rate * dJ/dW``
+PLAIN_STEP_OPTIMIZERS: tuple[str, ...] = ("gd", "sgd")
 #: the largest default minibatch: scikit-learn's ``batch_size="auto"`` is ``min(200, m)``
 DEFAULT_MINIBATCH: int = Optimizer.default_batch_size  # type: ignore[assignment]
 #: features count as "far from standardized" when some feature's mean is further from 0
@@ -317,6 +323,26 @@ def _weight_rng(
     return np.random.default_rng(init_seq)
 
 
+def starting_parameters(setup: TrainSetup) -> list[Parameters]:
+    """The initial parameters of every initializer of ``setup``, in order, each drawn
+    from a fresh generator (see the module docstring). Every initializer is drawn (and
+    a bad one refused) before any training starts; data-dependent schemes (``lsuv``)
+    are calibrated on the training set."""
+    config = setup.config
+    init_seq, _ = _rngs(config.seed)
+    starts = [
+        initialize(
+            setup.network,
+            init,
+            _weight_rng(setup, init_seq),
+            config.bias_init,
+            data=setup.dataset.X_train,
+        )
+        for init in config.inits
+    ]
+    return starts
+
+
 def run_train(
     config: TrainConfig | TrainSetup,
     *,
@@ -340,20 +366,9 @@ def run_train(
     setup.check_memory()
     config = setup.config
     data = setup.dataset
-    init_seq, shuffle_seq = _rngs(config.seed)
+    _, shuffle_seq = _rngs(config.seed)
     result = TrainResult(setup)
-    # every initializer is drawn (and a bad one refused) before any training starts;
-    # data-dependent schemes (lsuv) are calibrated on the training set
-    starts = [
-        initialize(
-            setup.network,
-            init,
-            _weight_rng(setup, init_seq),
-            config.bias_init,
-            data=data.X_train,
-        )
-        for init in config.inits
-    ]
+    starts = starting_parameters(setup)
     if engine == "fast":
         result.runs = population_runs(
             setup.network,
@@ -367,6 +382,7 @@ def run_train(
             batch_size=setup.batch_size,
             rng=np.random.default_rng(shuffle_seq),
         )
+        diagnose_runs(result.runs, setup.network, data, learning_rate=plain_step_size(setup))
         return result
     for init, start in zip(config.inits, starts, strict=True):
         report = None if on_cost is None else (lambda i, c, _n=init: on_cost(_n, i, c))
@@ -383,7 +399,15 @@ def run_train(
             on_report=report,
         )
         result.runs.append(score_run(init, setup.network, start, params, history, data))
+    diagnose_runs(result.runs, setup.network, data, learning_rate=plain_step_size(setup))
     return result
+
+
+def plain_step_size(setup: TrainSetup) -> float | None:
+    """The learning rate when an update is ``-learning_rate * gradient`` (``gd``, ``sgd``),
+    for the update-to-data ratio at initialization; ``None`` for ``momentum`` and ``adam``,
+    whose steps are not proportional to the gradient."""
+    return setup.optimizer.learning_rate if setup.optimizer.name in PLAIN_STEP_OPTIMIZERS else None
 
 
 def train_to_dict(result: TrainResult) -> dict[str, Any]:
@@ -407,6 +431,7 @@ def train_to_dict(result: TrainResult) -> dict[str, Any]:
         "optimizer": setup.optimizer.config(),
         "learning_rate": setup.optimizer.learning_rate,
         "dataset": setup.dataset.config,
+        "statistics_samples": statistics_samples(setup.dataset.X_train.shape[1]),
     }
     every = setup.config.print_every
     return {
