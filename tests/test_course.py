@@ -150,3 +150,20 @@ def test_divergence_is_detected_and_the_other_runs_complete() -> None:
         assert not np.isfinite(run.history.costs[-1])
         assert np.all(np.isfinite(run.history.costs[:-1]))
         assert run.train_accuracy is None and run.final_cost is None
+
+
+@pytest.mark.parametrize(
+    ("n", "noise", "factor", "seed"),
+    [(300, 0.05, 0.8, 1), (100, 0.05, 0.8, 2), (7, 0.3, 0.5, 11), (1, 0.0, 0.8, 0)],
+)
+def test_circles_draw_what_scikit_learns_make_circles_draws(n, noise, factor, seed):
+    from sklearn.datasets import make_circles
+
+    from initlab.data import circles
+
+    X, y = circles(n, noise, np.random.RandomState(seed), factor)
+    X_ref, y_ref = make_circles(
+        n, noise=noise, factor=factor, random_state=np.random.RandomState(seed)
+    )
+    np.testing.assert_array_equal(X, X_ref)
+    np.testing.assert_array_equal(y, y_ref)

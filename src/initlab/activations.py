@@ -37,7 +37,6 @@ from functools import lru_cache
 from typing import Any
 
 import numpy as np
-from scipy import integrate
 from scipy.special import expit, ndtr
 
 from initlab.spec import (
@@ -97,6 +96,7 @@ class Activation:
 
 def second_moment_gain(f: ArrayFn) -> float:
     """``1 / sqrt(E[f(z)^2])``, ``z ~ N(0, 1)``, by quadrature on each side of 0."""
+    from scipy import integrate  # imported when a gain is asked for: slow to import
 
     def integrand(z: float) -> float:
         value = float(f(np.array([z]))[0])
