@@ -250,10 +250,28 @@ def test_interrupted_training_touches_nothing(tmp_path: Path, capsys, monkeypatc
 
 def test_write_files_refuses_two_outputs_that_are_one_file(tmp_path: Path) -> None:
     (tmp_path / "a").write_bytes(b"old")
-    (tmp_path / "link").symlink_to(tmp_path / "a")
+    (tmp_path / "dir").symlink_to(tmp_path, target_is_directory=True)
     with pytest.raises(ValueError, match="same file"):
-        write_files([(tmp_path / "a", b"1"), (tmp_path / "link", b"2")])
+        write_files([(tmp_path / "a", b"1"), (tmp_path / "dir" / "a", b"2")])
     assert (tmp_path / "a").read_bytes() == b"old"
+
+
+def test_a_link_at_an_output_path_is_replaced_never_written_through(tmp_path: Path, capsys) -> None:
+    """A symbolic link planted in --out (results.json -> some precious file) is replaced
+    by the output; the file it pointed to is untouched."""
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    (victim / "b.txt").write_text("precious")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "results.json").symlink_to(victim / "b.txt")
+    (out / "costs.png").symlink_to(victim / "a.txt")  # dangling: must not be created
+    code, _, stderr = run_cli(capsys, *OLD, "-q", "--out", str(out))
+    assert code == 0, stderr
+    assert (victim / "b.txt").read_text() == "precious"
+    assert not (victim / "a.txt").exists()
+    assert not (out / "results.json").is_symlink() and not (out / "costs.png").is_symlink()
+    json.loads((out / "results.json").read_text())
 
 
 def test_a_failing_rename_says_what_was_replaced_and_leaves_no_temporary(

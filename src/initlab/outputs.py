@@ -32,7 +32,14 @@ import zlib
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-__all__ = ["OutputError", "remove_stale_temps", "resolve_target", "temp_file", "write_files"]
+__all__ = [
+    "OutputError",
+    "output_target",
+    "remove_stale_temps",
+    "resolve_target",
+    "temp_file",
+    "write_files",
+]
 
 TEMP_MARK = ".initlab-"
 _TEMP_NAME = re.compile(r"^\..*\.initlab-([0-9a-f]{8})-(\d+)-[^.]+\.tmp$", re.DOTALL)
@@ -52,6 +59,15 @@ class OutputError(OSError):
         super().__init__(cause.errno, cause.strerror or str(cause), str(path))
         self.path = path
         self.replaced = list(replaced)  # files already renamed into place (rare: see below)
+
+
+def output_target(path: str | os.PathLike[str]) -> Path:
+    """The file a write to ``path`` replaces: ``path`` in its folder with the folder's
+    symbolic links resolved. A symbolic link at ``path`` itself is replaced by the new
+    file, never written through: an output never overwrites what a link points to
+    (write through a link on purpose by passing :func:`resolve_target` of it)."""
+    absolute = Path(os.path.abspath(path))
+    return Path(os.path.realpath(absolute.parent)) / absolute.name
 
 
 def resolve_target(path: str | os.PathLike[str]) -> Path:
@@ -150,14 +166,14 @@ def _no_interrupt() -> Iterator[None]:
 
 def write_files(contents: Sequence[tuple[str | os.PathLike[str], bytes]]) -> list[Path]:
     """Write every ``(path, content)`` pair, all or nothing; returns the files written
-    (symbolic links resolved).
+    (see :func:`output_target`: a symbolic link at a path is replaced, not followed).
 
     Raises :class:`OutputError` (an ``OSError``) naming the first file that could not be
     written; then no file was replaced, and no temporary file or new folder remains.
     The renames come last, with SIGINT held back; short of the folders changing under
     the run (a target turned into a folder) they cannot fail.
     """
-    targets = [resolve_target(path) for path, _ in contents]
+    targets = [output_target(path) for path, _ in contents]
     if len(set(targets)) != len(targets):
         raise ValueError(f"two outputs are the same file: {[str(t) for t in targets]}")
     umask = _umask()
@@ -169,13 +185,16 @@ def write_files(contents: Sequence[tuple[str | os.PathLike[str], bytes]]) -> lis
             try:
                 created += _make_folders(target.parent)
                 try:
-                    status = os.stat(target)
+                    status = os.lstat(target)
                 except FileNotFoundError:
                     mode = 0o666 & ~umask
                 else:
-                    if not stat.S_ISREG(status.st_mode):
+                    if stat.S_ISLNK(status.st_mode):  # the link is replaced, not followed
+                        mode = 0o666 & ~umask
+                    elif stat.S_ISREG(status.st_mode):
+                        mode = stat.S_IMODE(status.st_mode)
+                    else:
                         raise OSError(errno.EEXIST, "it exists and is not a regular file")
-                    mode = stat.S_IMODE(status.st_mode)
                 staged.append(_write_temp(target, content, mode))
             except OSError as exc:
                 raise OutputError(target, exc) from exc

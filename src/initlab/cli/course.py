@@ -104,4 +104,4 @@ def course(
             figure_writer(out_dir / BOUNDARY_FIGURE, lambda: course_boundary_figure(result)),
         ),
     ]
-    write_outputs(writers, quiet)
+    write_outputs(writers, quiet, write_through=[json_path])

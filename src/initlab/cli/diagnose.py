@@ -276,7 +276,7 @@ def diagnose(
     ]
     if json_path is not None:
         writers.append(("diagnostics copy", lambda: (json_path, json_bytes(document))))
-    write_outputs(writers, quiet)
+    write_outputs(writers, quiet, write_through=[json_path])
 
 
 diagnose.params[:0] = [

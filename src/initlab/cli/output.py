@@ -261,19 +261,34 @@ def cost_printer(quiet: bool) -> Callable[[str, int, float], None]:
     return on_cost
 
 
-def write_outputs(writers: list[tuple[str, Render]], quiet: bool) -> None:
+def write_outputs(
+    writers: list[tuple[str, Render]], quiet: bool, write_through: Sequence[Path | None] = ()
+) -> None:
     """Render every output, then write them all or none (:func:`initlab.outputs.write_files`).
 
     If one cannot be written, fail once naming it: the previous outputs are all unchanged.
     """
-    from initlab.outputs import OutputError, resolve_target, write_files
+    from initlab.outputs import OutputError, output_target, resolve_target, write_files
 
     rendered = [(label, *render()) for label, render in writers]
+    through = {Path(os.path.abspath(p)) for p in write_through if p is not None}
+    # a symbolic link at an output path is replaced, except where the user named the
+    # link as the output (--json): that one is written through to its target
+    targets = [
+        resolve_target(path) if Path(os.path.abspath(path)) in through else path
+        for _, path, _ in rendered
+    ]
     try:
-        written = write_files([(path, content) for _, path, content in rendered])
+        pairs = zip(targets, rendered, strict=True)
+        written = write_files([(target, content) for target, (_, _, content) in pairs])
     except OutputError as exc:
         label = next(
-            (label for label, path, _ in rendered if resolve_target(path) == exc.path), "outputs"
+            (
+                label
+                for (label, _, _), target in zip(rendered, targets, strict=True)
+                if output_target(target) == exc.path
+            ),
+            "outputs",
         )
         outcome = (
             f"only {', '.join(str(p) for p in exc.replaced)} replaced"

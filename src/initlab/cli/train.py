@@ -341,7 +341,7 @@ def train(
         writers.append(
             ("decision boundaries", figure_writer(path, lambda: train_boundary_figure(result)))
         )
-    write_outputs(writers, quiet)
+    write_outputs(writers, quiet, write_through=[json_path])
 
 
 def config_from_options(
