@@ -145,3 +145,14 @@ def test_population_arguments_are_checked():
     for threads, error in ((0, ValueError), (-2, ValueError), (True, TypeError), (1.5, TypeError)):
         with pytest.raises(error, match="threads must be a positive integer"):
             train_engine(SIGMOID, X, Y, threads=threads)
+
+
+def test_fit_takes_an_optimizer_or_a_spec_and_refuses_anything_else():
+    X, Y = data()
+    start = initialize(SIGMOID, "he", 0)
+    _, by_name = fit(SIGMOID, start, X, Y, "adam(beta1=0.8)", iterations=3)
+    _, by_object = fit(SIGMOID, start, X, Y, get_optimizer("adam(beta1=0.8)"), iterations=3)
+    np.testing.assert_array_equal(by_name.costs, by_object.costs)
+    for bad in (None, 3, object()):
+        with pytest.raises(TypeError, match="optimizer must be an Optimizer or a spec string"):
+            fit(SIGMOID, start, X, Y, bad, iterations=3)

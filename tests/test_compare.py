@@ -196,6 +196,9 @@ def test_results_summarizes_filters_and_exports_the_store(tmp_path: Path, capsys
         (["--where", "bogus >"], ["--where 'bogus >'", "columns:"]),
         (["--where", "init == 'nothing'"], ["keeps none of the stored runs"]),
         (["--group-by", "init,nope"], ["no column 'nope'"]),
+        (["--csv", ""], ["--csv", "empty path"]),
+        (["--csv", "/proc/x.csv"], ["--csv", "/proc"]),
+        (["--csv", "/tmp"], ["--csv", "is a directory"]),
     ],
 )
 def test_results_bad_input_is_one_line(tmp_path: Path, capsys, args, names):

@@ -317,3 +317,12 @@ def test_split_top_level_respects_brackets_and_quotes() -> None:
         "leaky_relu(slope=0.1, x=2)",
         "'a,b'",
     ]
+
+
+def test_dataset_parameter_names_are_case_insensitive_and_values_are_not():
+    from initlab.datasets import resolve_spec
+
+    assert resolve_spec("Moons(Noise=0.2)")[1] == {"noise": 0.2}
+    assert resolve_spec("MOONS(NOISE=0.2, SAMPLES=50)")[1] == {"noise": 0.2, "samples": 50}
+    with pytest.raises(ValueError, match="'noise' given twice"):
+        resolve_spec("moons(noise=0.1, NOISE=0.2)")

@@ -33,6 +33,7 @@ from initlab.sklearn import InitMLPClassifier
         ),
     ]
 )
+@pytest.mark.filterwarnings("ignore:Got `batch_size` less than 1 or larger than sample size")
 def test_scikit_learn_estimator_checks(estimator, check) -> None:
     check(estimator)
 
@@ -193,3 +194,15 @@ def test_numpy_step_sizes_and_full_batch_sizes_are_accepted() -> None:
     for size in (40, 1000):
         curve = base.set_params(learning_rate_init=0.5, batch_size=size).fit(X, y).loss_curve_
         np.testing.assert_array_equal(curve, reference)
+
+
+def test_a_batch_larger_than_the_data_is_clipped_with_a_warning_as_scikit_learn_does():
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((50, 2)), np.arange(50) % 2
+    clf = InitMLPClassifier(optimizer="adam", batch_size=1000, max_iter=3, random_state=0)
+    with pytest.warns(
+        UserWarning, match="clipped: batch_size=1000 with 37 training samples|clipped"
+    ):
+        clf.fit(X, y)
+    full = InitMLPClassifier(optimizer="adam", batch_size=50, max_iter=3, random_state=0).fit(X, y)
+    np.testing.assert_array_equal(clf.loss_curve_, full.loss_curve_)

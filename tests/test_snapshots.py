@@ -66,6 +66,7 @@ def test_log_spaced_runs_from_zero_to_the_end():
     ratios = at[-6:][1:] / at[-6:][:-1]  # evenly spaced on a log scale at the top
     np.testing.assert_allclose(ratios, ratios[0], rtol=0.01)
     assert log_spaced(3, 20).tolist() == [0, 1, 2, 3]
+    assert log_spaced(10, 10**11).tolist() == list(range(11))  # no huge allocation
     with pytest.raises(ValueError, match="count must be an integer >= 2"):
         log_spaced(10, 1)
 

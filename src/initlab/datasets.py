@@ -40,7 +40,7 @@ import numpy as np
 
 from initlab.data import Dataset, course_circles
 from initlab.memory import check_samples, shown
-from initlab.spec import check_params, exact_integers, lookup, parse_keyword_spec
+from initlab.spec import check_params, exact_integers, fold_keys, lookup, parse_keyword_spec
 
 __all__ = [
     "DATASETS",
@@ -490,6 +490,7 @@ def resolve_spec(
     """
     name, params = parse_keyword_spec(spec, "dataset")
     entry = lookup(DATASETS, name, "dataset")
+    params = fold_keys(params, entry.defaults, f"dataset {entry.name!r}")  # Noise -> noise
     params = {**params, **{k: v for k, v in (overrides or {}).items() if v is not None}}
     params = exact_integers(params)  # sizes beyond float64 are refused by their own range
     check_params("dataset", name, params, entry.defaults, checks_values=True)

@@ -15,7 +15,7 @@ import numpy as np
 from initlab.checks import as_rng, check_training_data
 from initlab.memory import OPTIMIZER_SLOTS, check_training
 from initlab.network import Network, Parameters, loss_and_gradients
-from initlab.optimizers import Optimizer
+from initlab.optimizers import Optimizer, get_optimizer
 from initlab.train import History
 
 __all__ = ["check_labels", "fit", "resolve_batch_size", "steps_per_epoch"]
@@ -71,7 +71,7 @@ def fit(
     params: Parameters,
     X: np.ndarray,
     Y: np.ndarray,
-    optimizer: Optimizer,
+    optimizer: Optimizer | str,
     *,
     iterations: int | None = None,
     epochs: int | None = None,
@@ -98,6 +98,12 @@ def fit(
     """
     if (iterations is None) == (epochs is None):
         raise ValueError("give exactly one of iterations and epochs")
+    if isinstance(optimizer, str):
+        optimizer = get_optimizer(optimizer)
+    elif not isinstance(optimizer, Optimizer):
+        raise TypeError(
+            f"optimizer must be an Optimizer or a spec string such as 'adam', got {optimizer!r}"
+        )
     X, Y = check_training_data(network, X, Y)
     m = X.shape[1]
     batch = resolve_batch_size(optimizer, batch_size, m)

@@ -151,6 +151,13 @@ class InitMLPClassifier(ClassifierMixin, BaseEstimator):
                     "momentum or adam for minibatches"
                 )
             return None
+        if size > m:  # as scikit-learn's MLPClassifier does
+            warnings.warn(
+                f"Got `batch_size` less than 1 or larger than sample size. It is going to be "
+                f"clipped: batch_size={int(size)} with {m} training samples",
+                UserWarning,
+                stacklevel=3,
+            )
         return min(int(size), m)
 
     def _step_size(self) -> float:

@@ -78,7 +78,26 @@ def main(argv: list[str] | None = None) -> int:
         command_done()
 
 
+def _stdout_failed() -> int:
+    """Exit 0, or 1 with one line if standard output could not be written (a full device):
+    the run went on without it and wrote its files."""
+    from initlab.cli.output import stdout
+
+    failed, stdout.failed = stdout.failed, None
+    if failed is None:
+        return 0
+    click.echo(
+        f"initlab: error: could not write to standard output ({failed.strerror or failed}); "
+        "the run went on and wrote its files",
+        err=True,
+    )
+    return EXIT_FAILURE
+
+
 def _run(argv: list[str] | None) -> int:
+    from initlab.cli.output import stdout
+
+    stdout.failed = None
     try:
         cli.main(args=argv, prog_name="initlab", standalone_mode=False)
     except click.exceptions.Exit as exc:
@@ -100,7 +119,7 @@ def _run(argv: list[str] | None) -> int:
     except OSError as exc:
         click.echo(f"initlab: error: {_one_line(str(exc))}", err=True)
         return EXIT_FAILURE
-    return 0
+    return _stdout_failed()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -16,6 +16,7 @@ OPTION_OF_PARAMETER = {
     "epochs": "--epochs",
     "hidden": "--hidden",
     "layers": "--layers",
+    "batch_size": "--batch-size",
 }
 
 
@@ -30,12 +31,21 @@ def sizes_as_options() -> Iterator[None]:
         if option is None:
             raise
         raise click.UsageError(exc.message(option)) from None
+    except ValueError as exc:  # "batch_size 500 is larger ..." -> "--batch-size 500 ..."
+        message = str(exc)
+        for parameter, option in OPTION_OF_PARAMETER.items():
+            if message.startswith(f"{parameter} "):
+                raise click.UsageError(option + message[len(parameter) :]) from None
+        raise
 
 
 class PositiveFloat(click.ParamType):
-    """A finite number greater than zero."""
+    """A finite number greater than zero (or, with ``allow_zero``, at least zero)."""
 
     name = "number"
+
+    def __init__(self, allow_zero: bool = False) -> None:
+        self.allow_zero = allow_zero
 
     def convert(self, value, param, ctx):  # type: ignore[no-untyped-def]
         from initlab.spec import abbreviate
@@ -45,13 +55,16 @@ class PositiveFloat(click.ParamType):
             number = float(value)
         except (TypeError, ValueError):
             number = float("nan")
-        if not (number > 0 and math.isfinite(number)):
-            self.fail(f"must be a positive finite number, got {abbreviate(text)}", param, ctx)
+        ok = number >= 0 if self.allow_zero else number > 0
+        if not (ok and math.isfinite(number)):
+            what = "a finite number >= 0" if self.allow_zero else "a positive finite number"
+            self.fail(f"must be {what}, got {abbreviate(text)}", param, ctx)
         return number
 
 
 POSITIVE_INT = click.IntRange(min=1)
 POSITIVE_FLOAT = PositiveFloat()
+NON_NEGATIVE_FLOAT = PositiveFloat(allow_zero=True)
 
 
 def print_every_option(default: int, unit: str = "iterations"):  # type: ignore[no-untyped-def]

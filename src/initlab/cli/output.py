@@ -40,11 +40,27 @@ def discard_closed_stream(stream) -> None:  # type: ignore[no-untyped-def]
 
 class PipeSafeConsole(Console):
     """A console that goes quiet when its reader goes away (``initlab course | head -1``):
-    the run goes on and still writes its outputs; the exit status is the run's."""
+    the run goes on and still writes its outputs; the exit status is the run's.
+
+    A stream that fails otherwise (a full device: ``> /dev/full``) goes quiet too, so
+    the run still writes its outputs, and the failure is kept in :attr:`failed` for the
+    command to report at its end (exit 1).
+    """
+
+    failed: OSError | None = None
 
     def on_broken_pipe(self) -> None:
         self.quiet = True
         discard_closed_stream(self.file)
+
+    def _check_buffer(self) -> None:
+        try:
+            super()._check_buffer()
+        except OSError as exc:
+            del self._buffer[:]
+            self.failed = self.failed or exc
+            self.quiet = True
+            discard_closed_stream(self.file)
 
 
 stdout = PipeSafeConsole(highlight=False, soft_wrap=True)

@@ -182,17 +182,24 @@ def check_out_dir(out_dir: Path, names: Sequence[str]) -> Path:
     return target
 
 
+def check_file_path(option: str, path: Path) -> Path:
+    """Check the file path given to ``option``: a regular file (or none yet) in a folder
+    initlab can write in, outside the pseudo file systems; returns it resolved."""
+    target = _resolve(option, path)
+    _check_not_pseudo(option, path, target)
+    _check_lengths(option, path, target)
+    if target.is_dir():
+        raise _fail(option, f"{str(path)!r} is a directory; a file path is needed")
+    if target.exists() and not target.is_file():
+        raise _fail(option, f"{str(path)!r} is not a regular file")
+    _check_folder(option, path, target.parent)
+    return target
+
+
 def check_json_path(json_path: Path, out_dir: Path, names: Sequence[str]) -> Path:
     """Check ``--json``: a regular file (or none yet) that is none of ``--out``'s files."""
     option = "--json"
-    target = _resolve(option, json_path)
-    _check_not_pseudo(option, json_path, target)
-    _check_lengths(option, json_path, target)
-    if target.is_dir():
-        raise _fail(option, f"{str(json_path)!r} is a directory; a file path is needed")
-    if target.exists() and not target.is_file():
-        raise _fail(option, f"{str(json_path)!r} is not a regular file")
-    _check_folder(option, json_path, target.parent)
+    target = check_file_path(option, json_path)
     out_target = resolve_target(out_dir)
     if target == out_target or target in out_target.parents:
         raise _fail(option, f"{str(json_path)!r} is where --out {str(out_dir)!r} needs a directory")

@@ -9,6 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from initlab.cli.output import print_table, stdout
+from initlab.cli.paths import OutputPathType, check_file_path
 
 __all__ = ["results"]
 
@@ -59,7 +60,7 @@ def summary_table(summary, by: list[str], metrics: list[str]) -> Table:  # type:
     help="Keep the runs matching a pandas query, e.g. \"optimizer == 'adam'\" or "
     "'test_accuracy > 0.9' (evaluated by pandas on the column names).",
 )
-@click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--csv", "csv_path", type=OutputPathType(),
               help="Also write every (kept) run, one row each, to this CSV file.")  # fmt: skip
 def results(folder: Path, group_by: list[str], where: str | None, csv_path: Path | None) -> None:
     """Summarize the runs stored in FOLDER (by `initlab compare`): per group the number of
@@ -70,6 +71,8 @@ def results(folder: Path, group_by: list[str], where: str | None, csv_path: Path
     from initlab.results import load
     from initlab.sweep.stats import group_summary
 
+    if csv_path is not None:
+        check_file_path("--csv", csv_path)
     frame = load(folder)
     if where:
         try:

@@ -10,6 +10,7 @@ import click
 
 from initlab.activations import canonical_activation
 from initlab.cli.options import (
+    NON_NEGATIVE_FLOAT,
     POSITIVE_FLOAT,
     POSITIVE_INT,
     engine_option,
@@ -222,7 +223,7 @@ def _sizes(ctx: click.Context, param: click.Parameter, value: str | None) -> tup
 )
 @click.option(
     "--weight-decay",
-    type=click.FloatRange(min=0.0),
+    type=NON_NEGATIVE_FLOAT,
     default=0.0,
     show_default=True,
     help="L2 penalty on the weights (added to their gradient as lambda * W).",
@@ -270,9 +271,9 @@ def _sizes(ctx: click.Context, param: click.Parameter, value: str | None) -> tup
 )
 @print_every_option(100, "updates")
 @engine_option(
-    "fast: with full-batch gd on a sigmoid head (no weight decay), train every "
-    "initialization at once on the population engine; reference (and any other training): "
-    "the NumPy loop, one run after the other."
+    "fast: every initialization trains at once on the population engine (the compiled "
+    "kernel for full-batch gd on a sigmoid head, batched NumPy for the rest), costs printed "
+    "after training; reference: the NumPy loop, one run after the other, printing live."
 )
 @out_option(Path("initlab-out") / "train")
 @json_option

@@ -19,11 +19,14 @@ __all__ = ["check_snapshots", "log_spaced"]
 
 def log_spaced(updates: int, count: int = 20) -> np.ndarray:
     """About ``count`` update indices from 0 to ``updates`` (both included), spaced
-    evenly on a log scale after 0: ``0, 1, ..., updates`` as sorted unique ints."""
+    evenly on a log scale after 0: ``0, 1, ..., updates`` as sorted unique ints; every
+    update when ``count`` exceeds them."""
     if isinstance(updates, bool) or not isinstance(updates, numbers.Integral) or updates < 1:
         raise ValueError(f"updates must be a positive integer, got {updates!r}")
     if isinstance(count, bool) or not isinstance(count, numbers.Integral) or count < 2:
         raise ValueError(f"count must be an integer >= 2, got {count!r}")
+    if count >= updates + 1:  # every update (and no allocation the size of count)
+        return np.arange(int(updates) + 1, dtype=np.int64)
     spaced = np.round(np.geomspace(1, int(updates), int(count) - 1)).astype(np.int64)
     return np.unique(np.concatenate([[0], spaced, [int(updates)]]))
 

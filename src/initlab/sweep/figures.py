@@ -36,12 +36,17 @@ def plot_distributions(ax: Axes, values: Mapping[str, np.ndarray], metric: str) 
 
 
 def plot_mean_costs(ax: Axes, curves: Mapping[str, np.ndarray]) -> None:
-    """The mean cost curve of each initialization with its 95% band, log-scaled updates."""
+    """The mean cost curve of each initialization with its 95% band, log-scaled updates
+    (over the runs still finite at each update; the legend counts the diverged runs)."""
     for i, (init, runs) in enumerate(curves.items()):
         mean, low, high, n = mean_curve(runs)
         x = np.arange(1, mean.size + 1)
         ok = (n > 0) & np.isfinite(mean)
-        ax.plot(x[ok], mean[ok], color=f"C{i}", label=f"{init} ({runs.shape[0]} runs)")
+        diverged = int((~np.isfinite(runs[:, -1])).sum()) if runs.size else 0
+        label = f"{init} ({runs.shape[0]} runs" + (f", {diverged} diverged)" if diverged else ")")
+        if not ok.any():
+            label += ": no finite cost to draw"
+        ax.plot(x[ok], mean[ok], color=f"C{i}", label=label)
         ax.fill_between(x[ok], low[ok], high[ok], color=f"C{i}", alpha=0.2, linewidth=0)
     ax.set_xscale("log")
     ax.set_yscale("log")
