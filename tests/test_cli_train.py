@@ -182,7 +182,7 @@ BAD = [
     (["--layers", "2,4,3"], "layers [2, 4, 3] end with 3 outputs but the data have 2 classes"),
     (["--dataset", "iris", "--layers", "4,5,1"], "end with 1 outputs but the data have 3 classes"),
     (["--dataset", "iris", "--output", "sigmoid"], "a sigmoid output needs 2 classes"),
-    (["--batch-size", "100000"], "batch_size 100000 is larger than the 224 training samples"),
+    (["--batch-size", "100000"], "--batch-size 100000 is larger than the 224 training samples"),
     (["--batch-size", "0"], "Invalid value for '--batch-size': 0 is not in the range x>=1"),
     (["--batch-size", "-3"], "Invalid value for '--batch-size': -3 is not in the range x>=1"),
     (["--optimizer", "gd", "--batch-size", "10"], "'gd' is full-batch gradient descent"),
