@@ -156,3 +156,26 @@ def test_fit_takes_an_optimizer_or_a_spec_and_refuses_anything_else():
     for bad in (None, 3, object()):
         with pytest.raises(TypeError, match="optimizer must be an Optimizer or a spec string"):
             fit(SIGMOID, start, X, Y, bad, iterations=3)
+
+
+def test_too_many_models_are_blamed_when_not_even_one_update_fits(monkeypatch):
+    """1000 course models cannot fit in 1 MB whatever the iterations: the error names the
+    number of models and the most that fit, not the iterations."""
+    import initlab.memory as memory
+    from initlab.memory import MemoryLimitError
+
+    monkeypatch.setattr(memory, "available_bytes", lambda: 10**6)
+    data_ = course_circles()
+    net = Network.course()
+    theta = np.zeros((1000, net.n_parameters))
+    with pytest.raises(
+        MemoryLimitError, match=r"^models 1000 needs about .*allowed: 1 to \d+$"
+    ) as e:
+        train_population(net, theta, data_.X_train, data_.Y_train, learning_rate=0.1,
+                         iterations=15000)  # fmt: skip
+    largest = e.value.largest
+    assert 1 <= largest < 1000
+    assert memory.training_bytes(net.layer_sizes, updates=15000, batch=300, runs=largest,
+                                 concurrent=largest) <= 10**6  # fmt: skip
+    assert memory.training_bytes(net.layer_sizes, updates=15000, batch=300, runs=largest + 1,
+                                 concurrent=largest + 1) > 10**6  # fmt: skip

@@ -230,6 +230,7 @@ def check_training(
     optimizer_slots: int = 0,
     updates_parameter: tuple[str, int, int] | None = None,
     width_parameter: tuple[str, object] = ("network", None),
+    runs_parameter: tuple[str, object] | None = None,
     available: int | None = None,
 ) -> int:
     """Raise :class:`MemoryLimitError` unless :func:`training_bytes` fits; return the estimate.
@@ -240,6 +241,8 @@ def check_training(
       the parameter counting the updates (``updates = value * per_unit``, e.g.
       ``("epochs", 20, 8)`` for 20 epochs of 8 minibatches; default
       ``("iterations", updates, 1)``); its largest value that fits is given;
+      when not even one update fits and ``runs_parameter = (name, value)`` is given
+      (e.g. ``("models", 10**7)``), the number of runs instead, with the most that fit;
     * otherwise the network's size: ``width_parameter = (name, value)``, e.g.
       ``("hidden", (100000, 100000))``; the largest hidden width that fits
       (every hidden layer capped at it) is given.
@@ -259,6 +262,16 @@ def check_training(
             lambda v: training_bytes(sizes, updates=v * per_unit, **common) <= available,
             max(int(value), 1),
         )
+        if largest < 1 and runs_parameter is not None:  # too many runs for even one update
+            runs_name, runs_value = runs_parameter
+
+            def fits(r: int) -> bool:
+                at_once = {**common, "runs": r, "concurrent": min(int(concurrent), r)}
+                return training_bytes(sizes, updates=updates, **at_once) <= available
+
+            raise MemoryLimitError(
+                runs_name, runs_value, needed, available, _largest(fits, max(int(runs), 1))
+            )
         raise MemoryLimitError(name, value, needed, available, largest)
     name, value = width_parameter
     widest = max(sizes[1:-1], default=0)

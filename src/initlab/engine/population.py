@@ -333,6 +333,7 @@ def train_population(
         network.layer_sizes, updates=updates, batch=batch, runs=M, concurrent=M,
         optimizer_slots=OPTIMIZER_SLOTS.get(optimizer.name, 2),
         updates_parameter=None if iterations is not None else ("epochs", epochs, per_epoch),
+        runs_parameter=("models", M),
     )  # fmt: skip
     chosen = choose_backend(network, backend, M, threads, optimizer, batch == m, one_rate)
     at = check_snapshots(snapshots, updates)
