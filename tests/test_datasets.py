@@ -326,3 +326,11 @@ def test_dataset_parameter_names_are_case_insensitive_and_values_are_not():
     assert resolve_spec("MOONS(NOISE=0.2, SAMPLES=50)")[1] == {"noise": 0.2, "samples": 50}
     with pytest.raises(ValueError, match="'noise' given twice"):
         resolve_spec("moons(noise=0.1, NOISE=0.2)")
+
+
+def test_csv_numbers_with_underscores_are_not_numbers(tmp_path):
+    path = tmp_path / "u.csv"
+    rows = ["a,b,label", "1_000,2,0"] + [f"{i},{i + 1},{i % 2}" for i in range(3, 10)]
+    path.write_text("\n".join(rows) + "\n")
+    with pytest.raises(ValueError, match="line 2, column 'a': '1_000' is not a finite number"):
+        load_dataset("csv", path=str(path), label="label")

@@ -262,6 +262,10 @@ def _open_error(path: Path, exc: OSError) -> ValueError:
 
 
 def _float(text: str) -> float | None:
+    """The number in a CSV cell, or ``None``: Python literal syntax beyond the usual
+    decimal forms (``1_000``) is not a number in a CSV file."""
+    if "_" in text:
+        return None
     try:
         value = float(text)
     except ValueError:
@@ -273,7 +277,7 @@ def _exact(text: str) -> int | float | None:
     """The number ``text`` names, exactly: an int for every integral value (of any size,
     so ``1e20`` and ``2e20`` stay apart), else a float; ``None`` if not a finite number."""
     try:
-        return int(text)
+        return int(text) if "_" not in text else None
     except ValueError:
         pass
     value = _float(text)
