@@ -331,6 +331,17 @@ def test_frame_flattens_configuration_and_metrics(tmp_path):
         assert row.tobytes() == record.costs.tobytes()
 
 
+def test_frame_flattens_nested_metrics(tmp_path):
+    config = {"seed": 1}
+    metrics = {"layers": {"dead": [0.0, 0.5]}, "final_cost": 0.25}
+    record = RunRecord(run_hash(config), 0, config, metrics, [1.0], {}, "ok")
+    with Store.open(tmp_path, SPEC) as store:
+        store.add_batch([record])
+        frame = store.frame()
+    assert list(frame.columns) == ["hash", "seed", "final_cost", "layers.dead", "status"]
+    assert frame["layers.dead"].iloc[0] == (0.0, 0.5)
+
+
 def test_frame_refuses_a_metric_named_like_a_configuration_field(tmp_path):
     config = {"seed": 1}
     record = RunRecord(run_hash(config), 0, config, {"seed": 2.0}, [1.0], {}, "ok")
@@ -428,7 +439,9 @@ def test_sigkill_at_random_moments_then_resume_keeps_whole_batches_each_run_once
     last writer resumes and completes the sweep."""
     rng = np.random.default_rng(11)
     batches, size = 16, 6
-    plan = [f"INSERT:{rng.integers(1, size + 1)}", "time", "COMMIT:1", "time"]
+    # The kills inside a transaction first: a writer killed at a random moment may
+    # have had the time to finish the sweep.
+    plan = [f"INSERT:{rng.integers(1, size + 1)}", "COMMIT:1", "time", "time", "time"]
     kept: set[int] = set()
     for kill in plan:
         if kill == "time":

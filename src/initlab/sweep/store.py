@@ -494,12 +494,14 @@ class Store:
     def frame(self, costs: bool = False) -> pd.DataFrame:
         """One row per run (in insertion order): ``hash``, the configuration flattened
         (nested mappings as dotted names, ``optimizer.beta1``; lists as tuples, so that
-        every column can be grouped on), the metrics, ``status`` and, with ``costs=True``,
+        every column can be grouped on), the metrics (flattened the same way), ``status``
+        and, with ``costs=True``,
         the cost curve (a float64 array per row) in column ``costs``. Configuration
         fields and metrics each come in sorted order (as stored); a field missing from
         some runs is missing (NaN) in their rows.
 
-        A configuration field and a metric of the same name raise ``ValueError``.
+        Two columns of the same name (a configuration field and a metric, say) raise
+        ``ValueError``.
         """
         import pandas as pd
 
@@ -510,7 +512,7 @@ class Store:
             fields = [
                 ("the run hash", [("hash", record.hash)]),
                 ("configuration", _flatten(record.config)),
-                ("metrics", [(k, _hashable(v)) for k, v in record.metrics.items()]),
+                ("metrics", _flatten(record.metrics)),
                 ("run status", [("status", record.status)]),
                 ("cost curves", [("costs", record.costs)] if costs else []),
             ]
