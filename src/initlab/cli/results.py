@@ -44,7 +44,7 @@ def summary_table(summary, by: list[str], metrics: list[str]) -> Table:  # type:
     return table
 
 
-@click.command("results")
+@click.command("results", short_help="Summarize, filter and export stored runs.")
 @click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
 @click.option(
     "--group-by",
