@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -18,7 +19,15 @@ from initlab.network import Network, Parameters, loss_and_gradients
 from initlab.optimizers import Optimizer, get_optimizer
 from initlab.train import History
 
-__all__ = ["check_labels", "fit", "resolve_batch_size", "steps_per_epoch"]
+__all__ = [
+    "Schedule",
+    "as_optimizer",
+    "check_labels",
+    "fit",
+    "resolve_batch_size",
+    "resolve_schedule",
+    "steps_per_epoch",
+]
 
 CostCallback = Callable[[int, float], None]
 
@@ -53,6 +62,63 @@ def resolve_batch_size(optimizer: Optimizer, batch_size: int | None, m: int) -> 
             f"{batch_size} use sgd, momentum or adam"
         )
     return batch_size
+
+
+def as_optimizer(optimizer: object) -> Optimizer:
+    """An :class:`Optimizer` from an optimizer or a spec string (``"adam(beta1=0.8)"``)."""
+    if isinstance(optimizer, str):
+        return get_optimizer(optimizer)
+    if not isinstance(optimizer, Optimizer):
+        raise TypeError(
+            f"optimizer must be an Optimizer or a spec string such as 'adam', got {optimizer!r}"
+        )
+    return optimizer
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """How a training on ``m`` samples runs: minibatches of ``batch`` (``per_epoch`` of
+    them per pass), ``updates`` in all, shuffled by ``rng`` (``None`` for full batch);
+    ``counted`` is what the user counted the updates in, ``("iterations", n, 1)`` or
+    ``("epochs", e, per_epoch)`` (what a memory error blames, see :mod:`initlab.memory`)."""
+
+    batch: int
+    per_epoch: int
+    updates: int
+    rng: np.random.Generator | np.random.RandomState | None
+    counted: tuple[str, int, int]
+
+
+def resolve_schedule(
+    optimizer: Optimizer,
+    m: int,
+    *,
+    iterations: int | None,
+    epochs: int | None,
+    batch_size: int | None,
+    rng: object,
+) -> Schedule:
+    """The :class:`Schedule` of ``iterations`` updates or ``epochs`` passes (exactly one)
+    with minibatches of ``batch_size`` (:func:`resolve_batch_size`); ``rng`` (a generator
+    or an int seed) is required with minibatches."""
+    if (iterations is None) == (epochs is None):
+        raise ValueError("give exactly one of iterations and epochs")
+    batch = resolve_batch_size(optimizer, batch_size, m)
+    per_epoch = steps_per_epoch(m, batch)
+    if iterations is not None:
+        updates = _positive_int("iterations", iterations)
+        counted = ("iterations", updates, 1)
+    else:
+        count = _positive_int("epochs", epochs)
+        updates = count * per_epoch
+        counted = ("epochs", count, per_epoch)
+    if batch < m:
+        if rng is None:
+            raise ValueError("minibatches need an rng to shuffle the training set")
+        rng = as_rng(rng)
+    else:
+        rng = None
+    return Schedule(batch, per_epoch, updates, rng, counted)
 
 
 def steps_per_epoch(m: int, batch_size: int) -> int:
@@ -98,28 +164,21 @@ def fit(
     """
     if (iterations is None) == (epochs is None):
         raise ValueError("give exactly one of iterations and epochs")
-    if isinstance(optimizer, str):
-        optimizer = get_optimizer(optimizer)
-    elif not isinstance(optimizer, Optimizer):
-        raise TypeError(
-            f"optimizer must be an Optimizer or a spec string such as 'adam', got {optimizer!r}"
-        )
+    optimizer = as_optimizer(optimizer)
     X, Y = check_training_data(network, X, Y)
     m = X.shape[1]
-    batch = resolve_batch_size(optimizer, batch_size, m)
-    per_epoch = steps_per_epoch(m, batch)
-    if iterations is not None:
-        total = _positive_int("iterations", iterations)
-    else:
-        total = _positive_int("epochs", epochs) * per_epoch
-    if batch < m:
-        if rng is None:
-            raise ValueError("minibatches need an rng to shuffle the training set")
-        rng = as_rng(rng)
-    units = ("iterations", iterations, 1) if epochs is None else ("epochs", epochs, per_epoch)
+    schedule = resolve_schedule(
+        optimizer, m, iterations=iterations, epochs=epochs, batch_size=batch_size, rng=rng
+    )
+    batch, per_epoch, total, rng = (
+        schedule.batch,
+        schedule.per_epoch,
+        schedule.updates,
+        schedule.rng,
+    )
     slots = OPTIMIZER_SLOTS.get(optimizer.name, 2)
     check_training(network.layer_sizes, updates=total, batch=batch, optimizer_slots=slots,
-                   updates_parameter=units)  # fmt: skip
+                   updates_parameter=schedule.counted)  # fmt: skip
     optimizer.reset()
     params = params.copy()
     costs = np.empty(total)

@@ -9,15 +9,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from initlab.checks import as_rng, check_positive_int, check_real, check_training_data
+from initlab.checks import check_positive_int, check_real, check_training_data
 from initlab.engine.batched import PopulationCallback
 from initlab.engine.codes import KERNEL_ACTIVATIONS
 from initlab.engine.layout import Layout, pack, unpack
 from initlab.engine.snapshots import check_snapshots
-from initlab.fit import resolve_batch_size, steps_per_epoch
+from initlab.fit import as_optimizer, resolve_schedule
 from initlab.memory import OPTIMIZER_SLOTS, check_training
 from initlab.network import Network, Parameters
-from initlab.optimizers import GradientDescent, Optimizer, get_optimizer
+from initlab.optimizers import GradientDescent, Optimizer
 from initlab.train import History
 
 __all__ = [
@@ -301,28 +301,17 @@ def train_population(
         raise ValueError(f"unknown dtype {dtype!r}; choose one of: {', '.join(DTYPES)}")
     if (iterations is None) == (epochs is None):
         raise ValueError("give exactly one of iterations and epochs")
-    if optimizer is None:
-        optimizer = GradientDescent()
-    elif isinstance(optimizer, str):
-        optimizer = get_optimizer(optimizer)
-    elif not isinstance(optimizer, Optimizer):
-        raise TypeError(f"optimizer must be an Optimizer or a spec string, got {optimizer!r}")
+    optimizer = GradientDescent() if optimizer is None else as_optimizer(optimizer)
     check_positive_int("threads", threads, allow_none=True)
     if isinstance(report_every, bool) or not isinstance(report_every, int) or report_every < 0:
         raise ValueError(f"report_every must be a non-negative integer, got {report_every!r}")
     X, Y = check_training_data(network, X, Y)
     X = np.ascontiguousarray(X)
     m = X.shape[1]
-    batch = resolve_batch_size(optimizer, batch_size, m)
-    per_epoch = steps_per_epoch(m, batch)
-    if iterations is not None:
-        updates = check_positive_int("iterations", iterations)
-    else:
-        updates = check_positive_int("epochs", epochs) * per_epoch
-    if batch < m:
-        if rng is None:
-            raise ValueError("minibatches need an rng to shuffle the training set")
-        rng = as_rng(rng)
+    schedule = resolve_schedule(
+        optimizer, m, iterations=iterations, epochs=epochs, batch_size=batch_size, rng=rng
+    )
+    batch, updates, rng = schedule.batch, schedule.updates, schedule.rng
     theta = _as_theta(network, initial_params, np.dtype(dtype))
     M = theta.shape[0]
     if M == 0:
@@ -332,7 +321,7 @@ def train_population(
     check_training(
         network.layer_sizes, updates=updates, batch=batch, runs=M, concurrent=M,
         optimizer_slots=OPTIMIZER_SLOTS.get(optimizer.name, 2),
-        updates_parameter=None if iterations is not None else ("epochs", epochs, per_epoch),
+        updates_parameter=schedule.counted,
         runs_parameter=("models", M),
     )  # fmt: skip
     chosen = choose_backend(network, backend, M, threads, optimizer, batch == m, one_rate)
