@@ -5,6 +5,7 @@ from initlab.cli.app import cli
 from initlab.cli.compare import compare
 from initlab.cli.course import course
 from initlab.cli.diagnose import diagnose
+from initlab.cli.experiment import experiment
 from initlab.cli.inits import inits
 from initlab.cli.results import results
 from initlab.cli.train import train
@@ -12,6 +13,7 @@ from initlab.cli.train import train
 cli.add_command(course)
 cli.add_command(train)
 cli.add_command(compare)
+cli.add_command(experiment)
 cli.add_command(results)
 cli.add_command(inits)
 cli.add_command(activations)

@@ -1,0 +1,86 @@
+"""``initlab experiment NAME``: a published claim about initialization, reproduced and checked."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from rich.table import Table
+from rich.text import Text
+
+from initlab.cli.options import quiet_option
+from initlab.cli.output import figure_writer, print_table, stdout, write_outputs
+from initlab.cli.paths import check_outputs, out_option
+
+__all__ = ["experiment"]
+
+RESULT_FILE = "experiment.json"
+FIGURE_FILE = "layers.png"
+
+
+def _experiments_help() -> str:
+    from initlab.experiments.published import EXPERIMENTS
+
+    lines = ["\b", "Experiments:"]
+    for name, run in EXPERIMENTS.items():
+        summary = (run.__doc__ or "").strip().splitlines()[0]
+        lines.append(f"  {name}: {summary}")
+    return "\n".join(lines)
+
+
+@click.command(
+    "experiment",
+    epilog=_experiments_help(),
+    short_help="Reproduce a published claim and check it (PASS/FAIL).",
+)
+@click.argument("name")
+@click.option("--quick", is_flag=True, help="A smaller instance of the same claim (seconds).")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Seed of the inputs and weights.")  # fmt: skip
+@out_option(Path("initlab-out") / "experiment")
+@quiet_option
+def experiment(name: str, quick: bool, seed: int, out_dir: Path, quiet: bool) -> None:
+    """Run experiment NAME, print each claim's expected and measured value with PASS or
+    FAIL, and write experiment.json and layers.png (the per-layer curves, measured solid,
+    mean-field prediction dashed) into --out. Exits 1 if a check fails."""
+    from initlab.experiments.published import run_experiment
+    from initlab.plots import plot_layer_std
+    from initlab.results import json_bytes
+
+    check_outputs(out_dir, [RESULT_FILE, FIGURE_FILE], None)
+    result = run_experiment(name, seed=seed, quick=quick)
+    if not quiet:
+        stdout.print(f"{result.name}: {result.description}", markup=False)
+        table = Table(title=Text("Checks"), title_justify="left")
+        for column in ("claim", "expected", "measured", "tolerance", "result"):
+            table.add_column(Text(column), justify="left" if column == "claim" else "right")
+        for check in result.checks:
+            table.add_row(
+                Text(check.claim), Text(f"{check.expected:.3g}"), Text(f"{check.measured:.3g}"),
+                Text(check.tolerance), Text("PASS" if check.passed else "FAIL"),
+            )  # fmt: skip
+        print_table(table)
+
+    def figure():  # type: ignore[no-untyped-def]
+        from matplotlib.figure import Figure
+
+        fig = Figure(figsize=(7, 4.4), layout="constrained")
+        curves = [(label, m, p) for label, (m, p) in result.curves.items()]
+        plot_layer_std(fig.subplots(), curves, title=result.name, ylabel=result.ylabel)
+        return fig
+
+    write_outputs(
+        [
+            ("results", lambda: (out_dir / RESULT_FILE, json_bytes(result.as_dict()))),
+            ("figure", figure_writer(out_dir / FIGURE_FILE, figure)),
+        ],
+        quiet,
+    )
+    failed = [check for check in result.checks if not check.passed]
+    if failed:
+        details = "; ".join(
+            f"{c.claim} (expected {c.expected:.3g}, measured {c.measured:.3g})" for c in failed
+        )
+        raise click.ClickException(
+            f"{len(failed)} of {len(result.checks)} checks of {result.name} failed: {details}"
+        )

@@ -1,0 +1,84 @@
+"""``initlab experiment``: published claims, their tolerances, and the command."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy import integrate
+
+from badinput import assert_one_line_error, run_cli
+from initlab.experiments.published import (
+    EXPERIMENTS,
+    finite_width_factor,
+    run_experiment,
+)
+
+
+def test_the_relu_relative_variance_behind_the_tolerance_is_five():
+    """E[relu(z)^4] / E[relu(z)^2]^2 - 1 = (3/2) / (1/4) - 1 = 5 for z ~ N(0, 1)."""
+
+    def moment(k: int) -> float:
+        density = lambda z: z**k * math.exp(-z * z / 2) / math.sqrt(2 * math.pi)  # noqa: E731
+        return integrate.quad(density, 0, np.inf)[0]
+
+    assert moment(4) / moment(2) ** 2 - 1 == pytest.approx(5.0, rel=1e-9)
+    s2 = 5 * 29 / 256
+    assert finite_width_factor(30, 256, 8) == pytest.approx(
+        math.exp(3 * math.sqrt(math.expm1(s2) / 8)), rel=1e-12
+    )
+    assert finite_width_factor(30, 256, 32) < finite_width_factor(30, 256, 8)
+
+
+@pytest.mark.parametrize("name", sorted(EXPERIMENTS))
+def test_every_claim_holds_on_the_quick_instance(name):
+    result = run_experiment(name, quick=True)
+    assert result.checks and result.passed, [c for c in result.checks if not c.passed]
+    for label, (measured, predicted) in result.curves.items():
+        assert len(measured) >= 10, label
+        assert predicted is None or len(predicted) == len(measured)
+
+
+def test_tanh_std_small_weights_shrink_by_the_known_factor_per_layer():
+    """With N(0, 0.01^2) weights tanh is linear at these scales: each layer multiplies
+    the std by 0.01 sqrt(500), measured layer by layer."""
+    measured, _ = run_experiment("tanh-std", quick=True).curves["N(0, 0.01^2)"]
+    ratios = np.array(measured[1:]) / np.array(measured[:-1])
+    np.testing.assert_allclose(ratios, 0.01 * math.sqrt(500), rtol=0.1)
+
+
+def test_he_depth_one_over_n_halves_the_second_moment_per_layer():
+    result = run_experiment("he-depth", quick=True)
+    glorot, _ = result.curves["1/n (Glorot, square layers)"]
+    halvings = np.log2(np.array(glorot[:-1]) / np.array(glorot[1:]))
+    assert abs(np.mean(halvings) - 1.0) < 0.1  # 2x per layer on average
+
+
+def test_the_command_prints_pass_and_writes_its_files(tmp_path: Path, capsys):
+    out = tmp_path / "exp"
+    code, stdout, stderr = run_cli(capsys, "experiment", "TANH-std", "--quick", "--out", str(out))
+    assert code == 0, stderr
+    assert stdout.count("PASS") == 4 and "FAIL" not in stdout
+    document = json.loads((out / "experiment.json").read_text())
+    assert document["experiment"] == "tanh-std" and document["passed"] is True
+    assert (out / "layers.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_failed_check_exits_1_with_one_line(tmp_path: Path, capsys, monkeypatch):
+    import initlab.experiments.published as published
+
+    monkeypatch.setattr(published, "finite_width_factor", lambda *args: 1.0001)  # too tight
+    code, _, stderr = run_cli(capsys, "experiment", "he-depth", "--quick", "-q",
+                              "--out", str(tmp_path / "e"))  # fmt: skip
+    assert code == 1
+    assert stderr.strip().startswith("initlab: error: ") and "checks of he-depth failed" in stderr
+    assert len(stderr.strip().splitlines()) == 1
+
+
+def test_an_unknown_experiment_is_one_line(tmp_path: Path, capsys):
+    code, _, stderr = run_cli(capsys, "experiment", "tanh-sdt", "--out", str(tmp_path / "e"))
+    assert_one_line_error(code, stderr, "tanh-sdt", "did you mean 'tanh-std'")
+    assert not (tmp_path / "e").exists()
