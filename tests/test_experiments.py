@@ -64,7 +64,7 @@ def test_the_command_prints_pass_and_writes_its_files(tmp_path: Path, capsys):
     assert stdout.count("PASS") == 4 and "FAIL" not in stdout
     document = json.loads((out / "experiment.json").read_text())
     assert document["experiment"] == "tanh-std" and document["passed"] is True
-    assert (out / "layers.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (out / "experiment.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_a_failed_check_exits_1_with_one_line(tmp_path: Path, capsys, monkeypatch):
@@ -82,3 +82,11 @@ def test_an_unknown_experiment_is_one_line(tmp_path: Path, capsys):
     code, _, stderr = run_cli(capsys, "experiment", "tanh-sdt", "--out", str(tmp_path / "e"))
     assert_one_line_error(code, stderr, "tanh-sdt", "did you mean 'tanh-std'")
     assert not (tmp_path / "e").exists()
+
+
+def test_chaos_the_x10_run_amplifies_one_rounding_step_and_he_does_not():
+    result = run_experiment("chaos", quick=True)
+    random, _ = result.curves["random (x10)"]
+    he, _ = result.curves["he (He)"]
+    assert max(random[:1001]) > 1e-3  # 1e-15 grown by more than 1e12
+    assert max(he[:1001]) < 1e-12

@@ -527,3 +527,29 @@ def layer_std_figure(result: DiagnoseResult) -> Figure:
     )
     plot_layer_std(ax, curves, title=title)
     return fig
+
+
+def plot_series(
+    ax: Axes,
+    curves: Sequence[tuple[str, Sequence[float], Sequence[float] | None]],
+    *,
+    title: str = "",
+    xlabel: str = "iteration",
+    ylabel: str = "",
+) -> Axes:
+    """Positive series against their index on a log y-axis, one colour per ``(label,
+    values, _)``; values a log axis cannot show (0, non-finite) are left out and the
+    legend says when a whole series is."""
+    ax.set_yscale("log")
+    for label, values, _ in curves:
+        y = np.asarray(values, dtype=float)
+        x = np.arange(y.size)
+        shown = np.isfinite(y) & (y > 0)
+        name = label if shown.any() else f"{label} (0 throughout: not drawn)"
+        ax.plot(x[shown], y[shown], linewidth=1.2, label=name)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize="small")
+    return ax

@@ -15,7 +15,7 @@ from initlab.cli.paths import check_outputs, out_option
 __all__ = ["experiment"]
 
 RESULT_FILE = "experiment.json"
-FIGURE_FILE = "layers.png"
+FIGURE_FILE = "experiment.png"
 
 
 def _experiments_help() -> str:
@@ -41,10 +41,11 @@ def _experiments_help() -> str:
 @quiet_option
 def experiment(name: str, quick: bool, seed: int, out_dir: Path, quiet: bool) -> None:
     """Run experiment NAME, print each claim's expected and measured value with PASS or
-    FAIL, and write experiment.json and layers.png (the per-layer curves, measured solid,
-    mean-field prediction dashed) into --out. Exits 1 if a check fails."""
+    FAIL, and write experiment.json and experiment.png (the curves behind the claims: per
+    layer, measured solid and mean-field prediction dashed, or per iteration) into --out.
+    Exits 1 if a check fails."""
     from initlab.experiments.published import run_experiment
-    from initlab.plots import plot_layer_std
+    from initlab.plots import plot_layer_std, plot_series
     from initlab.results import json_bytes
 
     check_outputs(out_dir, [RESULT_FILE, FIGURE_FILE], None)
@@ -65,8 +66,12 @@ def experiment(name: str, quick: bool, seed: int, out_dir: Path, quiet: bool) ->
         from matplotlib.figure import Figure
 
         fig = Figure(figsize=(7, 4.4), layout="constrained")
+        ax = fig.subplots()
         curves = [(label, m, p) for label, (m, p) in result.curves.items()]
-        plot_layer_std(fig.subplots(), curves, title=result.name, ylabel=result.ylabel)
+        if result.xlabel == "layer":
+            plot_layer_std(ax, curves, title=result.name, ylabel=result.ylabel)
+        else:
+            plot_series(ax, curves, title=result.name, xlabel=result.xlabel, ylabel=result.ylabel)
         return fig
 
     write_outputs(
