@@ -162,8 +162,6 @@ def fit(
     ``History.diverged_at``. ``on_report(i, cost)`` is called every
     ``report_every`` updates (if positive).
     """
-    if (iterations is None) == (epochs is None):
-        raise ValueError("give exactly one of iterations and epochs")
     optimizer = as_optimizer(optimizer)
     X, Y = check_training_data(network, X, Y)
     m = X.shape[1]

@@ -34,6 +34,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -122,6 +123,14 @@ class Network:
         if n_classes == 2:
             return cls((n_inputs, *hidden, 1), tuple(activations), "sigmoid")
         return cls((n_inputs, *hidden, n_classes), tuple(activations), "softmax")
+
+    def as_dict(self) -> dict[str, Any]:
+        """``{"layer_sizes", "activations", "output"}``, JSON-ready (as results record it)."""
+        return {
+            "layer_sizes": list(self.layer_sizes),
+            "activations": list(self.activations),
+            "output": self.output,
+        }
 
     @property
     def head(self) -> Head:

@@ -7,7 +7,6 @@ defaults) and ``--seeds N``; runs are stored as they finish in ``--out``'s
 
 from __future__ import annotations
 
-import copy
 import shlex
 import time
 from pathlib import Path
@@ -20,7 +19,7 @@ from rich.text import Text
 from initlab.cli.options import POSITIVE_INT, quiet_option, sizes_as_options
 from initlab.cli.output import figure_writer, print_table, stdout, warn, write_outputs
 from initlab.cli.paths import check_outputs, out_option
-from initlab.cli.train import config_from_options, train
+from initlab.cli.train import config_from_options, train, train_option
 
 __all__ = ["compare"]
 
@@ -43,15 +42,13 @@ NOT_INHERITED = {"print_every", "engine", "out_dir", "json_path", "quiet"}
 
 def _inherited_options() -> list[click.Parameter]:
     """``initlab train``'s options, with the course's setting as defaults."""
-    params = []
-    for param in train.params:
-        if param.name in NOT_INHERITED:
-            continue
-        param = copy.copy(param)
-        if param.name in COURSE_SETTING:
-            param.default = COURSE_SETTING[param.name]
-        params.append(param)
-    return params
+    return [
+        train_option(
+            p.name, **({"default": COURSE_SETTING[p.name]} if p.name in COURSE_SETTING else {})
+        )
+        for p in train.params
+        if p.name not in NOT_INHERITED
+    ]
 
 
 def _fmt(value: float | None, digits: int = 4) -> str:

@@ -8,7 +8,6 @@ course's data). The work is :func:`initlab.experiments.diagnose.diagnose_inits`.
 
 from __future__ import annotations
 
-import copy
 import math
 from pathlib import Path
 from typing import Any
@@ -27,7 +26,7 @@ from initlab.cli.output import (
 )
 from initlab.cli.paths import OutputPathType, check_outputs, json_option
 from initlab.cli.specs import initializer_option
-from initlab.cli.train import _datasets_help, config_from_options, train
+from initlab.cli.train import _datasets_help, config_from_options, train_option
 from initlab.experiments.course import COURSE_INITS
 from initlab.experiments.diagnose import (
     DEFAULT_DATASET,
@@ -59,15 +58,6 @@ TRAIN_OPTIONS = (
     "test_fraction",
     *TRAINING_OPTIONS,
 )
-
-
-def train_option(name: str, **changes: Any) -> click.Option:
-    """A copy of ``initlab train``'s option ``name``, with ``changes`` (e.g. its default)."""
-    [option] = [p for p in train.params if p.name == name]
-    option = copy.copy(option)
-    for key, value in changes.items():
-        setattr(option, key, value)
-    return option  # type: ignore[return-value]
 
 
 def _number(value: float | None) -> str:
@@ -280,6 +270,6 @@ def diagnose(
 
 
 diagnose.params[:0] = [
-    train_option(name, default=DEFAULT_DATASET) if name == "dataset" else train_option(name)
+    train_option(name, **({"default": DEFAULT_DATASET} if name == "dataset" else {}))
     for name in TRAIN_OPTIONS
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -279,29 +280,12 @@ def _sizes(ctx: click.Context, param: click.Parameter, value: str | None) -> tup
 @json_option
 @quiet_option
 def train(
-    dataset: str,
-    data_path: str | None,
-    label_column: str | None,
-    hidden: tuple[int, ...],
-    layers: tuple[int, ...] | None,
-    activation: tuple[str, ...],
-    output: str,
-    inits: tuple[str, ...],
-    bias_init: str,
-    optimizer: str,
-    learning_rate: float | None,
-    weight_decay: float,
-    iterations: int | None,
-    epochs: int | None,
-    batch_size: int | None,
-    seed: int,
-    standardize: bool,
-    test_fraction: float,
     print_every: int,
     engine: str,
     out_dir: Path,
     json_path: Path | None,
     quiet: bool,
+    **options: Any,
 ) -> None:
     """Train a network of any depth and activation on a dataset, once per --init.
 
@@ -314,13 +298,7 @@ def train(
     """
     from initlab.plots import train_boundary_figure, train_cost_figure
 
-    config = config_from_options(
-        dataset=dataset, data_path=data_path, label_column=label_column, hidden=hidden,
-        layers=layers, activation=activation, output=output, inits=inits, bias_init=bias_init,
-        optimizer=optimizer, learning_rate=learning_rate, weight_decay=weight_decay,
-        iterations=iterations, epochs=epochs, batch_size=batch_size, seed=seed,
-        standardize=standardize, test_fraction=test_fraction, print_every=print_every,
-    )  # fmt: skip
+    config = config_from_options(print_every=print_every, **options)
     check_outputs(out_dir, OUTPUT_FILES, json_path)
     with sizes_as_options():
         setup = prepare(config)
@@ -343,6 +321,16 @@ def train(
             ("decision boundaries", figure_writer(path, lambda: train_boundary_figure(result)))
         )
     write_outputs(writers, quiet, write_through=[json_path])
+
+
+def train_option(name: str, **changes: Any) -> click.Option:
+    """A copy of ``initlab train``'s option ``name`` with ``changes`` (e.g. its default), for
+    the commands that take the training options too (compare, diagnose)."""
+    [option] = [p for p in train.params if p.name == name]
+    option = copy.copy(option)
+    for key, value in changes.items():
+        setattr(option, key, value)
+    return option  # type: ignore[return-value]
 
 
 def config_from_options(

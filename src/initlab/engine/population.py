@@ -299,8 +299,6 @@ def train_population(
     """
     if dtype not in DTYPES:
         raise ValueError(f"unknown dtype {dtype!r}; choose one of: {', '.join(DTYPES)}")
-    if (iterations is None) == (epochs is None):
-        raise ValueError("give exactly one of iterations and epochs")
     optimizer = GradientDescent() if optimizer is None else as_optimizer(optimizer)
     check_positive_int("threads", threads, allow_none=True)
     if isinstance(report_every, bool) or not isinstance(report_every, int) or report_every < 0:

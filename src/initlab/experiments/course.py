@@ -92,11 +92,7 @@ class CourseConfig:
 
     def as_dict(self) -> dict:
         return {
-            "network": {
-                "layer_sizes": list(self.layer_sizes),
-                "activations": list(self.network.activations),
-                "output": "sigmoid",
-            },
+            "network": self.network.as_dict(),
             "inits": list(self.inits),
             "bias_init": self.bias_init,
             "iterations": self.iterations,

@@ -219,10 +219,7 @@ def diagnose_inits(
         starts,
         data.X_train,
         data.Y_train,
-        optimizer=setup.optimizer,
-        iterations=setup.updates,
-        batch_size=setup.batch_size,
-        rng=np.random.default_rng(_rngs(setup.config.seed)[1]),  # initlab train's order
+        **setup.training(np.random.default_rng(_rngs(setup.config.seed)[1])),  # train's order
         snapshots=at,
     )
     result.snapshot_at = [int(k) for k in population.snapshot_at]
@@ -265,11 +262,7 @@ def diagnose_to_dict(result: DiagnoseResult) -> dict[str, Any]:
     setup = result.setup
     network = setup.network
     config = {
-        "network": {
-            "layer_sizes": list(network.layer_sizes),
-            "activations": list(network.activations),
-            "output": network.output,
-        },
+        "network": network.as_dict(),
         "inits": list(setup.config.inits),
         "bias_init": setup.config.bias_init,
         "seed": setup.config.seed,

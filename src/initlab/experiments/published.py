@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 
 from initlab.diagnostics.stats import network_statistics
-from initlab.network import Network, forward
+from initlab.network import Network, Parameters, forward
 from initlab.spec import lookup
 
 __all__ = [
@@ -103,9 +103,10 @@ def _within(claim: str, expected: float, measured: float, tolerance: float) -> C
     return Check(claim, expected, measured, f"+-{tolerance:g}", ok)
 
 
-def _parameters(network: Network, weight_std: Callable[[int], float], rng: np.random.Generator):
-    from initlab.network import Parameters
-
+def _parameters(
+    network: Network, weight_std: Callable[[int], float], rng: np.random.Generator
+) -> Parameters:
+    """Gaussian weights of std ``weight_std(fan_in)`` per layer, zero biases."""
     weights, biases = [], []
     for n_in, n_out in zip(network.layer_sizes, network.layer_sizes[1:], strict=False):
         weights.append(weight_std(n_in) * rng.standard_normal((n_out, n_in)))
@@ -223,7 +224,6 @@ def chaos(rng: np.random.Generator, quick: bool = False) -> ExperimentResult:
     for init in ("random", "he"):
         start = initial_parameters(CourseConfig(), init)
         nudged = start.copy()
-        nudged.weights[0] = nudged.weights[0] * 1.0
         nudged.weights[0][0, 0] *= 1 + 1e-15
         population = train_population(
             network, [start, nudged], data.X_train, data.Y_train,

@@ -207,6 +207,16 @@ class TrainSetup:
     def is_2d(self) -> bool:
         return self.dataset.n_features == 2
 
+    def training(self, rng: np.random.Generator) -> dict[str, Any]:
+        """The keyword arguments of :func:`initlab.fit.fit` and
+        :func:`initlab.engine.train_population` for this training, shuffled by ``rng``."""
+        return {
+            "optimizer": self.optimizer,
+            "iterations": self.updates,
+            "batch_size": self.batch_size,
+            "rng": rng,
+        }
+
     def check_memory(self) -> None:
         """Refuse (:class:`~initlab.memory.MemoryLimitError`) a training too large for memory;
         a batch is the whole training set, which scoring runs through the network."""
@@ -377,10 +387,7 @@ def run_train(
             data,
             print_every=config.print_every,
             on_cost=on_cost,
-            optimizer=setup.optimizer,
-            iterations=setup.updates,
-            batch_size=setup.batch_size,
-            rng=np.random.default_rng(shuffle_seq),
+            **setup.training(np.random.default_rng(shuffle_seq)),
         )
         diagnose_runs(result.runs, setup.network, data, learning_rate=plain_step_size(setup))
         return result
@@ -391,10 +398,7 @@ def run_train(
             start,
             data.X_train,
             data.Y_train,
-            setup.optimizer,
-            iterations=setup.updates,
-            batch_size=setup.batch_size,
-            rng=np.random.default_rng(shuffle_seq),
+            **setup.training(np.random.default_rng(shuffle_seq)),
             report_every=config.print_every,
             on_report=report,
         )
@@ -415,11 +419,7 @@ def train_to_dict(result: TrainResult) -> dict[str, Any]:
     setup = result.setup
     network = setup.network
     config = {
-        "network": {
-            "layer_sizes": list(network.layer_sizes),
-            "activations": list(network.activations),
-            "output": network.output,
-        },
+        "network": network.as_dict(),
         "inits": list(setup.config.inits),
         "bias_init": setup.config.bias_init,
         "iterations": setup.config.iterations,

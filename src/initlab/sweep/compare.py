@@ -128,16 +128,8 @@ def run_batch(spec: CompareSpec, setup: TrainSetup, batch: Batch) -> list[RunRec
         )
         for run in batch.runs
     ]
-    shuffle = _shuffle_rng(spec)
     population = train_population(
-        network,
-        starts,
-        data.X_train,
-        data.Y_train,
-        optimizer=setup.optimizer,
-        iterations=setup.updates,
-        batch_size=setup.batch_size,
-        rng=shuffle,
+        network, starts, data.X_train, data.Y_train, **setup.training(_shuffle_rng(spec))
     )
     seconds = (time.perf_counter() - started) / len(batch.runs)
     records = []
