@@ -29,6 +29,7 @@ from initlab.cli.output import (
 from initlab.cli.paths import check_outputs, json_option, out_option
 from initlab.cli.specs import bias_init_option, initializer_option
 from initlab.experiments.course import COURSE_INITS, CourseConfig, run_course
+from initlab.report import with_report
 
 
 @click.command()
@@ -104,4 +105,4 @@ def course(
             figure_writer(out_dir / BOUNDARY_FIGURE, lambda: course_boundary_figure(result)),
         ),
     ]
-    write_outputs(writers, quiet, write_through=[json_path])
+    write_outputs(with_report(writers, out_dir), quiet, write_through=[json_path])

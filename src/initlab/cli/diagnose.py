@@ -22,6 +22,7 @@ from initlab.cli.output import (
     print_table,
     runtime_warnings_as_lines,
     stdout,
+    with_provenance,
     write_outputs,
 )
 from initlab.cli.paths import OutputPathType, check_outputs, json_option
@@ -36,6 +37,7 @@ from initlab.experiments.diagnose import (
     diagnose_inits,
     diagnose_to_dict,
 )
+from initlab.report import with_report
 
 DIAGNOSTICS_FILE = "diagnostics.json"
 LAYER_STD_FIGURE = "layer_std.png"
@@ -256,7 +258,7 @@ def diagnose(
             print_diagnosis(diagnosis)
             if result.trained:
                 print_training(diagnosis)
-    document = diagnose_to_dict(result)
+    document = with_provenance(diagnose_to_dict(result))
     writers = [
         ("diagnostics", lambda: (out_dir / DIAGNOSTICS_FILE, json_bytes(document))),
         (
@@ -266,7 +268,7 @@ def diagnose(
     ]
     if json_path is not None:
         writers.append(("diagnostics copy", lambda: (json_path, json_bytes(document))))
-    write_outputs(writers, quiet, write_through=[json_path])
+    write_outputs(with_report(writers, out_dir), quiet, write_through=[json_path])
 
 
 diagnose.params[:0] = [

@@ -48,6 +48,7 @@ from initlab.experiments.train import (
 )
 from initlab.fit import steps_per_epoch
 from initlab.optimizers import OPTIMIZERS, get_optimizer
+from initlab.report import with_report
 from initlab.spec import split_top_level
 
 
@@ -320,7 +321,7 @@ def train(
         writers.append(
             ("decision boundaries", figure_writer(path, lambda: train_boundary_figure(result)))
         )
-    write_outputs(writers, quiet, write_through=[json_path])
+    write_outputs(with_report(writers, out_dir), quiet, write_through=[json_path])
 
 
 def train_option(name: str, **changes: Any) -> click.Option:
