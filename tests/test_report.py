@@ -213,7 +213,7 @@ def test_a_csv_column_and_a_data_path_with_markup_show_as_text(tmp_path: Path, c
 
 def test_every_command_that_writes_results_writes_its_report(tmp_path: Path, capsys) -> None:
     commands = {
-        "diagnose": ["diagnose", "--init", "he"],
+        "diagnose": ["diagnose", "--init", "he", "--iterations", "20", "--snapshots", "3"],
         "experiment": ["experiment", "tanh-std", "--quick"],
         "compare": ["compare", "--seeds", "2", "--iterations", "30", "--init", "he"],
     }
@@ -233,6 +233,11 @@ def test_every_command_that_writes_results_writes_its_report(tmp_path: Path, cap
             (row,) = parsed.rows("groups")
             assert float(row["test_accuracy.mean"][1]) == group["test_accuracy"]["mean"]
             assert len(parsed.rows("stored")) == 2
+        if name == "diagnose":  # the loss at every snapshot of training
+            snapshots = document["inits"][0]["snapshots"]
+            assert [float(r["loss"][1]) for r in parsed.rows("snapshots")] == [
+                s["loss"] for s in snapshots
+            ]
         if name == "experiment":
             checks = parsed.rows("checks")
             assert [float(r["measured"][1]) for r in checks] == [
@@ -274,3 +279,45 @@ def test_chart_scale_and_hover_titles() -> None:
         [Series("a", [0, 1], [0.0, 1.0], run=0)], title="t", x_label="x", y_label="y"
     )
     assert "(log scale)" not in narrow
+
+
+def test_stored_runs_alone_are_reported_with_their_statistics(tmp_path: Path, capsys) -> None:
+    """A store without its summary (a sweep stopped early): per initialization the number of
+    runs and the mean, median, min and max of each metric, as pandas computes them."""
+    from initlab.results import load
+
+    out = tmp_path / "cmp"
+    argv = ["compare", "--seeds", "3", "--iterations", "30", "--init", "zeros", "--init", "he"]
+    assert run_cli(capsys, *argv, "-q", "--out", str(out))[0] == 0
+    for name in ("summary.json", "comparison.png", REPORT_FILE):
+        (out / name).unlink()
+    code, _, stderr = run_cli(capsys, "report", str(out))
+    assert code == 0, stderr
+    rows = Page((out / REPORT_FILE).read_text()).rows("store-stats")
+    frame = load(out)
+    assert [r["init"][0] for r in rows] == ["zeros", "he"]
+    for row in rows:
+        runs = frame[frame["init"] == row["init"][0]]
+        assert row["runs"][0] == "3"
+        for metric in ("final_cost", "test_accuracy"):
+            assert float(row[f"{metric} mean"][1]) == runs[metric].mean()
+            assert float(row[f"{metric} median"][1]) == runs[metric].median()
+            assert float(row[f"{metric} max"][1]) == runs[metric].max()
+
+
+def test_a_figure_older_than_the_results_is_marked(tmp_path: Path) -> None:
+    """Rebuilt from a folder, a figure written before the results file (a 2-D run's
+    decision boundaries left beside a later run's results) says so."""
+    import os
+
+    png = b"\x89PNG\r\n\x1a\n" + b"\0" * 16
+    (tmp_path / "old.png").write_bytes(png)
+    (tmp_path / "results.json").write_text(json.dumps({"experiment": "train", "runs": []}))
+    (tmp_path / "new.png").write_bytes(png)
+    stamp = (tmp_path / "results.json").stat().st_mtime_ns
+    os.utime(tmp_path / "old.png", ns=(stamp - 10**9, stamp - 10**9))
+    os.utime(tmp_path / "new.png", ns=(stamp, stamp))
+    page = build_report(tmp_path).decode()
+    captions = re.findall(r"<figcaption>(.*?)</figcaption>", page)
+    assert captions[0] == "new.png"
+    assert captions[1].startswith("old.png <span") and "earlier run" in captions[1]

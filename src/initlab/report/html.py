@@ -317,6 +317,23 @@ def _layers(run: dict[str, Any]) -> tuple[list[dict[str, Any]], list[str]] | Non
     return rows, extra
 
 
+def _snapshot_rows(snapshots: Any) -> list[dict[str, Any]]:
+    """One row per snapshot: its scalar fields, the number of flags and each layer's
+    std of z."""
+    if not isinstance(snapshots, list) or not all(isinstance(s, dict) for s in snapshots):
+        return []
+    rows = []
+    for snapshot in snapshots:
+        row = _scalar_fields(snapshot)
+        if isinstance(snapshot.get("flags"), list):
+            row["flags"] = len(snapshot["flags"])
+        for i, layer in enumerate(snapshot.get("layers") or []):
+            if isinstance(layer, dict) and "z_std" in layer:
+                row[f"z_std layer {layer.get('layer', i + 1)}"] = layer["z_std"]
+        rows.append(row)
+    return rows
+
+
 def _runs_section(key: str, runs: list[dict[str, Any]], registry: Runs, x_label: str) -> str:
     names = [_run_name(run, i) for i, run in enumerate(runs)]
     keys = [registry.key(name) for name in names]
@@ -324,15 +341,27 @@ def _runs_section(key: str, runs: list[dict[str, Any]], registry: Runs, x_label:
     rows = [_scalar_fields(run) for run in runs]
     out.append(_table(rows, runs=keys, css="results"))
 
-    curves = [
-        (_curve(run.get("costs")), name, k) for run, name, k in zip(runs, names, keys, strict=True)
-    ]
+    named = list(zip(runs, names, keys, strict=True))
+    curves = [(_curve(run.get("costs")), name, k) for run, name, k in named]
     series = [Series(name, c[0], c[1], k, k) for c, name, k in curves if c is not None]
     if series:
         out.append("<h3>Cost curves</h3>")
         out.append(line_chart(series, title="Cost per iteration", x_label=x_label, y_label="cost"))
 
-    layer_tables = [(_layers(run), name, k) for run, name, k in zip(runs, names, keys, strict=True)]
+    snapshots = [(_curve(run.get("snapshots")), name, k) for run, name, k in named]
+    series = [Series(name, c[0], c[1], k, k) for c, name, k in snapshots if c is not None]
+    if series:
+        out.append("<h3>Snapshots of training</h3>")
+        title = "Loss at each snapshot"
+        out.append(line_chart(series, title=title, x_label="update", y_label="loss"))
+        for run, name, k in named:
+            rows = _snapshot_rows(run.get("snapshots"))
+            if rows:
+                out.append(f'<div data-run="{k}"><h4>{escape(name)}</h4>')
+                out.append(_table(rows, css="snapshots"))
+                out.append("</div>")
+
+    layer_tables = [(_layers(run), name, k) for run, name, k in named]
     if any(flags for flags in (run.get("flags") for run in runs) if flags is not None) or any(
         isinstance(run.get("flags"), list) for run in runs
     ):
@@ -524,13 +553,19 @@ def _store_section(frame: Any, registry: Runs) -> str:
     return "\n".join(out)
 
 
-def _figures_section(figures: dict[str, bytes]) -> str:
+def _figures_section(figures: dict[str, bytes], older: dict[str, str]) -> str:
     out = ['<section id="figures"><h2>Figures</h2>']
     for name, content in figures.items():
         data = base64.b64encode(content).decode("ascii")
+        note = (
+            f' <span class="note">(written before {escape(older[name])}: perhaps by an '
+            "earlier run)</span>"
+            if name in older
+            else ""
+        )
         out.append(
             f'<figure><img src="data:image/png;base64,{data}" alt="{escape(name)}">'
-            f"<figcaption>{escape(name)}</figcaption></figure>"
+            f"<figcaption>{escape(name)}{note}</figcaption></figure>"
         )
     out.append("</section>")
     return "\n".join(out)
@@ -592,7 +627,7 @@ def build_html(sources: Sources, title: str | None = None) -> str:
         sections.append(_store_section(sources.runs, registry))
         nav.append(("stored-runs", "stored runs"))
     if sources.figures:
-        sections.append(_figures_section(sources.figures))
+        sections.append(_figures_section(sources.figures, sources.older))
         nav.append(("figures", "figures"))
     sections.append(_reproduce_section(sources))
     nav.append(("reproduce", "reproduce"))

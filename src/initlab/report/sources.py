@@ -25,14 +25,17 @@ MAX_DOCUMENT_BYTES = 64 * 2**20  # a larger JSON file is not a results file of i
 @dataclass
 class Sources:
     """A folder's outputs: ``documents`` (file name -> parsed JSON object), ``figures``
-    (file name -> PNG bytes), ``runs`` (the store's runs as a DataFrame, or ``None``)
-    and ``problems`` (files that could not be read, with the reason)."""
+    (file name -> PNG bytes), ``runs`` (the store's runs as a DataFrame, or ``None``),
+    ``problems`` (files that could not be read, with the reason) and ``older``, the
+    figures read from disk that were written before the newest results file (a command
+    writes its results first, then its figures: these are likely an earlier run's)."""
 
     folder: Path
     documents: dict[str, dict[str, Any]] = field(default_factory=dict)
     figures: dict[str, bytes] = field(default_factory=dict)
     runs: Any = None
     problems: list[str] = field(default_factory=list)
+    older: dict[str, str] = field(default_factory=dict)
 
     @property
     def empty(self) -> bool:
@@ -67,6 +70,7 @@ def collect(folder: str | os.PathLike[str], files: Mapping[str, bytes] | None = 
     writing), those are the documents and figures, and only the store is read from disk."""
     folder = Path(folder)
     sources = Sources(folder)
+    mtimes: dict[str, int] = {}
     if files is not None:
         contents = dict(files)
     else:
@@ -79,6 +83,7 @@ def collect(folder: str | os.PathLike[str], files: Mapping[str, bytes] | None = 
                 if not entry.is_file() or entry.stat().st_size > MAX_DOCUMENT_BYTES:
                     continue
                 contents[entry.name] = Path(entry.path).read_bytes()
+                mtimes[entry.name] = entry.stat().st_mtime_ns
             except OSError as exc:
                 sources.problems.append(f"{entry.name}: {exc.strerror or exc}")
     for name in sorted(contents, key=_order):
@@ -87,6 +92,11 @@ def collect(folder: str | os.PathLike[str], files: Mapping[str, bytes] | None = 
             _parse(name, contents[name], sources)
         elif suffix == ".png" and contents[name][:8] == b"\x89PNG\r\n\x1a\n":
             sources.figures[name] = contents[name]
+    if mtimes and sources.documents:
+        newest = max(sources.documents, key=lambda name: mtimes[name])
+        for name in sources.figures:
+            if mtimes[name] < mtimes[newest]:
+                sources.older[name] = newest
     if (folder / STORE_FILE).is_file():
         from initlab.results import load
 
