@@ -289,6 +289,10 @@ def test_stored_runs_alone_are_reported_with_their_statistics(tmp_path: Path, ca
     out = tmp_path / "cmp"
     argv = ["compare", "--seeds", "3", "--iterations", "30", "--init", "zeros", "--init", "he"]
     assert run_cli(capsys, *argv, "-q", "--out", str(out))[0] == 0
+    assert 'id="stored-runs"' in (out / REPORT_FILE).read_text()
+    # another command's report in that folder is its run's alone
+    assert run_cli(capsys, "course", "--iterations", "5", "-q", "--out", str(out))[0] == 0
+    assert 'id="stored-runs"' not in (out / REPORT_FILE).read_text()
     for name in ("summary.json", "comparison.png", REPORT_FILE):
         (out / name).unlink()
     code, _, stderr = run_cli(capsys, "report", str(out))

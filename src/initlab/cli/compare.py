@@ -231,7 +231,7 @@ def compare(seeds: int, out_dir: Path, quiet: bool, **options: Any) -> None:
             lambda: comparison_figure(values, curves, ["test_accuracy", "final_cost"]),
         )),
     ]  # fmt: skip
-    write_outputs(with_report(writers, out_dir), quiet)
+    write_outputs(with_report(writers, out_dir, stored_runs=True), quiet)
 
 
 compare.params[:0] = _inherited_options()

@@ -65,9 +65,15 @@ def _parse(name: str, content: bytes, sources: Sources) -> None:
         sources.documents[name] = document
 
 
-def collect(folder: str | os.PathLike[str], files: Mapping[str, bytes] | None = None) -> Sources:
+def collect(
+    folder: str | os.PathLike[str],
+    files: Mapping[str, bytes] | None = None,
+    *,
+    stored_runs: bool = True,
+) -> Sources:
     """The outputs of ``folder``; with ``files`` (name -> content, the outputs a command is
-    writing), those are the documents and figures, and only the store is read from disk."""
+    writing), those are the documents and figures, and only the store (unless
+    ``stored_runs`` is false) is read from disk."""
     folder = Path(folder)
     sources = Sources(folder)
     mtimes: dict[str, int] = {}
@@ -97,7 +103,7 @@ def collect(folder: str | os.PathLike[str], files: Mapping[str, bytes] | None = 
         for name in sources.figures:
             if mtimes[name] < mtimes[newest]:
                 sources.older[name] = newest
-    if (folder / STORE_FILE).is_file():
+    if stored_runs and (folder / STORE_FILE).is_file():
         from initlab.results import load
 
         try:
