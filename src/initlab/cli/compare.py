@@ -169,8 +169,8 @@ def compare(seeds: int, out_dir: Path, quiet: bool, **options: Any) -> None:
 
     Every run is stored, as its batch finishes, in --out's runs.sqlite: run the same
     command again to resume after a stop (Ctrl-C or a crash); finished runs are not
-    trained again. Also writes summary.json and comparison.png (the distributions and
-    the mean cost curves with 95% bands).
+    trained again. Also writes summary.json, comparison.png (the distributions and
+    the mean cost curves with 95% bands) and report.html (all of it on one page).
     """
     from initlab.experiments.train import prepare
     from initlab.results import json_bytes

@@ -231,7 +231,8 @@ def diagnose(
     and saturated units, the gradient norm ||dJ/dW|| and the std of the backward
     signal dJ/dz, on the training set (at most its first 1000 samples); then the
     flags in plain words. Writes diagnostics.json and layer_std.png (measured
-    and predicted std per layer, every --init on one chart) into --out. The
+    and predicted std per layer, every --init on one chart) and report.html
+    (all of it on one page) into --out. The
     network and data options are those of `initlab train`; the default is the
     course's network on the course's data. With --iterations N the networks are
     also trained as `initlab train` trains them, and diagnosed again at

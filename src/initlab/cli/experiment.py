@@ -49,7 +49,8 @@ def _experiments_help() -> str:
 def experiment(name: str, quick: bool, seed: int, out_dir: Path, quiet: bool) -> None:
     """Run experiment NAME, print each claim's expected and measured value with PASS or
     FAIL, and write experiment.json and experiment.png (the curves behind the claims: per
-    layer, measured solid and mean-field prediction dashed, or per iteration) into --out.
+    layer, measured solid and mean-field prediction dashed, or per iteration) and
+    report.html (all of it on one page) into --out.
     Exits 1 if a check fails."""
     from initlab.experiments.published import run_experiment
     from initlab.plots import plot_layer_std, plot_series

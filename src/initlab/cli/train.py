@@ -294,7 +294,8 @@ def train(
     minibatch order, so they differ only by their initialization. Prints the
     cost every --print-every updates and an accuracy table, and writes the
     cost curves (costs.png), the decision boundaries for 2-D data
-    (decision_boundaries.png) and results.json into --out. Everything,
+    (decision_boundaries.png), results.json and report.html (all of it on one
+    page) into --out. Everything,
     including the data, is checked before training starts.
     """
     from initlab.plots import train_boundary_figure, train_cost_figure
