@@ -80,6 +80,8 @@ svg.chart .axis { font-size: 12px; }
 svg.chart g.off { display: none; }
 svg.chart circle { stroke: #fff; stroke-width: 1; }
 svg.chart circle:hover { r: 6; }
+.legend { display: flex; flex-wrap: wrap; gap: .2rem 1rem; margin: .2rem 0 1rem 64px; }
+.legend .key { display: inline-flex; align-items: center; gap: .3rem; font-size: .85rem; }
 ul.flags { margin: .2rem 0 .8rem; padding-left: 1.2rem; }
 .healthy { color: #2ca02c; }
 .bad { color: #d62728; }
@@ -334,7 +336,9 @@ def _snapshot_rows(snapshots: Any) -> list[dict[str, Any]]:
     return rows
 
 
-def _runs_section(key: str, runs: list[dict[str, Any]], registry: Runs, x_label: str) -> str:
+def _runs_section(runs: list[dict[str, Any]], registry: Runs, x_label: str) -> str:
+    """A table of the runs' scalar fields, their cost curves, their snapshots of training,
+    their flags and their per-layer statistics (what of these they have)."""
     names = [_run_name(run, i) for i, run in enumerate(runs)]
     keys = [registry.key(name) for name in names]
     out = ["<h3>Results</h3>"]
@@ -362,11 +366,9 @@ def _runs_section(key: str, runs: list[dict[str, Any]], registry: Runs, x_label:
                 out.append("</div>")
 
     layer_tables = [(_layers(run), name, k) for run, name, k in named]
-    if any(flags for flags in (run.get("flags") for run in runs) if flags is not None) or any(
-        isinstance(run.get("flags"), list) for run in runs
-    ):
+    if any(isinstance(run.get("flags"), list) for run in runs):
         out.append("<h3>Flags at initialization</h3>")
-        for run, name, k in zip(runs, names, keys, strict=True):
+        for run, name, k in named:
             if isinstance(run.get("flags"), list):
                 out.append(f'<div data-run="{k}"><h4>{escape(name)}</h4>{_flags(run)}</div>')
 
@@ -448,7 +450,7 @@ def _document_section(name: str, document: dict[str, Any], registry: Runs, ancho
     for key in RUN_LISTS:
         value = document.get(key)
         if isinstance(value, list) and value and all(isinstance(r, dict) for r in value):
-            out.append(_runs_section(key, value, registry, x_label))
+            out.append(_runs_section(value, registry, x_label))
     if isinstance(document.get("curves"), dict):
         out.append(
             _curves_section(

@@ -3,7 +3,8 @@
 Every point carries a ``<title>`` (the browser shows it on hover: the series, x and y),
 every series a ``data-run`` key that the report's toggles hide and show. The y axis is
 logarithmic when every value is positive and they span more than two decades
-(``max / min > 100``), linear otherwise.
+(``max / min > 100``; zeros, such as the std of a dead layer, are left out of the
+chart then, and its axis says so), linear otherwise.
 """
 
 from __future__ import annotations
@@ -96,11 +97,19 @@ def line_chart(
     ]  # fmt: skip
     if not points:
         return f'<p class="empty">{escape(title)}: no finite values to draw.</p>'
+    positive = [float(y) for _, y in points if y > 0]  # type: ignore[operator]
+    if log_y is None:
+        log_y = min(y for _, y in points) >= 0 and bool(positive)  # type: ignore[type-var]
+        log_y = log_y and max(positive) / min(positive) > 100
+    log_y = bool(log_y and positive)
+    left_out = log_y and len(positive) < len(points)
+    if log_y:
+        points = [(x, y) for x, y in points if y > 0]  # type: ignore[operator]
     xs = [float(x) for x, _ in points]
     ys = [float(y) for _, y in points]  # type: ignore[arg-type]
-    if log_y is None:
-        log_y = min(ys) > 0 and max(ys) / min(ys) > 100
-    log_y = log_y and min(ys) > 0
+
+    def drawn(y: float | None) -> bool:
+        return _finite(y) and (not log_y or y > 0)  # type: ignore[operator]
 
     def ty(y: float) -> float:
         return math.log10(y) if log_y else y
@@ -156,7 +165,7 @@ def line_chart(
         f'<text class="axis" x="{LEFT + plot_w / 2:.0f}" y="{HEIGHT - 6}" '
         f'text-anchor="middle">{escape(x_label)}</text>'
     )
-    scale = " (log scale)" if log_y else ""
+    scale = " (log scale; zeros left out)" if left_out else " (log scale)" if log_y else ""
     out.append(
         f'<text class="axis" transform="translate(14 {TOP + plot_h / 2:.0f}) rotate(-90)" '
         f'text-anchor="middle">{escape(y_label + scale)}</text>'
@@ -166,10 +175,10 @@ def line_chart(
         name = escape(s.name)
         dash = ' stroke-dasharray="6 4"' if s.dashed else ""
         out.append(f'<g class="series" data-run="{s.run}" stroke="{colour}" fill="{colour}">')
-        pairs = [(float(x), float(y)) for x, y in zip(s.xs, s.ys, strict=True) if _finite(y)]
+        pairs = [(float(x), float(y)) for x, y in zip(s.xs, s.ys, strict=True) if drawn(y)]
         segments: list[list[tuple[float, float]]] = [[]]
         for x, y in zip(s.xs, s.ys, strict=True):
-            if _finite(y):
+            if drawn(y):
                 segments[-1].append((float(x), float(y)))  # type: ignore[arg-type]
             elif segments[-1]:
                 segments.append([])
@@ -186,4 +195,20 @@ def line_chart(
             )
         out.append("</g>")
     out.append("</svg>")
+    out.append(_legend(series))
     return "\n".join(out)
+
+
+def _legend(series: Sequence[Series]) -> str:
+    """A line of the chart's series: a short stroke in each one's colour and dash, and its
+    (escaped) name."""
+    keys = []
+    for s in series:
+        colour = PALETTE[s.colour % len(PALETTE)]
+        dash = ' stroke-dasharray="5 3"' if s.dashed else ""
+        keys.append(
+            '<span class="key"><svg width="26" height="10" aria-hidden="true">'
+            f'<line x1="1" y1="5" x2="25" y2="5" stroke="{colour}" stroke-width="2"{dash}/>'
+            f"</svg>{escape(s.name)}</span>"
+        )
+    return f'<div class="legend">{"".join(keys)}</div>'
