@@ -19,6 +19,7 @@ from initlab import Network, gradient_descent, initialize
 from initlab.experiments.train import TrainConfig, prepare
 from initlab.sweep.compare import CompareSpec, _weight_rng, run_compare
 from initlab.sweep.store import Store
+from reportpage import Page, assert_self_contained
 
 SMALL = TrainConfig(
     dataset="course_circles", hidden=(10, 5), activations=("relu",), optimizer="gd",
@@ -96,6 +97,17 @@ def test_the_command_writes_statistics_figure_and_store(tmp_path: Path, capsys):
     pairs = {(p["a"], p["b"], p["metric"]) for p in summary["paired"]}
     assert ("zeros", "he", "final_cost") in pairs and len(pairs) == 9
     assert "Per initialization" in stdout and "Paired on shared seeds" in stdout
+    # its report: the statistics as summary.json has them, every stored run, the figure
+    page = (out / "report.html").read_text()
+    assert_self_contained(page)
+    parsed = Page(page)
+    for row, group in zip(parsed.rows("groups"), summary["groups"], strict=True):
+        for metric in ("final_cost", "test_accuracy"):
+            for stat in ("mean", "median", "ci_low", "ci_high"):
+                assert float(row[f"{metric}.{stat}"][1]) == group[metric][stat]
+    assert len(parsed.rows("paired")) == len(summary["paired"])
+    assert len(parsed.rows("stored")) == 18
+    assert [a["alt"] for t, a in parsed.tags if t == "img"] == ["comparison.png"]
     # run again: nothing is trained, the same statistics come out
     code, stdout, _ = run_cli(capsys, "compare", *SMALL_ARGS, "--out", str(out))
     assert code == 0 and "(18 already stored" in stdout
