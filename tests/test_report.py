@@ -79,6 +79,15 @@ def test_report_of_a_folder_without_results_is_one_line_exit_2(tmp_path: Path, c
         build_report(tmp_path)
 
 
+def test_json_copy_cannot_be_the_report(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "out"
+    code, _, stderr = run_cli(
+        capsys, "course", "--iterations", "2", "--out", str(out), "--json", str(out / REPORT_FILE)
+    )
+    assert_one_line_error(code, stderr, "--json", REPORT_FILE)
+    assert files_under(tmp_path) == []
+
+
 def test_user_text_is_escaped_everywhere(tmp_path: Path) -> None:
     """An initializer spec, a configuration key and value, a flag and a figure name holding
     markup show as text: the page has no tag but its own."""
