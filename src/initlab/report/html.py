@@ -65,6 +65,9 @@ th, td {
   text-align: left; vertical-align: top;
 }
 th { background: var(--band); font-weight: 600; }
+table.sortable thead th { cursor: pointer; }
+th[aria-sort="ascending"]::after { content: " \\25B2"; }
+th[aria-sort="descending"]::after { content: " \\25BC"; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 tr.off td { opacity: .35; }
 div.off { opacity: .35; }
@@ -113,6 +116,27 @@ SCRIPT = """(function () {
   document.querySelectorAll('input[data-toggle]').forEach(function (box) {
     box.addEventListener('change', function () {
       show(box.getAttribute('data-toggle'), box.checked);
+    });
+  });
+  function key(row, column) {
+    var cell = row.cells[column], value = cell.getAttribute('data-value');
+    return value === null ? cell.textContent : parseFloat(value);
+  }
+  document.querySelectorAll('table.sortable thead th').forEach(function (th) {
+    th.addEventListener('click', function () {
+      var table = th.closest('table'), body = table.tBodies[0];
+      var column = Array.prototype.indexOf.call(th.parentNode.children, th);
+      var up = th.getAttribute('aria-sort') !== 'ascending';
+      table.querySelectorAll('thead th').forEach(function (h) { h.removeAttribute('aria-sort'); });
+      th.setAttribute('aria-sort', up ? 'ascending' : 'descending');
+      var rows = Array.prototype.slice.call(body.rows);
+      rows.sort(function (a, b) {
+        var x = key(a, column), y = key(b, column);
+        var d = typeof x === 'number' && typeof y === 'number'
+          ? x - y : String(x).localeCompare(String(y));
+        return up ? d : -d;
+      });
+      rows.forEach(function (row) { body.appendChild(row); });
     });
   });
 })();"""
@@ -217,7 +241,7 @@ def _table(
         attrs = f' data-run="{run}"' if run is not None else ""
         cells = "".join(_cell(c, row.get(c)) for c in columns)
         body.append(f"<tr{attrs}>{cells}</tr>")
-    cls = f' class="{css}"' if css else ""
+    cls = f' class="sortable {css}"' if css else ' class="sortable"'
     return (
         f'<div class="scroll"><table{cls}><thead><tr>{head}</tr></thead>'
         f"<tbody>{''.join(body)}</tbody></table></div>"
@@ -647,7 +671,8 @@ def build_html(sources: Sources, title: str | None = None) -> str:
             f"<style>{STYLE}</style>",
             "</head><body>",
             f"<h1>{escape(heading)}</h1>",
-            '<p class="lead">Hover a point of a chart for its value; untick a run to hide it.</p>',
+            '<p class="lead">Hover a point of a chart for its value; untick a run to hide it; '
+            "click a column's name to sort its table.</p>",
             f"<nav>{links}</nav>",
             registry.toggles(),
             *sections,
