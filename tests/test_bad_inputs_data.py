@@ -21,13 +21,12 @@ from initlab import memory
 from initlab.datasets import check_features, load_dataset, split
 from initlab.experiments.course import CourseConfig, run_course
 from initlab.experiments.train import TrainConfig, prepare
-from initlab.fit import fit
+from initlab.fit import fit, gradient_descent
 from initlab.initializers import initialize
 from initlab.memory import MemoryLimitError, check_samples, check_training, training_bytes
 from initlab.network import Network
 from initlab.optimizers import get_optimizer
 from initlab.sklearn import InitMLPClassifier
-from initlab.train import gradient_descent
 
 NINES = "9" * 400
 AVAILABLE = 8 * 10**9  # bytes

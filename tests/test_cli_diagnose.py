@@ -20,7 +20,7 @@ from badinput import assert_one_line_error, files_under, run_cli
 from initlab.cli import main
 from initlab.cli.diagnose import layer_table, training_table
 from initlab.cli.output import print_table
-from initlab.data import course_circles
+from initlab.datasets import course_circles
 from initlab.diagnostics import diagnose, network_statistics, predicted_preactivation_variances
 from initlab.diagnostics.stats import LAYER_STATISTICS
 from initlab.experiments.course import CourseConfig, initial_parameters

@@ -7,11 +7,11 @@ import math
 import numpy as np
 import pytest
 
-from initlab.data import course_circles
+from initlab.datasets import course_circles
 from initlab.experiments.course import CourseConfig, initial_parameters, run_course
+from initlab.fit import gradient_descent
 from initlab.initializers import initialize
 from initlab.network import Network
-from initlab.train import gradient_descent
 
 
 @pytest.fixture(scope="module")
@@ -159,7 +159,7 @@ def test_divergence_is_detected_and_the_other_runs_complete() -> None:
 def test_circles_draw_what_scikit_learns_make_circles_draws(n, noise, factor, seed):
     from sklearn.datasets import make_circles
 
-    from initlab.data import circles
+    from initlab.datasets import make_circles as circles
 
     X, y = circles(n, noise, np.random.RandomState(seed), factor)
     X_ref, y_ref = make_circles(

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from initlab.data import course_circles
+from initlab.datasets import course_circles
 from initlab.diagnostics import diagnose, network_statistics, predicted_preactivation_variances
 from initlab.diagnostics.stats import LAYER_STATISTICS
 from initlab.experiments.course import CourseConfig, initial_parameters

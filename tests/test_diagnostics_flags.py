@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from scipy.special import expit
 
-from initlab.data import course_circles
+from initlab.datasets import course_circles
 from initlab.diagnostics.flags import (
     DEAD_FRACTION,
     EXPLODING_RATIO,

@@ -1,4 +1,4 @@
-"""The population engine against its oracle, the reference loop (initlab.train)."""
+"""The population engine against its oracle, the reference loop (initlab.fit.gradient_descent)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from initlab.activations import ACTIVATIONS
-from initlab.data import course_circles
+from initlab.datasets import course_circles
 from initlab.engine import (
     WIDE_LAYER,
     WIDE_LAYER_FEW_MODELS,
@@ -24,9 +24,9 @@ from initlab.engine import (
 )
 from initlab.engine.codes import KERNEL_ACTIVATIONS
 from initlab.experiments.course import CourseConfig, run_course
+from initlab.fit import gradient_descent
 from initlab.initializers import initialize
 from initlab.network import Network, Parameters, accuracy
-from initlab.train import gradient_descent
 
 EXPECTED = json.loads((Path(__file__).parent / "data" / "course_expected.json").read_text())
 

@@ -13,7 +13,7 @@ import pytest
 
 from badinput import run_cli
 from initlab.cli import main
-from initlab.data import course_circles
+from initlab.datasets import course_circles
 from initlab.diagnostics import diagnose, network_statistics
 from initlab.diagnostics.stats import LAYER_STATISTICS
 from initlab.experiments.course import (

@@ -12,7 +12,7 @@ import pytest
 
 from badinput import run_cli
 from initlab.experiments.course import EXPLOSION_FACTOR, exploded
-from initlab.train import History
+from initlab.fit import History
 
 
 @pytest.mark.parametrize(

@@ -16,12 +16,12 @@ from typing import Any
 
 import numpy as np
 
-from initlab.data import Dataset, course_circles
+from initlab.datasets import Dataset, course_circles
 from initlab.diagnostics import Flag, NetworkStatistics, diagnose, network_statistics
+from initlab.fit import History, gradient_descent, validate_schedule
 from initlab.initializers import get_initializer, initialize
 from initlab.memory import check_training
 from initlab.network import Network, Parameters, accuracy, loss_and_gradients
-from initlab.train import History, gradient_descent, validate_schedule
 
 __all__ = [
     "COURSE_INITS",

@@ -204,7 +204,7 @@ def chaos(rng: np.random.Generator, quick: bool = False) -> ExperimentResult:
     step), as one population on the engine; the curve is the relative difference
     of the two cost trajectories. ``rng`` is not used: the weights are the course's.
     """
-    from initlab.data import course_circles
+    from initlab.datasets import course_circles
     from initlab.engine import train_population
     from initlab.experiments.course import CourseConfig, initial_parameters
 
