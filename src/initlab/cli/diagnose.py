@@ -28,7 +28,6 @@ from initlab.cli.output import (
 from initlab.cli.paths import OutputPathType, check_outputs, json_option
 from initlab.cli.specs import initializer_option
 from initlab.cli.train import _datasets_help, config_from_options, train_option
-from initlab.experiments.course import COURSE_INITS
 from initlab.experiments.diagnose import (
     DEFAULT_DATASET,
     DEFAULT_SNAPSHOTS,
@@ -37,6 +36,7 @@ from initlab.experiments.diagnose import (
     diagnose_inits,
     diagnose_to_dict,
 )
+from initlab.experiments.train import COURSE_INITS
 from initlab.report import with_report
 
 DIAGNOSTICS_FILE = "diagnostics.json"
