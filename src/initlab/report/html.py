@@ -8,12 +8,12 @@ messages) goes through :func:`html.escape`, so ``<script>`` in a spec shows as t
 
 The layout of a results file is read loosely, so that any command's file renders:
 
-- ``config`` or ``spec``: a key/value table, nested objects as dotted keys;
 - ``runs`` or ``inits`` (a list of objects, one per run): a table of their scalar fields,
   a chart of the ``costs`` curves, the ``flags`` and the per-layer statistics
   (``layers``, with the theory's ``predicted`` values beside them) of each;
 - ``curves`` (``{label: {"measured": [...], "predicted": [...]}}``): one chart;
 - any other list of objects (``checks``, ``groups``, ``paired``): a table;
+- ``config`` or ``spec``: a key/value table, nested objects as dotted keys;
 - the other scalar fields: a key/value table at the top;
 - ``provenance``: the command line and versions, under "Reproduce".
 """
@@ -466,10 +466,6 @@ def _document_section(name: str, document: dict[str, Any], registry: Runs, ancho
     top = [(k, v) for k, v in document.items() if _scalar(v) and k not in SKIPPED]
     if top:
         out.append(_key_values(top, css="summary"))
-    for key in CONFIG_KEYS:
-        if isinstance(document.get(key), dict):
-            out.append(f"<h3>Configuration <small>({escape(key)})</small></h3>")
-            out.append(_key_values(flatten(document[key])))
     x_label = str(document.get("xlabel") or "iteration")
     for key in RUN_LISTS:
         value = document.get(key)
@@ -494,6 +490,10 @@ def _document_section(name: str, document: dict[str, Any], registry: Runs, ancho
             ]
             out.append(f"<h3>{escape(key.replace('_', ' ').capitalize())}</h3>")
             out.append(_table(rows, runs=runs, css=escape(key)))
+    for key in CONFIG_KEYS:  # last: the results first
+        if isinstance(document.get(key), dict):
+            out.append(f"<h3>Configuration <small>({escape(key)})</small></h3>")
+            out.append(_key_values(flatten(document[key])))
     out.append("</section>")
     return "\n".join(out)
 
@@ -649,12 +649,12 @@ def build_html(sources: Sources, title: str | None = None) -> str:
         anchor = f"doc-{i}"
         sections.append(_document_section(name, document, registry, anchor))
         nav.append((anchor, document.get("experiment") or name))
-    if sources.runs is not None:
-        sections.append(_store_section(sources.runs, registry))
-        nav.append(("stored-runs", "stored runs"))
     if sources.figures:
         sections.append(_figures_section(sources.figures, sources.older))
         nav.append(("figures", "figures"))
+    if sources.runs is not None:  # after the figures: it can be a long table
+        sections.append(_store_section(sources.runs, registry))
+        nav.append(("stored-runs", "stored runs"))
     sections.append(_reproduce_section(sources))
     nav.append(("reproduce", "reproduce"))
     if sources.problems:
