@@ -2,7 +2,8 @@
 
 For layer ``l = 1..L`` of a network on a batch ``X`` of ``m`` columns, with
 ``z[l] = W[l] a[l-1] + b[l]``, ``a[l] = g_l(z[l])`` (``a[L]`` is the head's
-output: ``sigmoid(z[L])`` or ``softmax(z[L])``) and ``delta[l] = dJ/dz[l]``:
+output: ``sigmoid(z[L])``, ``softmax(z[L])`` or, regression, ``z[L]``) and
+``delta[l] = dJ/dz[l]``:
 
 ==================== ==========================================================
 statistic            definition (over all ``n_l x m`` entries unless stated)
@@ -50,10 +51,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
-from scipy.special import expit, softmax
 
 from initlab.activations import get_activation
-from initlab.checks import check_training_data
+from initlab.checks import check_inputs, check_training_data
 from initlab.diagnostics.backprop import backward_pass
 from initlab.network import Network, Parameters, forward
 
@@ -111,8 +111,8 @@ LAYER_STATISTICS: tuple[str, ...] = (
 class NetworkStatistics:
     """Per-layer statistics (lists indexed by layer, entry ``l`` is layer ``l + 1``).
 
-    ``activations[l]`` names layer ``l + 1``'s activation (the head, ``"sigmoid"``
-    or ``"softmax"``, for the last layer); ``units[l]`` its width; ``loss`` is
+    ``activations[l]`` names layer ``l + 1``'s activation (the head, ``"sigmoid"``,
+    ``"softmax"`` or ``"identity"``, for the last layer); ``units[l]`` its width; ``loss`` is
     the cost on the batch and ``labelled`` whether labels were given (without
     them the loss and the backward statistics are NaN). See the module
     docstring for each statistic.
@@ -192,9 +192,7 @@ def _check_batch(
     """``X`` (and ``Y``) as :func:`initlab.checks.check_training_data` checks training data."""
     if Y is not None:
         return check_training_data(network, X, Y)
-    m = np.shape(X)[1] if np.ndim(X) == 2 else 1
-    X, _ = check_training_data(network, X, np.zeros((1, m), dtype=np.int64))  # X alone
-    return X, None
+    return check_inputs(network, X), None
 
 
 def network_statistics(
@@ -221,7 +219,7 @@ def network_statistics(
     with np.errstate(over="ignore", invalid="ignore"):
         cache = forward(network, params, X)
         logits = cache.logits
-        head = softmax(logits, axis=0) if network.output == "softmax" else expit(logits)
+        head = network.head.probabilities(logits)
         outputs = [*cache.activations[1:], head]
         names = [*network.activations, network.output]
         nan = float("nan")
