@@ -68,9 +68,9 @@ def test_the_command_prints_pass_and_writes_its_files(tmp_path: Path, capsys):
 
 
 def test_a_failed_check_exits_1_with_one_line(tmp_path: Path, capsys, monkeypatch):
-    import initlab.experiments.published as published
+    from initlab.experiments.published import he_depth
 
-    monkeypatch.setattr(published, "finite_width_factor", lambda *args: 1.0001)  # too tight
+    monkeypatch.setattr(he_depth, "finite_width_factor", lambda *args: 1.0001)  # too tight
     code, _, stderr = run_cli(capsys, "experiment", "he-depth", "--quick", "-q",
                               "--out", str(tmp_path / "e"))  # fmt: skip
     assert code == 1
@@ -90,3 +90,27 @@ def test_chaos_the_x10_run_amplifies_one_rounding_step_and_he_does_not():
     he, _ = result.curves["he (He)"]
     assert max(random[:1001]) > 1e-3  # 1e-15 grown by more than 1e12
     assert max(he[:1001]) < 1e-12
+
+
+def test_isometry_states_its_input_scale_and_writes_both_spectra(tmp_path: Path, capsys):
+    """The tanh inputs have the fixed point's second moment q* at sigma_b^2 = 1e-4 and the
+    critical sigma_w^2 (chi_1 = 1), both printed; the spectra are in the JSON."""
+    from initlab.diagnostics.meanfield import chi_1, critical_sigma_w2, fixed_point
+
+    sigma_w2 = critical_sigma_w2("tanh", 1e-4)
+    assert sigma_w2 == pytest.approx(1.086, abs=5e-4)
+    assert chi_1("tanh", sigma_w2, 1e-4) == pytest.approx(1.0, abs=1e-10)
+    q_star = fixed_point("tanh", sigma_w2, 1e-4)
+    out = tmp_path / "iso"
+    code, stdout, stderr = run_cli(capsys, "experiment", "isometry", "--quick", "--out", str(out))
+    assert code == 0, stderr
+    assert f"q* = {q_star:.3g}" in stdout and f"std {math.sqrt(q_star):.3g}" in stdout
+    document = json.loads((out / "experiment.json").read_text())
+    data = document["data"]
+    assert data["q_star"] == pytest.approx(q_star, rel=1e-12)
+    spectra = data["singular_values"]
+    assert sorted(spectra) == sorted(
+        ["tanh, orthogonal", "tanh, Gaussian", "linear, orthogonal", "linear, Gaussian"]
+    )
+    assert len(spectra["tanh, orthogonal"]) == 400 and len(spectra["linear, Gaussian"]) == 128
+    assert (out / "experiment.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
