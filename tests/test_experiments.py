@@ -114,3 +114,18 @@ def test_isometry_states_its_input_scale_and_writes_both_spectra(tmp_path: Path,
     )
     assert len(spectra["tanh, orthogonal"]) == 400 and len(spectra["linear, Gaussian"]) == 128
     assert (out / "experiment.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_edge_of_chaos_critical_point_is_interpolated_where_chi_1_crosses_1():
+    from initlab.diagnostics.meanfield import chi_1, critical_sigma_w2
+    from initlab.experiments.published.edge_of_chaos import SIGMA_B2, _crossing
+
+    assert _crossing([1.0, 2.0, 3.0], [0.5, 0.9, 1.3], 1.0) == pytest.approx(2.25, rel=1e-12)
+    assert math.isnan(_crossing([1.0, 2.0], [0.5, 0.9], 1.0))
+    critical = critical_sigma_w2("tanh", SIGMA_B2)
+    assert critical == pytest.approx(1.76, abs=0.005)  # Schoenholz et al. 2017
+    grid = [1.5, 1.75, 2.0]
+    # on the exact chi_1 the interpolation lands within the grid's curvature of the root
+    assert _crossing(grid, [chi_1("tanh", s, SIGMA_B2) for s in grid], 1.0) == pytest.approx(
+        critical, abs=0.01
+    )

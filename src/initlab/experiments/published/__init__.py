@@ -12,6 +12,7 @@ claim. One module per experiment, each with a ``run(rng, quick)``:
 * :mod:`~initlab.experiments.published.he_depth`: ``he-depth``
 * :mod:`~initlab.experiments.published.chaos`: ``chaos``
 * :mod:`~initlab.experiments.published.isometry`: ``isometry``
+* :mod:`~initlab.experiments.published.edge_of_chaos`: ``edge-of-chaos``
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from initlab.experiments.published import chaos, he_depth, isometry, tanh_std
+from initlab.experiments.published import chaos, edge_of_chaos, he_depth, isometry, tanh_std
 from initlab.experiments.published.base import Check, ExperimentResult
 from initlab.experiments.published.he_depth import finite_width_factor
 from initlab.spec import lookup
@@ -39,6 +40,7 @@ EXPERIMENTS: dict[str, Callable[..., ExperimentResult]] = {
     "he-depth": he_depth.run,
     "chaos": chaos.run,
     "isometry": isometry.run,
+    "edge-of-chaos": edge_of_chaos.run,
 }
 
 
