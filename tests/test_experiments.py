@@ -129,3 +129,16 @@ def test_edge_of_chaos_critical_point_is_interpolated_where_chi_1_crosses_1():
     assert _crossing(grid, [chi_1("tanh", s, SIGMA_B2) for s in grid], 1.0) == pytest.approx(
         critical, abs=0.01
     )
+
+
+def test_dead_relu_zero_bias_dead_units_do_not_depend_on_the_weight_scale():
+    """relu(c z) = c relu(z): with zero biases, the same draws scaled by a power of 2 give
+    the same dead units exactly; a negative bias makes them depend on the scale."""
+    from initlab.experiments.published.dead_relu import BIASES, dead_fractions
+
+    def at(scale: float, bias: str) -> np.ndarray:
+        return dead_fractions(8, 12, scale, BIASES[bias], np.random.default_rng(5), samples=30)
+
+    np.testing.assert_array_equal(at(0.125, "zeros"), at(8.0, "zeros"))
+    assert at(1.0, "zeros").max() > 0  # there are dead units to compare
+    assert at(0.125, "constant(-0.1)").mean() > at(8.0, "constant(-0.1)").mean() + 0.3

@@ -13,6 +13,8 @@ claim. One module per experiment, each with a ``run(rng, quick)``:
 * :mod:`~initlab.experiments.published.chaos`: ``chaos``
 * :mod:`~initlab.experiments.published.isometry`: ``isometry``
 * :mod:`~initlab.experiments.published.edge_of_chaos`: ``edge-of-chaos``
+* :mod:`~initlab.experiments.published.lsuv`: ``lsuv``
+* :mod:`~initlab.experiments.published.dead_relu`: ``dead-relu``
 """
 
 from __future__ import annotations
@@ -21,7 +23,15 @@ from collections.abc import Callable
 
 import numpy as np
 
-from initlab.experiments.published import chaos, edge_of_chaos, he_depth, isometry, tanh_std
+from initlab.experiments.published import (
+    chaos,
+    dead_relu,
+    edge_of_chaos,
+    he_depth,
+    isometry,
+    lsuv,
+    tanh_std,
+)
 from initlab.experiments.published.base import Check, ExperimentResult
 from initlab.experiments.published.he_depth import finite_width_factor
 from initlab.spec import lookup
@@ -41,6 +51,8 @@ EXPERIMENTS: dict[str, Callable[..., ExperimentResult]] = {
     "chaos": chaos.run,
     "isometry": isometry.run,
     "edge-of-chaos": edge_of_chaos.run,
+    "lsuv": lsuv.run,
+    "dead-relu": dead_relu.run,
 }
 
 
