@@ -271,3 +271,5 @@ def test_iterations_diagnose_at_log_spaced_snapshots_of_training(tmp_path: Path,
     assert "  after 40 updates: cost " + f"{he['snapshots'][-1]['loss']:.3g}" in lines
     rows = [line for line in lines if line.startswith("│ ") and " 1 relu " in line]
     assert len(rows) == 2 * (1 + len(expected))  # per init: the layer table and each snapshot
+    for name in ("layer_std", "activation_std", "gradient_norms", "histograms"):
+        assert (tmp_path / f"{name}.png").read_bytes()[:8] == PNG, name

@@ -39,7 +39,14 @@ from initlab.experiments.diagnose import (
 
 DIAGNOSTICS_FILE = "diagnostics.json"
 LAYER_STD_FIGURE = "layer_std.png"
-DIAGNOSE_FILES = (DIAGNOSTICS_FILE, LAYER_STD_FIGURE)  # what diagnose may write in --out
+#: with --iterations: the figures over training (see initlab.diagnostics.figures)
+TRAINING_FIGURES = {
+    "activation_std": "activation_std.png",
+    "gradient_norms": "gradient_norms.png",
+    "histograms": "histograms.png",
+}
+#: what diagnose may write in --out
+DIAGNOSE_FILES = (DIAGNOSTICS_FILE, LAYER_STD_FIGURE, *TRAINING_FIGURES.values())
 
 #: the options of ``initlab train`` that set the training of ``--iterations N``
 TRAINING_OPTIONS = ("optimizer", "learning_rate", "weight_decay", "batch_size")
@@ -233,7 +240,10 @@ def diagnose(
     network and data options are those of `initlab train`; the default is the
     course's network on the course's data. With --iterations N the networks are
     also trained as `initlab train` trains them, and diagnosed again at
-    --snapshots log-spaced updates.
+    --snapshots log-spaced updates, and activation_std.png (a heatmap of the
+    activation std over layer x update), gradient_norms.png (each layer's
+    ||dJ/dW|| over the updates) and histograms.png (layer outputs over the
+    updates) are written as well.
     """
     from initlab.plots import layer_std_figure
     from initlab.results import json_bytes
@@ -264,6 +274,20 @@ def diagnose(
             figure_writer(out_dir / LAYER_STD_FIGURE, lambda: layer_std_figure(result)),
         ),
     ]
+    if result.trained:
+        built: dict[str, Any] = {}  # the three figures are drawn together, once
+
+        def training_figure(key: str):  # type: ignore[no-untyped-def]
+            from initlab.diagnostics.figures import training_figures
+
+            if not built:
+                built.update(training_figures(result))
+            return built[key]
+
+        for key, name in TRAINING_FIGURES.items():
+            build = lambda key=key: training_figure(key)  # noqa: E731
+            label = key.replace("_", " ") + " figure"
+            writers.append((label, figure_writer(out_dir / name, build)))
     if json_path is not None:
         writers.append(("diagnostics copy", lambda: (json_path, json_bytes(document))))
     write_outputs(writers, quiet, write_through=[json_path])

@@ -25,8 +25,8 @@ about ``1 / sqrt(n)`` relative per layer.
 With ``snapshots`` the networks are then trained as ``initlab train`` trains them
 (the configuration's optimizer, learning rate, batch size and updates, the same
 minibatch order; all initializers at once on :func:`initlab.engine.train_population`)
-and the statistics and flags are computed again, on the same batch, from the
-parameters *before* each snapshot update (``updates`` itself: the final
+and the statistics, flags and per-layer output histograms are computed again, on the
+same batch, from the parameters *before* each snapshot update (``updates`` itself: the final
 parameters); an ``int`` asks for that many log-spaced updates
 (:func:`initlab.engine.log_spaced`).
 
@@ -50,6 +50,7 @@ from initlab.diagnostics import (
     network_statistics,
     predicted_preactivation_variances,
 )
+from initlab.diagnostics.histograms import LayerHistogram, layer_histograms
 from initlab.diagnostics.meanfield import variance_scaling_weight_variances
 from initlab.experiments.course import diagnose_start, statistics_batch
 from initlab.experiments.train import (
@@ -91,6 +92,8 @@ class Snapshot:
     update: int
     statistics: NetworkStatistics
     flags: list[Flag]
+    #: every layer's output histogram (:func:`initlab.diagnostics.histograms.layer_histograms`)
+    histograms: list[LayerHistogram] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -225,10 +228,10 @@ def diagnose_inits(
     result.snapshot_at = [int(k) for k in population.snapshot_at]
     for i, diagnosis in enumerate(result.diagnoses):
         for k, update in enumerate(result.snapshot_at):
-            stats = network_statistics(
-                network, population.snapshot(i, k), X, Y, learning_rate=learning_rate
-            )
-            diagnosis.snapshots.append(Snapshot(update, stats, diagnose(stats)))
+            params = population.snapshot(i, k)
+            stats = network_statistics(network, params, X, Y, learning_rate=learning_rate)
+            histograms = layer_histograms(network, params, X)
+            diagnosis.snapshots.append(Snapshot(update, stats, diagnose(stats), histograms))
     return result
 
 
