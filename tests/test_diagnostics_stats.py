@@ -276,5 +276,7 @@ def test_unknown_statistic_names_the_choices() -> None:
     network = Network((2, 1), ())
     params = Parameters([np.ones((1, 2))], [np.zeros((1, 1))])
     stats = network_statistics(network, params, np.ones((2, 2)))
-    with pytest.raises(ValueError, match="unknown statistic 'z_sd'; choose one of: z_mean"):
+    with pytest.raises(
+        ValueError, match=r"unknown statistic 'z_sd'; did you mean 'z_std'\? choose one of: a_mean"
+    ):
         stats.statistic("z_sd")

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+import numpy as np
 from rich.table import Table
 from rich.text import Text
 
@@ -174,6 +175,14 @@ def print_diagnosis(diagnosis: InitDiagnosis) -> None:
         stdout.print(f"  {line}", markup=False)
     if diagnosis.prediction is None:
         stdout.print(f"  theory: none ({diagnosis.no_prediction})", markup=False)
+    if diagnosis.jacobian is not None:
+        values = diagnosis.jacobian
+        stdout.print(
+            f"  Jacobian dz[L]/dx on {values.shape[0]} sample(s): singular values median "
+            f"{_number(float(np.median(values)))}, from {_number(float(values.min()))} to "
+            f"{_number(float(values.max()))}",
+            markup=False,
+        )
 
 
 EPILOG = f"""{_datasets_help()}
@@ -215,6 +224,15 @@ Examples:
     show_default=True,
     help="With --iterations: about this many log-spaced updates, 0 and N included.",
 )
+@click.option(
+    "--jacobian",
+    "jacobian",
+    type=POSITIVE_INT,
+    default=None,
+    metavar="K",
+    help="Also the singular values of the input-output Jacobian dz[L]/dx at initialization, "
+    "on the first K statistics samples (its memory is estimated first).",
+)
 @json_option
 @quiet_option
 @click.pass_context
@@ -223,6 +241,7 @@ def diagnose(
     inits: tuple[str, ...],
     iterations: int | None,
     snapshots: int,
+    jacobian: int | None,
     out_dir: Path,
     json_path: Path | None,
     quiet: bool,
@@ -259,7 +278,9 @@ def diagnose(
         )
     check_outputs(out_dir, DIAGNOSE_FILES, json_path)
     with sizes_as_options(), runtime_warnings_as_lines():
-        result = diagnose_inits(config, snapshots=None if iterations is None else snapshots)
+        result = diagnose_inits(
+            config, snapshots=None if iterations is None else snapshots, jacobian=jacobian
+        )
     if not quiet:
         _print_header(result)
         for diagnosis in result.diagnoses:

@@ -12,6 +12,7 @@ from matplotlib.axes import Axes
 from matplotlib.colors import LogNorm
 
 from initlab.diagnostics.histograms import LayerHistogram
+from initlab.diagnostics.stats import check_statistic
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -128,17 +129,20 @@ def shown_layers(depth: int, limit: int = MAX_HISTOGRAM_LAYERS) -> list[int]:
     return sorted(set(spread.tolist()))
 
 
-def training_figures(result: DiagnoseResult) -> dict[str, Figure]:
+def training_figures(result: DiagnoseResult, heatmap: str = "a_std") -> dict[str, Figure]:
     """``{"activation_std": ..., "gradient_norms": ..., "histograms": ...}``: for every
-    initializer (a column each), the heatmap of the activation std over layer x update,
+    initializer (a column each), the heatmap of the statistic ``heatmap`` (default: the
+    activation std; any of :data:`~initlab.diagnostics.stats.LAYER_STATISTICS`) over layer x update,
     the weight-gradient norm of each layer over the updates, and the output histograms of
     up to :data:`MAX_HISTOGRAM_LAYERS` layers over the updates.
 
     Raises:
-        ValueError: for a result without training snapshots.
+        ValueError: for a result without training snapshots, or an unknown statistic
+            (naming the closest).
     """
     from matplotlib.figure import Figure
 
+    check_statistic(heatmap)
     if not result.trained:
         raise ValueError("the diagnosis has no training snapshots (run it with snapshots)")
     updates = result.snapshot_at
@@ -154,16 +158,18 @@ def training_figures(result: DiagnoseResult) -> dict[str, Figure]:
     hist_axes = np.array(hist_fig.subplots(len(rows), columns, squeeze=False))
     for j, diagnosis in enumerate(result.diagnoses):
         snaps = diagnosis.snapshots
-        a_std = np.array([s.statistics.a_std for s in snaps]).T
+        shown = np.array([s.statistics.statistic(heatmap) for s in snaps]).T
         grads = np.array([s.statistics.grad_w_norm for s in snaps]).T
-        plot_layer_heatmap(std_axes[j], a_std, updates, label="std of the activations a",
+        label = "std of the activations a" if heatmap == "a_std" else heatmap
+        plot_layer_heatmap(std_axes[j], shown, updates, label=label,
                            title=diagnosis.init)  # fmt: skip
         plot_layer_lines(grad_axes[j], grads, updates, ylabel="||dJ/dW|| per layer",
                          title=diagnosis.init)  # fmt: skip
         for i, l in enumerate(rows):
             plot_histograms_over_time(hist_axes[i, j], [s.histograms[l] for s in snaps], updates,
                                       title=f"{diagnosis.init}: layer {l + 1}")  # fmt: skip
-    std_fig.suptitle("Activation std over training (layer x update)")
+    what = "Activation std" if heatmap == "a_std" else heatmap
+    std_fig.suptitle(f"{what} over training (layer x update)")
     grad_fig.suptitle("Weight-gradient norm per layer over training")
     hist_fig.suptitle("Layer outputs over training")
     return {"activation_std": std_fig, "gradient_norms": grad_fig, "histograms": hist_fig}

@@ -56,6 +56,7 @@ from initlab.activations import get_activation
 from initlab.checks import check_inputs, check_training_data
 from initlab.diagnostics.backprop import backward_pass
 from initlab.network import Network, Parameters, forward
+from initlab.spec import unknown_name_message
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -66,6 +67,7 @@ __all__ = [
     "SATURATION_RULES",
     "NetworkStatistics",
     "SaturationRule",
+    "check_statistic",
     "network_statistics",
     "to_frame",
 ]
@@ -142,11 +144,7 @@ class NetworkStatistics:
 
     def statistic(self, name: str) -> list[float]:
         """The per-layer list of statistic ``name`` (one of :data:`LAYER_STATISTICS`)."""
-        if name not in LAYER_STATISTICS:
-            raise ValueError(
-                f"unknown statistic {name!r}; choose one of: {', '.join(LAYER_STATISTICS)}"
-            )
-        return getattr(self, name)
+        return getattr(self, check_statistic(name))
 
     def rows(self) -> Iterable[tuple[int | None, str, float]]:
         """``(layer, statistic, value)`` with layers numbered from 1; the loss has layer None."""
@@ -155,6 +153,17 @@ class NetworkStatistics:
         for name in LAYER_STATISTICS:
             for l, value in enumerate(getattr(self, name), start=1):
                 yield l, name, value
+
+
+def check_statistic(name: str) -> str:
+    """``name`` if it is one of :data:`LAYER_STATISTICS`.
+
+    Raises:
+        ValueError: naming it, with the closest statistic (did you mean ...?) and the choices.
+    """
+    if name not in LAYER_STATISTICS:
+        raise ValueError(unknown_name_message("statistic", str(name), LAYER_STATISTICS))
+    return name
 
 
 def _base_name(activation: str, head: bool) -> str:

@@ -51,6 +51,12 @@ from initlab.diagnostics import (
     predicted_preactivation_variances,
 )
 from initlab.diagnostics.histograms import LayerHistogram, layer_histograms
+from initlab.diagnostics.jacobian import (
+    MAX_JACOBIAN_BYTES,
+    input_output_jacobian,
+    jacobian_bytes,
+    singular_values,
+)
 from initlab.diagnostics.meanfield import variance_scaling_weight_variances
 from initlab.experiments.course import diagnose_start, statistics_batch
 from initlab.experiments.train import (
@@ -73,6 +79,7 @@ __all__ = [
     "Prediction",
     "Snapshot",
     "bias_variance",
+    "check_jacobian_samples",
     "diagnose_config",
     "diagnose_inits",
     "diagnose_to_dict",
@@ -124,6 +131,9 @@ class InitDiagnosis:
     no_prediction: str = ""
     #: during training (empty without): at each snapshot update, in order
     snapshots: list[Snapshot] = field(default_factory=list)
+    #: singular values of the input-output Jacobian ``dz[L]/dx`` at initialization, one row
+    #: per sample (``None``: not asked for)
+    jacobian: np.ndarray | None = None
 
 
 @dataclass
@@ -184,24 +194,71 @@ def predict(
     return Prediction(variances, sigma_b2, moments), ""
 
 
+def _mebibytes(size: int) -> str:
+    mib = size / 2**20
+    return f"{mib:.0f} MiB" if mib >= 10 else f"{mib:.2g} MiB"
+
+
+def check_jacobian_samples(
+    network: Network, samples: object, available: int, max_bytes: int | None = None
+) -> int:
+    """``samples`` checked for :func:`initlab.diagnostics.input_output_jacobian` of
+    ``network``: a positive integer, at most ``available``, whose estimated memory
+    (:func:`~initlab.diagnostics.jacobian.jacobian_bytes`) is within ``max_bytes``
+    (default :data:`~initlab.diagnostics.jacobian.MAX_JACOBIAN_BYTES`).
+
+    Raises:
+        ValueError: naming the value and what is allowed (for memory: the estimate, the
+            limit and the most samples that fit).
+    """
+    if max_bytes is None:
+        max_bytes = MAX_JACOBIAN_BYTES
+    if isinstance(samples, bool) or not isinstance(samples, int | np.integer) or samples < 1:
+        raise ValueError(f"jacobian samples must be a positive integer, got {samples!r}")
+    if samples > available:
+        raise ValueError(
+            f"jacobian samples {samples} is more than the {available} statistics samples; "
+            f"allowed: 1 to {available}"
+        )
+    need = jacobian_bytes(network, int(samples))
+    if need > max_bytes:
+        fit = max_bytes // jacobian_bytes(network, 1)
+        more = f"at most {fit} samples fit" if fit else "not even 1 sample fits"
+        raise ValueError(
+            f"the input-output Jacobian of {list(network.layer_sizes)} at {samples} samples "
+            f"needs about {_mebibytes(need)} (estimated), over the limit of "
+            f"{_mebibytes(max_bytes)}; {more}"
+        )
+    return int(samples)
+
+
 def diagnose_inits(
-    config: TrainConfig | TrainSetup, *, snapshots: int | Sequence[int] | None = None
+    config: TrainConfig | TrainSetup,
+    *,
+    snapshots: int | Sequence[int] | None = None,
+    jacobian: int | None = None,
 ) -> DiagnoseResult:
     """Every initializer of ``config`` at initialization and, with ``snapshots`` (a
     number of log-spaced updates, or the updates themselves, ``0`` to the
-    configuration's updates), during training (see the module docstring).
+    configuration's updates), during training (see the module docstring). With
+    ``jacobian`` (a number of samples, the first of the statistics batch) the singular
+    values of the input-output Jacobian ``dz[L]/dx`` at initialization as well
+    (:func:`initlab.diagnostics.input_output_jacobian`).
 
     Raises:
         ValueError: as :func:`~initlab.experiments.train.prepare` and
             :func:`~initlab.initializers.initialize` do, for data, sizes or
             initializers they refuse; for snapshot updates outside the run, or a
-            count below 2; all before any training.
+            count below 2; for a Jacobian :func:`check_jacobian_samples` refuses (its
+            memory estimated first); all before any training.
     """
     from initlab.engine import log_spaced, train_population
 
     setup = config if isinstance(config, TrainSetup) else prepare(config)
     data, network = setup.dataset, setup.network
     X, Y = statistics_batch(data.X_train, data.Y_train)
+    if jacobian is not None:
+        jacobian = check_jacobian_samples(network, jacobian, int(X.shape[1]))
     moment = float(np.mean(X * X))
     learning_rate = plain_step_size(setup)
     result = DiagnoseResult(setup, int(X.shape[1]), moment, learning_rate)
@@ -214,7 +271,12 @@ def diagnose_inits(
             network, params, data.X_train, data.Y_train, learning_rate=learning_rate
         )
         prediction, why_not = predict(network, init, setup.config.bias_init, moment)
-        result.diagnoses.append(InitDiagnosis(init, params, stats, flags, prediction, why_not))
+        spectrum = None
+        if jacobian is not None:
+            spectrum = singular_values(input_output_jacobian(network, params, X[:, :jacobian]))
+        result.diagnoses.append(
+            InitDiagnosis(init, params, stats, flags, prediction, why_not, jacobian=spectrum)
+        )
     if at is None:
         return result
     population = train_population(
@@ -244,6 +306,16 @@ def _snapshot_to_dict(snapshot: Snapshot) -> dict[str, Any]:
     }
 
 
+def _jacobian_to_dict(values: np.ndarray) -> dict[str, Any]:
+    return {
+        "samples": int(values.shape[0]),
+        "median": finite_or_none(float(np.median(values))),
+        "min": finite_or_none(float(values.min())),
+        "max": finite_or_none(float(values.max())),
+        "singular_values": [[finite_or_none(float(v)) for v in row] for row in values],
+    }
+
+
 def _prediction_to_dict(prediction: Prediction | None) -> dict[str, Any] | None:
     if prediction is None:
         return None
@@ -261,7 +333,9 @@ def diagnose_to_dict(result: DiagnoseResult) -> dict[str, Any]:
     (:func:`~initlab.results.flags_to_dicts`) and ``predicted`` (the mean-field
     prediction, or ``null`` with the reason in ``no_prediction``); when trained,
     ``config.training`` and per initializer ``snapshots``: ``update``, ``loss``,
-    ``layers`` and ``flags`` at each snapshot."""
+    ``layers`` and ``flags`` at each snapshot; with the Jacobian, per initializer
+    ``jacobian``: ``samples``, ``median``, ``min``, ``max`` and the ``singular_values``
+    of each sample."""
     setup = result.setup
     network = setup.network
     config = {
@@ -297,6 +371,7 @@ def diagnose_to_dict(result: DiagnoseResult) -> dict[str, Any]:
                     if result.trained
                     else {}
                 ),
+                **({"jacobian": _jacobian_to_dict(d.jacobian)} if d.jacobian is not None else {}),
             }
             for d in result.diagnoses
         ],
