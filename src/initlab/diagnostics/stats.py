@@ -171,8 +171,24 @@ def _base_name(activation: str, head: bool) -> str:
     return activation if head else get_activation(activation).name.split("(")[0]
 
 
+#: a fixed direction to project each unit's row on: equal rows project to equal numbers
+_PROBE = np.random.default_rng(20170101).standard_normal(4096)
+
+
 def _distinct_units(W: np.ndarray, b: np.ndarray) -> float:
-    return float(np.unique(np.hstack([W, b]), axis=0).shape[0])
+    """The number of distinct rows of ``[W b]``, exactly.
+
+    Equal rows have bitwise equal projections on any vector (the same products summed
+    in the same order), so when the projections on :data:`_PROBE` are all distinct (every
+    random initialization) so are the rows, at the cost of one matrix-vector product;
+    otherwise (identical units, non-finite values) the rows are compared by sorting.
+    """
+    rows = np.hstack([W, b])
+    if rows.shape[1] <= _PROBE.size:
+        projection = rows @ _PROBE[: rows.shape[1]]
+        if np.isfinite(projection).all() and np.unique(projection).size == rows.shape[0]:
+            return float(rows.shape[0])
+    return float(np.unique(rows, axis=0).shape[0])
 
 
 def _update_ratio(learning_rate: float | None, grad: np.ndarray, W: np.ndarray) -> float:
