@@ -142,3 +142,13 @@ def test_dead_relu_zero_bias_dead_units_do_not_depend_on_the_weight_scale():
     np.testing.assert_array_equal(at(0.125, "zeros"), at(8.0, "zeros"))
     assert at(1.0, "zeros").max() > 0  # there are dead units to compare
     assert at(0.125, "constant(-0.1)").mean() > at(8.0, "constant(-0.1)").mean() + 0.3
+
+
+def test_the_fitted_depth_scale_recovers_an_exponential_decay():
+    from initlab.experiments.published.edge_of_chaos import fitted_depth_scale
+
+    layers = np.arange(1, 101)
+    assert fitted_depth_scale((1 - 0.5 * np.exp(-layers / 7.0)).tolist()) == pytest.approx(
+        7.0, rel=1e-9
+    )
+    assert math.isnan(fitted_depth_scale([0.999] * 50))  # under the floor: nothing to fit
