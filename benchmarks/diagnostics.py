@@ -40,7 +40,7 @@ from pathlib import Path
 
 import numpy as np
 
-from initlab.data import course_circles
+from initlab.datasets import course_circles
 from initlab.diagnostics import diagnose, network_statistics
 from initlab.engine import log_spaced, train_population
 from initlab.experiments.diagnose import one_blas_thread, snapshot_diagnosis

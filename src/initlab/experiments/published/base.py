@@ -65,6 +65,8 @@ class ExperimentResult:
                 label: {"measured": measured, "predicted": predicted}
                 for label, (measured, predicted) in self.curves.items()
             },
+            "xlabel": self.xlabel,
+            "ylabel": self.ylabel,
             **({"data": self.data} if self.data else {}),
         }
 
