@@ -34,7 +34,7 @@ from initlab.experiments.published import (
 )
 from initlab.experiments.published.base import Check, ExperimentResult
 from initlab.experiments.published.he_depth import finite_width_factor
-from initlab.spec import lookup
+from initlab.spec import Registry
 
 __all__ = [
     "EXPERIMENTS",
@@ -45,15 +45,18 @@ __all__ = [
 ]
 
 #: every experiment by name
-EXPERIMENTS: dict[str, Callable[..., ExperimentResult]] = {
-    "tanh-std": tanh_std.run,
-    "he-depth": he_depth.run,
-    "chaos": chaos.run,
-    "isometry": isometry.run,
-    "edge-of-chaos": edge_of_chaos.run,
-    "lsuv": lsuv.run,
-    "dead-relu": dead_relu.run,
-}
+EXPERIMENTS: Registry[Callable[..., ExperimentResult]] = Registry(
+    "experiment",
+    {
+        "tanh-std": tanh_std.run,
+        "he-depth": he_depth.run,
+        "chaos": chaos.run,
+        "isometry": isometry.run,
+        "edge-of-chaos": edge_of_chaos.run,
+        "lsuv": lsuv.run,
+        "dead-relu": dead_relu.run,
+    },
+)
 
 
 def run_experiment(name: str, *, seed: int = 0, quick: bool = False) -> ExperimentResult:
@@ -66,6 +69,6 @@ def run_experiment(name: str, *, seed: int = 0, quick: bool = False) -> Experime
     """
     from threadpoolctl import threadpool_limits
 
-    experiment = lookup(EXPERIMENTS, name, "experiment")
+    experiment = EXPERIMENTS.lookup(name)
     with threadpool_limits(limits=1, user_api="blas"):
         return experiment(np.random.default_rng(seed), quick=quick)
