@@ -93,9 +93,11 @@ PASS_THROUGH: tuple[type[nn.Module], ...] = (
 
 def activation_name(module: nn.Module) -> str | None:
     """initlab's name of an activation module, or ``None`` if it is not one."""
+    from initlab.activations import get_activation
+
     for kind, name in ACTIVATIONS.items():
         if type(module) is kind:
-            return name(module)
+            return get_activation(name(module)).name
     return None
 
 
@@ -192,17 +194,21 @@ def _distinct(layer: Layer, weight: torch.Tensor, bias: torch.Tensor | None) -> 
     return float(np.unique(np.hstack([rows, column]), axis=0).shape[0])
 
 
-_LAYER_REF = re.compile(r"layer (\d+)( \()?")
+_LAYER_REF = re.compile(r"layer (\d+)(?: \(((?:[^()]|\([^()]*\))*)\))?")
 
 
-def _named_flag(flag: Flag, names: Sequence[str]) -> Flag:
+def _named_flag(flag: Flag, names: Sequence[str], activations: Sequence[str]) -> Flag:
+    """``flag`` with each ``layer N`` of its message naming the torch layer:
+    ``layer 3 (relu)`` -> ``layer 3 (features.6, relu)``, ``layer 1`` -> ``layer 1 (conv1)``."""
+
     def name(match: re.Match[str]) -> str:
-        label = names[int(match.group(1)) - 1]
-        return (
-            f"layer {match.group(1)} ({label}, "
-            if match.group(2)
-            else (f"layer {match.group(1)} ({label})")
-        )
+        number, inside = int(match.group(1)), match.group(2)
+        label = names[number - 1]
+        role = activations[number - 1]
+        if inside is not None and inside in (role, f"{role} output"):
+            return f"layer {number} ({label}, {inside})"
+        rest = "" if inside is None else f" ({inside})"
+        return f"layer {number} ({label}){rest}"
 
     return Flag(flag.kind, flag.layer, flag.value, flag.threshold,
                 _LAYER_REF.sub(name, flag.message))  # fmt: skip
@@ -384,7 +390,7 @@ def _statistics(
         **values,
     )
     names = [record.layer.name or "(model)" for record in ordered]
-    flags = [_named_flag(flag, names) for flag in raise_flags(stats)]
+    flags = [_named_flag(flag, names, stats.activations) for flag in raise_flags(stats)]
     return TorchDiagnosis(
         names=names,
         types=[record.layer.kind for record in ordered],
