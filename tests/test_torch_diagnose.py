@@ -7,7 +7,8 @@ import math
 
 import numpy as np
 import pytest
-from tests.extras import require
+
+from extras import require
 
 torch = require("torch", "torch")
 from torch import nn  # noqa: E402

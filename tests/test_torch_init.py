@@ -14,7 +14,8 @@ import textwrap
 import numpy as np
 import pytest
 from scipy import stats as sps
-from tests.extras import require
+
+from extras import require
 
 torch = require("torch", "torch")
 from torch import nn  # noqa: E402

@@ -208,6 +208,20 @@ Examples:
     show_default=True,
     help="With --iterations: about this many log-spaced updates, 0 and N included.",
 )
+@click.option(
+    "--torch-model",
+    metavar="PACKAGE.MODULE:FACTORY",
+    default=None,
+    help="Diagnose your PyTorch model instead (imports that module and runs its code): the "
+    "factory is called with no arguments and returns an nn.Module; needs the torch extra.",
+)
+@click.option(
+    "--input-shape",
+    metavar="D1,D2,...",
+    default=None,
+    help="With --torch-model: one example's shape, e.g. 1,8,8 (default: a first Linear "
+    "layer's in_features).",
+)
 @json_option
 @quiet_option
 @click.pass_context
@@ -219,6 +233,8 @@ def diagnose(
     out_dir: Path,
     json_path: Path | None,
     quiet: bool,
+    torch_model: str | None,
+    input_shape: str | None,
     **options: Any,
 ) -> None:
     """Look inside a network at initialization, layer by layer, once per --init.
@@ -234,7 +250,18 @@ def diagnose(
     course's network on the course's data. With --iterations N the networks are
     also trained as `initlab train` trains them, and diagnosed again at
     --snapshots log-spaced updates.
+
+    With --torch-model package.module:factory (which imports that module and
+    runs its code) it diagnoses your PyTorch model instead, on Gaussian inputs
+    of --input-shape, once per --init (none: the model's own initialization).
     """
+    if torch_model is not None:  # a user's torch model: initlab.cli.torch_model
+        from initlab.cli.torch_model import diagnose_torch_model
+
+        return diagnose_torch_model(ctx, torch_model, input_shape, inits, out_dir, json_path,
+                                    quiet, options["seed"], DIAGNOSE_FILES)  # fmt: skip
+    if input_shape is not None:
+        raise click.UsageError("--input-shape goes with --torch-model")
     from initlab.plots import layer_std_figure
     from initlab.results import json_bytes
 
