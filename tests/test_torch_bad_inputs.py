@@ -66,6 +66,12 @@ BAD_INIT_CALLS = {
         "non-finite",
     ),
     "data-dependent bias": (lambda m: init_(m, "he_normal", bias="lsuv"), ValueError, "lsuv"),
+    "parametrized weight": (
+        lambda m: init_(
+            nn.Sequential(m, nn.utils.parametrizations.weight_norm(nn.Linear(3, 2))), "he_normal"
+        ),
+        ValueError, "not a plain parameter",
+    ),
     "bad generator": (lambda m: init_(m, "he_normal", generator="seed"), TypeError, "generator"),
     "negative seed": (lambda m: init_(m, "he_normal", generator=-1), ValueError, "-1"),
 }  # fmt: skip

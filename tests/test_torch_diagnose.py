@@ -131,6 +131,17 @@ def test_convolution_statistics_through_batchnorm_and_inplace_relu() -> None:
     assert stats.signal_std[0] == pytest.approx(float(zz.grad.std(unbiased=False)), rel=1e-9)
 
 
+def test_inplace_activation_gives_the_statistics_of_the_plain_one() -> None:
+    torch.manual_seed(0)
+    inplace = nn.Sequential(nn.Linear(5, 7), nn.ReLU(inplace=True), nn.Linear(7, 3)).double()
+    plain = nn.Sequential(nn.Linear(5, 7), nn.ReLU(), nn.Linear(7, 3)).double()
+    plain.load_state_dict(inplace.state_dict())
+    x, y = torch.randn(20, 5, dtype=torch.float64), torch.randint(0, 3, (20,))
+    a, b = diagnose(inplace, x, y).statistics, diagnose(plain, x, y).statistics
+    for name in LAYER_STATISTICS:
+        np.testing.assert_array_equal(a.statistic(name), b.statistic(name), err_msg=name)
+
+
 def test_diagnose_leaves_the_model_and_its_grads_untouched() -> None:
     model = Net()
     model.train()

@@ -331,7 +331,8 @@ def diagnose(
         raise ValueError("the forward pass ran none of the selected layers")
     ordered = list(records.values())
     head = _head(loss_fn, output)
-    if head is not None and isinstance(output, torch.Tensor) and ordered[-1].z is output:
+    returned = any(output is tensor for tensor in (ordered[-1].z, ordered[-1].tracked))
+    if head is not None and returned and ordered[-1].a_value is None:
         last = ordered[-1]
         z = torch.as_tensor(last.z_value)
         probs = torch.sigmoid(z) if head == "sigmoid" else torch.softmax(z, dim=-1)

@@ -337,6 +337,11 @@ def init_(
             draw_weight(draw_init, rng, shape, fan_in, fan_out), shape, weight_label, what
         )
         key = _key(layer.name, "weight")
+        if key not in state:
+            raise ValueError(
+                f"layer {layer.name!r}: its weight is not a plain parameter {key!r} of the "
+                "model (a parametrization such as weight_norm?); initialize it before wrapping"
+            )
         state[key] = torch.as_tensor(weight).to(state[key])
         changed.append(key)
         module_bias = getattr(layer.module, "bias", None)
