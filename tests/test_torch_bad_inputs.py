@@ -17,6 +17,7 @@ from badinput import assert_one_line_error, files_under, run_cli
 from extras import require
 
 torch = require("torch", "torch")
+torch.set_num_threads(1)  # small tensors: threads only contend on a shared machine
 from torch import nn  # noqa: E402
 
 from initlab.torch import diagnose, init_, signal_propagation  # noqa: E402

@@ -11,6 +11,7 @@ import pytest
 from extras import require
 
 torch = require("torch", "torch")
+torch.set_num_threads(1)  # small tensors: threads only contend on a shared machine
 from torch import nn  # noqa: E402
 
 from initlab.activations import get_activation  # noqa: E402

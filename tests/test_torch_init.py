@@ -18,6 +18,7 @@ from scipy import stats as sps
 from extras import require
 
 torch = require("torch", "torch")
+torch.set_num_threads(1)  # small tensors: threads only contend on a shared machine
 from torch import nn  # noqa: E402
 
 from initlab.initializers import get_initializer, initializer_names  # noqa: E402

@@ -10,6 +10,7 @@ import pytest
 from extras import require
 
 torch = require("torch", "torch")
+torch.set_num_threads(1)  # small tensors: threads only contend on a shared machine
 from torch import nn  # noqa: E402
 
 from initlab.torch import plot_signal_propagation, signal_propagation  # noqa: E402
