@@ -259,7 +259,7 @@ def diagnose(
         from initlab.cli.torch_model import diagnose_torch_model
 
         return diagnose_torch_model(ctx, torch_model, input_shape, inits, out_dir, json_path,
-                                    quiet, options["seed"], DIAGNOSE_FILES)  # fmt: skip
+                                    quiet, options, DIAGNOSE_FILES)  # fmt: skip
     if input_shape is not None:
         raise click.UsageError("--input-shape goes with --torch-model")
     from initlab.plots import layer_std_figure

@@ -4,7 +4,8 @@ initialization, layer by layer, once per ``--init``.
 **This imports the user's module and runs the factory (their code).** The model is built
 afresh for each ``--init`` (``torch.manual_seed(--seed)`` first, so torch's own default
 initialization is reproducible too), initialized by :func:`initlab.torch.init_` (none:
-the factory's own initialization, labelled ``torch default``) and diagnosed by
+the factory's own initialization, labelled ``torch default``; biases by ``--bias-init``)
+and diagnosed by
 :func:`initlab.torch.diagnose` on :data:`SAMPLES` Gaussian inputs ``N(0, 1)`` of shape
 ``--input-shape``; ``lsuv`` calibrates on the same inputs. For a model whose output is
 ``(N, k)`` the backward statistics are those of the cross-entropy (``k = 1``: binary)
@@ -30,7 +31,9 @@ SAMPLES = 256
 #: The label of the factory's own initialization.
 TORCH_DEFAULT = "torch default"
 #: The options of ``initlab diagnose`` that go with ``--torch-model``.
-ALLOWED = ("torch_model", "input_shape", "inits", "out_dir", "json_path", "quiet", "seed")
+ALLOWED = (
+    "torch_model", "input_shape", "inits", "out_dir", "json_path", "quiet", "seed", "bias_init"
+)  # fmt: skip
 
 
 def parse_input_shape(text: str) -> tuple[int, ...]:
@@ -204,11 +207,13 @@ def diagnose_torch_model(
     out_dir: Path,
     json_path: Path | None,
     quiet: bool,
-    seed: int,
+    options: dict[str, Any],
     names: tuple[str, str],
 ) -> None:
-    """The ``--torch-model`` path of ``initlab diagnose`` (module docstring); ``names`` are
-    the diagnostics JSON and the figure written in ``out_dir``."""
+    """The ``--torch-model`` path of ``initlab diagnose`` (module docstring): ``options``
+    are the command's other options (``--seed`` and ``--bias-init`` are used, the others
+    refused), ``names`` the diagnostics JSON and the figure written in ``out_dir``."""
+    seed, bias = int(options["seed"]), options["bias_init"]
     _refuse_other_options(ctx)
     shape = None if input_shape is None else parse_input_shape(input_shape)
     try:
@@ -229,7 +234,7 @@ def diagnose_torch_model(
             batch = itorch.init.as_batch(batch, model, "the Gaussian inputs")
             table = None
             if label != TORCH_DEFAULT or inits:
-                table = itorch.init_(model, label, generator=seed, data=batch)
+                table = itorch.init_(model, label, generator=seed, bias=bias, data=batch)
             labels = _labels(model, batch, seed)
             diagnosis = itorch.diagnose(model, batch, labels, run=label)
             diagnoses[label] = diagnosis
@@ -250,6 +255,7 @@ def diagnose_torch_model(
         {
             "experiment": "diagnose-torch",
             "config": {"torch_model": spec, "input_shape": list(shape or ()), "seed": seed,
+                       "bias_init": bias,
                        "samples": SAMPLES, "inits": list(inits) or [TORCH_DEFAULT]},
             "inits": runs,
         }
