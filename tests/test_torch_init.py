@@ -13,12 +13,12 @@ import textwrap
 
 import numpy as np
 import pytest
-from scipy import stats as sps
 
 from extras import require
 
 torch = require("torch", "torch")
 torch.set_num_threads(1)  # small tensors: threads only contend on a shared machine
+from scipy import stats as sps  # noqa: E402
 from torch import nn  # noqa: E402
 
 from initlab.initializers import get_initializer, initializer_names  # noqa: E402
