@@ -143,6 +143,16 @@ def test_inplace_activation_gives_the_statistics_of_the_plain_one() -> None:
         np.testing.assert_array_equal(a.statistic(name), b.statistic(name), err_msg=name)
 
 
+def test_layers_selects_what_is_diagnosed() -> None:
+    model = Net()
+    x, y = torch.randn(8, 1, 4, 4), torch.randint(0, 3, (8,))
+    full = diagnose(model, x, y)
+    only = diagnose(model, x, y, layers=[nn.Linear])
+    assert only.names == ["fc"] and diagnose(model, x, y, layers="c*").names == ["conv"]
+    assert only.statistics.z_std == full.statistics.z_std[1:]
+    assert only.statistics.signal_std == full.statistics.signal_std[1:]
+
+
 def test_diagnose_leaves_the_model_and_its_grads_untouched() -> None:
     model = Net()
     model.train()
