@@ -16,8 +16,8 @@ from initlab.experiments.train import (
     feature_spread,
     prepare,
     run_train,
-    train_to_dict,
 )
+from initlab.results import results_to_dict
 
 
 def run(capsys, *args: str) -> tuple[int, str, str]:
@@ -45,7 +45,7 @@ def test_two_inits_on_moons_write_everything(tmp_path: Path, capsys) -> None:
     assert "[he] Cost after iteration 40:" in stdout
     assert "test acc." in stdout
     assert {p.name for p in out.iterdir()} == {
-        "results.json", "costs.png", "decision_boundaries.png"
+        "results.json", "costs.png", "decision_boundaries.png", "report.html"
     }  # fmt: skip
     document = json.loads((out / "results.json").read_text())
     assert document == json.loads((tmp_path / "copy.json").read_text())
@@ -64,7 +64,7 @@ def test_two_inits_on_moons_write_everything(tmp_path: Path, capsys) -> None:
     assert zeros["train_accuracy"] == 0.5
     assert he["train_accuracy"] > 0.75
     # the command is the library's experiment: same config, same numbers
-    library = train_to_dict(
+    library = results_to_dict(
         run_train(
             TrainConfig(
                 dataset="moons(noise=0.2)", inits=("zeros", "he"), iterations=60,
@@ -72,6 +72,7 @@ def test_two_inits_on_moons_write_everything(tmp_path: Path, capsys) -> None:
             )
         )
     )  # fmt: skip
+    assert document.pop("provenance")["argv"][0] == "train"
     assert library == document
 
 
@@ -84,7 +85,7 @@ def test_multiclass_epochs_minibatches_and_no_boundary_for_4d(tmp_path: Path, ca
         "--epochs", "3", "--batch-size", "50", "--out", str(out), "--quiet",
     )  # fmt: skip
     assert code == 0, stderr
-    assert {p.name for p in out.iterdir()} == {"results.json", "costs.png"}
+    assert {p.name for p in out.iterdir()} == {"results.json", "costs.png", "report.html"}
     document = json.loads((out / "results.json").read_text())
     config = document["config"]
     assert config["network"]["layer_sizes"] == [4, 8, 3]
@@ -371,14 +372,15 @@ def test_default_inits_are_the_courses_three(tmp_path: Path, capsys) -> None:
 def test_course_circles_with_the_course_settings_gives_the_course_numbers(
     tmp_path: Path, capsys, course_expected: dict
 ) -> None:
-    from initlab.experiments.course import CourseConfig, initial_parameters
+    from initlab.initializers import initialize
+    from initlab.network import Network
 
     config = TrainConfig(
         dataset="course_circles", optimizer="gd", learning_rate=0.01, iterations=10
     )
     result = run_train(config, engine="reference")
     for run_ in result.runs:  # the course's own starting weights, bit for bit
-        course_start = initial_parameters(CourseConfig(), run_.init)
+        course_start = initialize(Network.course(), run_.init, np.random.RandomState(3))
         for ours, theirs in zip(run_.initial_params.weights, course_start.weights, strict=True):
             np.testing.assert_array_equal(ours, theirs)
     code, _, stderr = run(
