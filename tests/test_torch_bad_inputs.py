@@ -208,7 +208,8 @@ def test_cli_diagnoses_a_torch_model_and_writes_its_files(capsys, models: Path) 
     assert code == 0, stdout
     assert (out.parent / "copy.json").read_bytes() == (out / "diagnostics.json").read_bytes()
     assert "he_normal at initialization" in stdout and "lsuv at initialization" in stdout
-    assert [p.name for p in files_under(out)] == ["diagnostics.json", "layer_std.png"]
+    files = ["diagnostics.json", "layer_std.png", "report.html"]
+    assert [p.name for p in files_under(out)] == files
     import json
 
     document = json.loads((out / "diagnostics.json").read_text())

@@ -10,6 +10,7 @@ and diagnosed by
 ``--input-shape``; ``lsuv`` calibrates on the same inputs. For a model whose output is
 ``(N, k)`` the backward statistics are those of the cross-entropy (``k = 1``: binary)
 against uniformly random labels, whose loss at initialization should be about ``ln k``.
+It writes ``diagnostics.json``, ``layer_std.png`` and ``report.html`` into ``--out``.
 """
 
 from __future__ import annotations
@@ -21,7 +22,13 @@ from typing import Any
 
 import click
 
-from initlab.cli.output import figure_writer, print_table, stdout, write_outputs
+from initlab.cli.output import (
+    figure_writer,
+    print_table,
+    stdout,
+    with_provenance,
+    write_outputs,
+)
 from initlab.cli.paths import check_outputs
 
 __all__ = ["SAMPLES", "TORCH_DEFAULT", "diagnose_torch_model", "parse_input_shape"]
@@ -252,13 +259,13 @@ def diagnose_torch_model(
             for line in [f.message for f in diagnosis.flags] or ["healthy"]:
                 stdout.print(f"  {line}", markup=False)
     document = _finite(
-        {
+        with_provenance({
             "experiment": "diagnose-torch",
             "config": {"torch_model": spec, "input_shape": list(shape or ()), "seed": seed,
                        "bias_init": bias,
                        "samples": SAMPLES, "inits": list(inits) or [TORCH_DEFAULT]},
             "inits": runs,
-        }
+        })
     )  # fmt: skip
     content = (json.dumps(document, indent=2, allow_nan=False) + "\n").encode()
 
@@ -277,4 +284,6 @@ def diagnose_torch_model(
     ]
     if json_path is not None:
         writers.append(("diagnostics copy", lambda: (json_path, content)))
-    write_outputs(writers, quiet, write_through=[json_path])
+    from initlab.report import with_report
+
+    write_outputs(with_report(writers, out_dir), quiet, write_through=[json_path])
