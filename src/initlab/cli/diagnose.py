@@ -235,6 +235,20 @@ Examples:
     help="Also the singular values of the input-output Jacobian dz[L]/dx at initialization, "
     "on the first K statistics samples (its memory is estimated first).",
 )
+@click.option(
+    "--torch-model",
+    metavar="PACKAGE.MODULE:FACTORY",
+    default=None,
+    help="Diagnose your PyTorch model instead (imports that module and runs its code): the "
+    "factory is called with no arguments and returns an nn.Module; needs the torch extra.",
+)
+@click.option(
+    "--input-shape",
+    metavar="D1,D2,...",
+    default=None,
+    help="With --torch-model: one example's shape, e.g. 1,8,8 (default: a first Linear "
+    "layer's in_features).",
+)
 @json_option
 @quiet_option
 @click.pass_context
@@ -247,6 +261,8 @@ def diagnose(
     out_dir: Path,
     json_path: Path | None,
     quiet: bool,
+    torch_model: str | None,
+    input_shape: str | None,
     **options: Any,
 ) -> None:
     """Look inside a network at initialization, layer by layer, once per --init.
@@ -266,7 +282,18 @@ def diagnose(
     activation std over layer x update), gradient_norms.png (each layer's
     ||dJ/dW|| over the updates) and histograms.png (layer outputs over the
     updates) are written as well.
+
+    With --torch-model package.module:factory (which imports that module and
+    runs its code) it diagnoses your PyTorch model instead, on Gaussian inputs
+    of --input-shape, once per --init (none: the model's own initialization).
     """
+    if torch_model is not None:  # a user's torch model: initlab.cli.torch_model
+        from initlab.cli.torch_model import diagnose_torch_model
+
+        return diagnose_torch_model(ctx, torch_model, input_shape, inits, out_dir, json_path,
+                                    quiet, options, DIAGNOSE_FILES)  # fmt: skip
+    if input_shape is not None:
+        raise click.UsageError("--input-shape goes with --torch-model")
     from initlab.plots import layer_std_figure
     from initlab.results import json_bytes
 
