@@ -217,26 +217,28 @@ class DaskExecutor:
 
         todo = list(tasks)[::-1]
         futures: dict[Any, Batch] = {}
-        completed = as_completed()
         done_ok = False
 
-        def submit() -> None:
+        def submit() -> list[Any]:
+            new = []
             while todo and len(futures) < 2 * self.capacity:
                 batch, backend = todo.pop()
                 if on_start is not None:
                     on_start(batch)
                 future = self.client.submit(train_batch, batch, backend, 1, pure=False)
                 futures[future] = batch
-                completed.add(future)
+                new.append(future)
+            return new
 
         try:
-            submit()
+            completed = as_completed(submit(), loop=self.client.loop)
             while futures:
                 future = next(completed)
                 batch = futures.pop(future)
                 records = future.result()
                 future.release()
-                submit()
+                for new in submit():
+                    completed.add(new)
                 yield batch, records
             done_ok = True
         finally:
