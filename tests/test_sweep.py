@@ -22,6 +22,7 @@ from initlab.sweep.grammar import MAX_RUNS, expand_braces, parse_spec
 from initlab.sweep.plan import run_batches, weight_rng
 from initlab.sweep.store import Store
 from initlab.sweep.summary import grid_values, sweep_summary
+from test_compare import _finish, _stored
 
 SMALL = """
 seeds = 3
@@ -97,6 +98,8 @@ def test_the_grid_is_the_product_of_lists_zips_and_seeds():
 
 
 def test_seeds_by_count_or_list_and_batches_of_at_most_batch_runs():
+    zipped = _parse("[[zip]]\nwidth = [4, 4]\ndepth = [1, 2]")  # a zipped list may repeat
+    assert zipped.n_runs == 2
     spec = _parse("seeds = [4, 9]\n[grid]\ninit = ['he', 'zeros', 'random']", batch_runs=4)
     assert spec.seeds == (4, 9) and spec.n_runs == 6
     assert [[(r.init, r.seed) for r in b.runs] for b in spec.batches()] == [
@@ -249,6 +252,9 @@ BAD = [
     ("[train]\ninit = 'he'\n[grid]\ninit = ['zeros']", ["init is given in [train] and in [grid]"]),
     ("[train]\ninit = 'normal(std={1,2})'", ["braces expand only in [grid] and [zip]"]),
     ("[train\n", ["not valid TOML"]),
+    ("[grid]\ninit = ['he', 'normal(std={1, 1})']", ["grid.init", "'normal(std=1)' twice"]),
+    ("[[zip]]\nwidth = [4, 4]\ndepth = [1, 1]", ["[[zip]] number 1 lists (4, 1) twice"]),
+    ("seeds = true", ["seeds must be a number of seeds", "(bool)"]),
 ]
 
 
@@ -331,19 +337,6 @@ def _start(spec: Path, out: Path, *extra: str) -> subprocess.Popen:
     )  # fmt: skip
 
 
-def _finish(proc: subprocess.Popen) -> None:
-    _, err = proc.communicate(timeout=300)
-    assert proc.returncode == 0, err
-
-
-def _stored(out: Path) -> int:
-    try:
-        with sqlite3.connect(out / "runs.sqlite", timeout=5) as db:
-            return db.execute("select count(*) from runs").fetchone()[0]
-    except sqlite3.Error:
-        return 0
-
-
 @pytest.fixture(scope="module")
 def uninterrupted(tmp_path_factory) -> tuple[Path, Path]:
     """The kill test's sweep file and the folder of its uninterrupted run."""
@@ -404,3 +397,45 @@ def test_ctrl_c_stops_with_whole_batches_stored_and_the_resume_command(
     # whole batches only (of 100 and 50 runs), each run bitwise the uninterrupted one
     assert {count for _, count in batches} <= {100, 50} and len(stored) >= 100
     assert all(every[row[0]] == row for row in stored)
+
+
+def test_a_new_store_has_large_pages_and_the_examples_parse(tmp_path: Path):
+    from initlab.sweep.grammar import load_spec
+    from initlab.sweep.store import PAGE_SIZE
+
+    with Store.open(tmp_path, "spec"):
+        pass
+    with sqlite3.connect(tmp_path / "runs.sqlite") as db:
+        assert db.execute("PRAGMA page_size").fetchone()[0] == PAGE_SIZE == 65536
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    examples = sorted((Path(__file__).parent.parent / "examples").glob("*.toml"))
+    assert len(examples) >= 3
+    for path in examples:
+        assert load_spec(path).n_runs > 0
+
+
+def test_the_documented_speed_is_the_benchmark_json():
+    import importlib.util
+
+    root = Path(__file__).parent.parent
+    loader = importlib.util.spec_from_file_location("sweep_benchmark", root / "benchmarks/sweep.py")
+    module = importlib.util.module_from_spec(loader)
+    loader.loader.exec_module(module)
+    bench = json.loads((root / "docs" / "sweep-benchmark.json").read_text())
+    assert module.speed_table(bench) in (root / "docs" / "sweep.md").read_text()
+
+
+def test_the_heatmap_draws_every_cell_on_the_given_ax():
+    from matplotlib.figure import Figure
+
+    from initlab.sweep.figures import plot_heatmap
+
+    ax = Figure().subplots()
+    table = np.array([[0.5, np.nan, 2.0], [0.25, 1.0, 4.0]])
+    plot_heatmap(ax, ["a", "b", "c"], [(10, 5), (3,)], table, x_name="init",
+                 y_name="hidden", title="median final cost", log=True)  # fmt: skip
+    assert [t.get_text() for t in ax.texts] == ["0.5", "-", "2", "0.25", "1", "4"]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["10,5", "3"]
+    assert ax.get_xlabel() == "init" and ax.get_title() == "median final cost"
+    image = ax.images[0]
+    assert image.norm.vmin == 0.25 and image.norm.vmax == 4.0  # log colours over the range

@@ -10,8 +10,6 @@ from extras import require
 
 require("distributed", "dask")
 
-import pytest  # noqa: E402
-
 from badinput import assert_one_line_error, run_cli  # noqa: E402
 from initlab.sweep.executors import DaskExecutor, LocalExecutor  # noqa: E402
 from initlab.sweep.plan import run_batches  # noqa: E402
@@ -42,10 +40,8 @@ def _closed_port() -> int:
 
 def test_an_unreachable_scheduler_is_one_line_naming_it(tmp_path: Path, capsys):
     address = f"tcp://127.0.0.1:{_closed_port()}"
-    with pytest.raises(ValueError, match=f"cannot reach the Dask scheduler at {address}"):
-        DaskExecutor(address, timeout=1.0)
     spec, out = tmp_path / "spec.toml", tmp_path / "out"
     spec.write_text("seeds = 2\n[train]\niterations = 5")
     code, _, stderr = run_cli(capsys, "sweep", str(spec), "--scheduler", address, "--out", str(out))
-    assert_one_line_error(code, stderr, address)
+    assert_one_line_error(code, stderr, f"cannot reach the Dask scheduler at {address}")
     assert not out.exists()

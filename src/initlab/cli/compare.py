@@ -7,8 +7,6 @@ defaults) and ``--seeds N``; runs are stored as they finish in ``--out``'s
 
 from __future__ import annotations
 
-import shlex
-import time
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +17,7 @@ from rich.text import Text
 from initlab.cli.options import POSITIVE_INT, quiet_option, sizes_as_options
 from initlab.cli.output import figure_writer, print_table, stdout, warn, write_outputs
 from initlab.cli.paths import check_outputs, out_option
+from initlab.cli.sweep import SweepProgress, stop_interrupted
 from initlab.cli.train import config_from_options, train, train_option
 
 __all__ = ["compare"]
@@ -100,48 +99,6 @@ def paired_table(paired: list[dict[str, Any]]) -> Table:
     return table
 
 
-def _invocation() -> str:
-    from initlab.cli.app import invocation
-
-    return "initlab " + " ".join(shlex.quote(arg) for arg in invocation())
-
-
-class _Progress:
-    """Runs stored so far: a bar on a terminal, a plain line per batch otherwise."""
-
-    def __init__(self, total: int, done: int, quiet: bool) -> None:
-        self.total, self.done, self.quiet = total, done, quiet
-        self.diverged = 0
-        self.started = time.perf_counter()
-        self.bar = None
-        if not quiet and stdout.is_terminal:
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-
-            self.bar = Progress(
-                "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
-                TimeRemainingColumn(), console=stdout,
-            )  # fmt: skip
-            self.task = self.bar.add_task("runs", total=total, completed=done)
-            self.bar.start()
-
-    def update(self, batch: Any, records: Any) -> None:
-        self.done += len(records)
-        self.diverged += sum(bool(r.metrics["diverged"]) for r in records)
-        if self.bar is not None:
-            self.bar.update(self.task, completed=self.done)
-        elif not self.quiet:
-            seconds = time.perf_counter() - self.started
-            stdout.print(
-                f"stored {self.done} of {self.total} runs ({self.diverged} diverged so far), "
-                f"{seconds:.1f} s",
-                markup=False,
-            )
-
-    def stop(self) -> None:
-        if self.bar is not None:
-            self.bar.stop()
-
-
 @click.command("compare", short_help="Initializations over many seeds, with statistics.")
 @click.option(
     "--seeds",
@@ -186,19 +143,13 @@ def compare(seeds: int, out_dir: Path, quiet: bool, **options: Any) -> None:
                 f"{setup.updates} updates ({total - left} already stored in {out_dir})",
                 markup=False,
             )
-        progress = _Progress(total, total - left, quiet)
+        progress = SweepProgress(total, total - left, quiet)
         try:
             for _ in run_compare(spec, store, setup=setup, on_batch=progress.update):
                 pass
         except KeyboardInterrupt:
             progress.stop()
-            stored = len(store.done_hashes())
-            click.echo(
-                f"initlab: interrupted; {stored} of {total} runs are stored in {out_dir}; "
-                f"resume with: {_invocation()}",
-                err=True,
-            )
-            raise click.exceptions.Exit(130) from None
+            stop_interrupted(len(store), total, out_dir)
         progress.stop()
         frame = store.frame(costs=True)
     summary = compare_summary(frame, config.inits)

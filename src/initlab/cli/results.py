@@ -1,4 +1,5 @@
-"""``initlab results DIR``: the stored runs of a comparison, summarized, filtered, exported."""
+"""``initlab results DIR``: the stored runs of a comparison or sweep, summarized, filtered,
+exported."""
 
 from __future__ import annotations
 
@@ -72,10 +73,10 @@ def results(
     csv_path: Path | None,
     parquet_path: Path | None,
 ) -> None:
-    """Summarize the runs stored in FOLDER (by `initlab compare`): per group the number of
-    runs, the mean, median and bootstrap 95% CI of the final cost and accuracies, and
-    the fraction diverged. From Python: `initlab.results.load(FOLDER)` gives the runs as a
-    pandas DataFrame."""
+    """Summarize the runs stored in FOLDER (by `initlab compare` or `initlab sweep`): per
+    group the number of runs, the mean, median and bootstrap 95% CI of the final cost and
+    accuracies, and the fraction diverged. From Python: `initlab.results.load(FOLDER)` gives
+    the runs as a pandas DataFrame."""
     from initlab.outputs import write_files
     from initlab.results import load
     from initlab.sweep.stats import group_summary

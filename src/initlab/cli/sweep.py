@@ -10,7 +10,7 @@ from __future__ import annotations
 import shlex
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 from rich.console import Console
@@ -21,7 +21,7 @@ from initlab.cli.options import POSITIVE_INT, quiet_option
 from initlab.cli.output import figure_writer, print_table, stdout, warn, write_outputs
 from initlab.cli.paths import check_outputs, out_option
 
-__all__ = ["sweep"]
+__all__ = ["SweepProgress", "stop_interrupted", "sweep"]
 
 STORE_FILE = "runs.sqlite"
 SUMMARY_FILE = "summary.json"
@@ -30,10 +30,18 @@ FIGURE_FILE = "heatmap.png"
 PLAIN_EVERY = 5.0
 
 
-def _invocation() -> str:
+def stop_interrupted(stored: int, total: int, out_dir: Path) -> NoReturn:
+    """After Ctrl-C (the store holding whole batches only): say how many runs are stored
+    and the command that resumes, and exit 130."""
     from initlab.cli.app import invocation
 
-    return "initlab " + " ".join(shlex.quote(arg) for arg in invocation())
+    command = "initlab " + " ".join(shlex.quote(arg) for arg in invocation())
+    click.echo(
+        f"initlab: interrupted; {stored} of {total} runs are stored in {out_dir}; "
+        f"resume with: {command}",
+        err=True,
+    )
+    raise click.exceptions.Exit(130)
 
 
 class SweepProgress:
@@ -201,12 +209,7 @@ def sweep(
                     pass
             except KeyboardInterrupt:
                 progress.stop()
-                click.echo(
-                    f"initlab: interrupted; {len(store)} of {total} runs are stored in "
-                    f"{out_dir}; resume with: {_invocation()}",
-                    err=True,
-                )
-                raise click.exceptions.Exit(130) from None
+                stop_interrupted(len(store), total, out_dir)
             progress.stop()
         frame = store.frame(costs=True)
     finally:

@@ -19,6 +19,7 @@ batches not yet finished.
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import queue
 import signal
@@ -204,7 +205,7 @@ class DaskExecutor:
         else:
             self.cluster = LocalCluster(
                 n_workers=local_workers, threads_per_worker=1, processes=processes,
-                dashboard_address=None,
+                dashboard_address=None, silence_logs=logging.ERROR,
             )  # fmt: skip
             self.client = Client(self.cluster, set_as_default=False)
         threads = sum(self.client.nthreads().values())

@@ -245,7 +245,7 @@ def expand_braces(text: str) -> list[str]:
     return [out for option in options for out in expand_braces(head + option + tail)]
 
 
-def _values(where: str, key: str, raw: Any) -> list[Any]:
+def _values(where: str, key: str, raw: Any, distinct: bool = True) -> list[Any]:
     """The values of a swept setting: a non-empty list, braces expanded, each converted."""
     if not isinstance(raw, list):
         raise _type_error(where, raw, "a list of values (a swept setting)")
@@ -258,7 +258,19 @@ def _values(where: str, key: str, raw: Any) -> list[Any]:
         except ValueError as error:
             raise ValueError(f"{where}[{i}]: {error}") from None
         out += [FIELDS[key].convert(f"{where}[{i}]", text) for text in texts]
+    if distinct:  # a zipped list may repeat a value: its rows must differ
+        _no_repeats(where, out)
     return out
+
+
+def _no_repeats(where: str, values: Sequence[Any]) -> None:
+    """Refuse a value listed twice (it would be the same runs twice)."""
+    seen = set()
+    for value in values:
+        key = repr(value)
+        if key in seen:
+            raise ValueError(f"{where} lists {value!r} twice: give each value once")
+        seen.add(key)
 
 
 # --------------------------------------------------------------------------- the spec
@@ -466,7 +478,7 @@ def parse_spec(
             key = _key(raw_key, "zip.", known)
             claim(key, f"[[zip]] number {z + 1}")
             names.append(key)
-            columns.append(_values(f"zip.{raw_key}", key, raw))
+            columns.append(_values(f"zip.{raw_key}", key, raw, distinct=False))
         lengths = {len(c) for c in columns}
         if len(lengths) > 1:
             shown = ", ".join(
@@ -476,7 +488,9 @@ def parse_spec(
                 f"[[zip]] number {z + 1} zips lists of different lengths ({shown}): "
                 "give them one length"
             )  # fmt: skip
-        axes.append(Axis(tuple(names), tuple(zip(*columns, strict=True))))
+        rows = tuple(zip(*columns, strict=True))
+        _no_repeats(f"[[zip]] number {z + 1}", rows)
+        axes.append(Axis(tuple(names), rows))
     spec = SweepSpec(fixed, tuple(axes), seeds, description, batch_runs)
     if max_runs is not None and spec.n_runs > max_runs:
         raise ValueError(
