@@ -266,6 +266,16 @@ def test_bad_sweep_files_are_one_line_and_write_nothing(tmp_path: Path, capsys, 
     assert not out.exists()
 
 
+@pytest.mark.parametrize("command", ["sweep", "compare"])
+def test_two_executors_at_once_are_one_line_and_write_nothing(tmp_path: Path, capsys, command):
+    spec, out = _write(tmp_path, "seeds = 2\n[train]\niterations = 5"), tmp_path / "out"
+    args = [str(spec)] if command == "sweep" else ["--seeds", "2", "--iterations", "5"]
+    code, _, stderr = run_cli(capsys, command, *args, "--workers", "2", "--dask-local", "1",
+                              "--out", str(out))  # fmt: skip
+    assert_one_line_error(code, stderr, "give one of --workers and --dask-local")
+    assert not out.exists()
+
+
 def test_a_large_sweep_runs_with_yes_only():
     text = "seeds = 1000\n[grid]\ninit = ['he', 'zeros']\nwidth = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]"
     text += "\ndepth = [1, 2, 3, 4, 5]"

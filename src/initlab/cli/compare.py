@@ -17,7 +17,12 @@ from rich.text import Text
 from initlab.cli.options import POSITIVE_INT, quiet_option, sizes_as_options
 from initlab.cli.output import figure_writer, print_table, stdout, warn, write_outputs
 from initlab.cli.paths import check_outputs, out_option
-from initlab.cli.sweep import SweepProgress, stop_interrupted
+from initlab.cli.sweep import (
+    SweepProgress,
+    executor_options,
+    stop_interrupted,
+    store_and_executor,
+)
 from initlab.cli.train import config_from_options, train, train_option
 
 __all__ = ["compare"]
@@ -108,8 +113,17 @@ def paired_table(paired: list[dict[str, Any]]) -> Table:
     help="Seeds per initialization (paired: seed s gives every --init the same stream).",
 )
 @out_option(Path("initlab-out") / "compare")
+@executor_options
 @quiet_option
-def compare(seeds: int, out_dir: Path, quiet: bool, **options: Any) -> None:
+def compare(
+    seeds: int,
+    out_dir: Path,
+    workers: int | None,
+    scheduler: str | None,
+    dask_local: int | None,
+    quiet: bool,
+    **options: Any,
+) -> None:
     """Train every --init from --seeds seeds (the course's setting by default) and compare
     them: per initialization the mean, median and bootstrap 95% confidence interval of the
     final cost and accuracies, the fraction diverged, and every pair of initializations
@@ -119,13 +133,13 @@ def compare(seeds: int, out_dir: Path, quiet: bool, **options: Any) -> None:
     Every run is stored, as its batch finishes, in --out's runs.sqlite: run the same
     command again to resume after a stop (Ctrl-C or a crash); finished runs are not
     trained again. Also writes summary.json and comparison.png (the distributions and
-    the mean cost curves with 95% bands).
+    the mean cost curves with 95% bands). --workers, --scheduler and --dask-local train
+    the batches elsewhere, with bitwise the same results (see `initlab sweep`).
     """
     from initlab.experiments.train import prepare
     from initlab.results import json_bytes
     from initlab.sweep.compare import CompareSpec, pending, run_compare
     from initlab.sweep.figures import comparison_figure
-    from initlab.sweep.store import Store
     from initlab.sweep.summary import METRICS, compare_summary, curves_by_init
 
     config = config_from_options(**options)
@@ -133,7 +147,10 @@ def compare(seeds: int, out_dir: Path, quiet: bool, **options: Any) -> None:
     spec = CompareSpec(config, seeds=seeds)
     with sizes_as_options():
         setup = prepare(config)
-    with Store.open(out_dir, spec.hash) as store:
+    with store_and_executor(out_dir, spec.hash, workers, scheduler, dask_local) as (
+        store,
+        executor,
+    ):
         todo = pending(spec, store)
         total = seeds * len(config.inits)
         left = sum(len(b.runs) for b in todo)
@@ -145,7 +162,10 @@ def compare(seeds: int, out_dir: Path, quiet: bool, **options: Any) -> None:
             )
         progress = SweepProgress(total, total - left, quiet)
         try:
-            for _ in run_compare(spec, store, setup=setup, on_batch=progress.update):
+            for _ in run_compare(
+                spec, store, setup=setup, executor=executor, on_batch=progress.update,
+                on_start=progress.start,
+            ):  # fmt: skip
                 pass
         except KeyboardInterrupt:
             progress.stop()

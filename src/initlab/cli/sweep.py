@@ -7,10 +7,12 @@ on worker processes or a Dask cluster; the same command resumes a stopped sweep.
 
 from __future__ import annotations
 
+import contextlib
 import shlex
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 from rich.console import Console
@@ -21,7 +23,16 @@ from initlab.cli.options import POSITIVE_INT, quiet_option
 from initlab.cli.output import figure_writer, print_table, stdout, warn, write_outputs
 from initlab.cli.paths import check_outputs, out_option
 
-__all__ = ["SweepProgress", "stop_interrupted", "sweep"]
+if TYPE_CHECKING:
+    from initlab.sweep.store import Store
+
+__all__ = [
+    "SweepProgress",
+    "executor_options",
+    "stop_interrupted",
+    "store_and_executor",
+    "sweep",
+]
 
 STORE_FILE = "runs.sqlite"
 SUMMARY_FILE = "summary.json"
@@ -128,18 +139,54 @@ def summary_table(groups: list[dict[str, Any]], by: list[str], threshold: float 
     return table
 
 
+def executor_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """``--workers``, ``--scheduler`` and ``--dask-local`` (where the batches train)."""
+    options = [
+        click.option("--workers", type=POSITIVE_INT, default=None,
+                     help="Train the batches on this many local processes (default: in "
+                     "this process, the engine using every core)."),
+        click.option("--scheduler", metavar="ADDRESS", default=None,
+                     help="Train the batches on the Dask cluster of this scheduler "
+                     "(tcp://HOST:PORT; needs initlab[dask])."),
+        click.option("--dask-local", type=POSITIVE_INT, default=None, metavar="N",
+                     help="Start a Dask LocalCluster of N worker processes and train on it "
+                     "(needs initlab[dask])."),
+    ]  # fmt: skip
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+@contextlib.contextmanager
+def store_and_executor(
+    out_dir: Path,
+    spec_hash: str,
+    workers: int | None,
+    scheduler: str | None,
+    dask_local: int | None,
+) -> Iterator[tuple[Store, Any]]:
+    """The result store of ``spec_hash`` in ``out_dir`` and the executor of the options,
+    in the order that writes nothing on failure: an existing store is opened (and checked)
+    first, then the executor started (an unreachable scheduler fails here), and only then
+    a new store created."""
+    from initlab.sweep.executors import make_executor
+    from initlab.sweep.store import STORE_FILENAME, Store
+
+    store = Store.open(out_dir, spec_hash) if (out_dir / STORE_FILENAME).exists() else None
+    try:
+        with make_executor(workers, scheduler, dask_local) as executor:
+            if store is None:
+                store = Store.open(out_dir, spec_hash)
+            yield store, executor
+    finally:
+        if store is not None:
+            store.close()
+
+
 @click.command("sweep", short_help="A grid of trainings over many seeds, from a TOML file.")
 @click.argument("spec_path", metavar="SPEC.toml", type=click.Path(path_type=Path))
 @out_option(Path("initlab-out") / "sweep")
-@click.option("--workers", type=POSITIVE_INT, default=None,
-              help="Train the batches on this many local processes (default: in this "
-              "process, the engine using every core).")  # fmt: skip
-@click.option("--scheduler", metavar="ADDRESS", default=None,
-              help="Train the batches on the Dask cluster of this scheduler "
-              "(tcp://HOST:PORT; needs initlab[dask]).")  # fmt: skip
-@click.option("--dask-local", type=POSITIVE_INT, default=None, metavar="N",
-              help="Start a Dask LocalCluster of N worker processes and train on it "
-              "(needs initlab[dask]).")  # fmt: skip
+@executor_options
 @click.option("--threshold", type=float, default=None,
               help="Also report, per configuration, the fraction of runs whose cost falls "
               "below this value and the iterations it takes them.")  # fmt: skip
@@ -167,11 +214,9 @@ def sweep(
     heatmap.png (the first two). `initlab results DIR` reads the store again.
     """
     from initlab.results import json_bytes
-    from initlab.sweep.executors import make_executor
     from initlab.sweep.figures import sweep_figure
     from initlab.sweep.grammar import load_spec
     from initlab.sweep.plan import check_batches, pending, run_batches
-    from initlab.sweep.store import Store
     from initlab.sweep.summary import sweep_summary
 
     if threshold is not None and threshold != threshold:
@@ -186,35 +231,31 @@ def sweep(
     batches = spec.batches()
     check_batches(batches)
     by = spec.varying_columns
-    store = Store.open(out_dir, spec.hash) if (out_dir / STORE_FILE).exists() else None
-    try:
-        with make_executor(workers, scheduler, dask_local) as executor:
-            if store is None:
-                store = Store.open(out_dir, spec.hash)
-            todo = pending(batches, store)
-            left = sum(len(b.runs) for b in todo)
-            total = spec.n_runs
-            if not quiet:
-                stdout.print(
-                    f"Sweeping {len(spec.points())} configuration(s) x {len(spec.seeds)} "
-                    f"seed(s): {total} runs in {len(batches)} batches ({total - left} already "
-                    f"stored in {out_dir})",
-                    markup=False,
-                )
-            progress = SweepProgress(total, total - left, quiet)
-            try:
-                for _ in run_batches(
-                    batches, store, executor, on_batch=progress.update, on_start=progress.start
-                ):
-                    pass
-            except KeyboardInterrupt:
-                progress.stop()
-                stop_interrupted(len(store), total, out_dir)
+    with store_and_executor(out_dir, spec.hash, workers, scheduler, dask_local) as (
+        store,
+        executor,
+    ):
+        todo = pending(batches, store)
+        left = sum(len(b.runs) for b in todo)
+        total = spec.n_runs
+        if not quiet:
+            stdout.print(
+                f"Sweeping {len(spec.points())} configuration(s) x {len(spec.seeds)} "
+                f"seed(s): {total} runs in {len(batches)} batches ({total - left} already "
+                f"stored in {out_dir})",
+                markup=False,
+            )
+        progress = SweepProgress(total, total - left, quiet)
+        try:
+            for _ in run_batches(
+                batches, store, executor, on_batch=progress.update, on_start=progress.start
+            ):
+                pass
+        except KeyboardInterrupt:
             progress.stop()
+            stop_interrupted(len(store), total, out_dir)
+        progress.stop()
         frame = store.frame(costs=True)
-    finally:
-        if store is not None:
-            store.close()
     groups = sweep_summary(frame, by, threshold)
     document = {
         "experiment": "sweep",

@@ -103,6 +103,7 @@ def run_compare(
     setup: TrainSetup | None = None,
     on_batch: Callable[[Batch, Sequence[RunRecord]], None] | None = None,
     executor: Executor | None = None,
+    on_start: Callable[[Batch], None] | None = None,
 ) -> Iterator[Batch]:
     """Train every batch of ``spec`` that ``store`` lacks, committing each as it ends
     (:func:`initlab.sweep.plan.run_batches`, on ``executor``: default, this process).
@@ -117,4 +118,4 @@ def run_compare(
         runs=spec.batch_runs, concurrent=spec.batch_runs,
         optimizer_slots=OPTIMIZER_SLOTS.get(setup.optimizer.name, 2),
     )  # fmt: skip
-    yield from run_batches(spec.batches(), store, executor, on_batch=on_batch)
+    yield from run_batches(spec.batches(), store, executor, on_batch=on_batch, on_start=on_start)
