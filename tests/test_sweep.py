@@ -255,6 +255,10 @@ BAD = [
     ("[grid]\ninit = ['he', 'normal(std={1, 1})']", ["grid.init", "'normal(std=1)' twice"]),
     ("[[zip]]\nwidth = [4, 4]\ndepth = [1, 1]", ["[[zip]] number 1 lists (4, 1) twice"]),
     ("seeds = true", ["seeds must be a number of seeds", "(bool)"]),
+    (
+        "[grid]\nhidden = [[4], '8,8']\nactivation = ['relu', 'tanh,relu']",
+        ["2 activations (tanh, relu) for 1 hidden layer", "hidden [4], activations tanh,relu"],
+    ),
 ]
 
 

@@ -126,7 +126,8 @@ def summary_table(groups: list[dict[str, Any]], by: list[str], threshold: float 
     for name in names:
         table.add_column(Text(name), justify="right")
     for g in groups:
-        cells = [",".join(map(str, g[k])) if isinstance(g[k], list) else str(g[k]) for k in by]
+        cells = [(",".join(map(str, g[k])) or "none") if isinstance(g[k], list) else str(g[k])
+                 for k in by]  # fmt: skip
         cells += [str(g["runs"]), f"{100 * (g['fraction_diverged'] or 0):.0f}%"]
         for metric in ("test_accuracy", "final_cost"):
             s = g[metric]
@@ -229,7 +230,10 @@ def sweep(
         raise ValueError(f"{spec_path}: {error}") from None
     check_outputs(out_dir, [STORE_FILE, SUMMARY_FILE, FIGURE_FILE], None)
     batches = spec.batches()
-    check_batches(batches)
+    try:
+        check_batches(batches)
+    except ValueError as error:
+        raise ValueError(f"{spec_path}: {error}") from None
     by = spec.varying_columns
     with store_and_executor(out_dir, spec.hash, workers, scheduler, dask_local) as (
         store,

@@ -197,7 +197,15 @@ def check_batches(batches: Sequence[Batch], concurrent: int = 1) -> None:
         if batch.config in seen:
             continue
         seen.add(batch.config)
-        setup = setup_of(batch.config)
+        try:
+            setup = setup_of(batch.config)
+        except ValueError as error:
+            c = batch.config
+            shape = f"layers {list(c.layers)}" if c.layers else f"hidden {list(c.hidden)}"
+            raise ValueError(
+                f"{error} (in the training on {c.dataset} with {shape}, activations "
+                f"{','.join(c.activations)}, optimizer {c.optimizer})"
+            ) from None
         size = max(len(b.runs) for b in batches if b.config == batch.config)
         check_training(
             setup.network.layer_sizes, updates=setup.updates,
