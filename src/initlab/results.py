@@ -148,6 +148,7 @@ def load(folder: str | os.PathLike[str], *, costs: bool = False) -> pd.DataFrame
     per run, its configuration fields as columns, its metrics, status and (``costs=True``)
     its cost curve as an array."""
     import sqlite3
+    from contextlib import closing
 
     from initlab.sweep.store import STORE_FILENAME, Store, StoreError
 
@@ -155,8 +156,8 @@ def load(folder: str | os.PathLike[str], *, costs: bool = False) -> pd.DataFrame
     path = folder / STORE_FILENAME
     if not path.is_file():
         raise ValueError(f"{str(folder)!r} holds no stored runs (no {STORE_FILENAME})")
-    try:
-        with sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True) as db:
+    try:  # closed before the store opens: the last connection to close removes the WAL files
+        with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as db:
             row = db.execute("SELECT value FROM meta WHERE key = 'spec_hash'").fetchone()
     except sqlite3.Error as exc:
         raise StoreError(f"{path} is not an initlab result store ({exc})") from None

@@ -99,7 +99,10 @@ def _run(argv: list[str] | None) -> int:
 
     stdout.failed = None
     try:
-        cli.main(args=argv, prog_name="initlab", standalone_mode=False)
+        # outside standalone mode click returns the code of an Exit raised by a command
+        code = cli.main(args=argv, prog_name="initlab", standalone_mode=False)
+        if isinstance(code, int) and not isinstance(code, bool) and code != 0:
+            return code
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except (click.exceptions.Abort, KeyboardInterrupt):

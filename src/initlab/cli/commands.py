@@ -9,12 +9,14 @@ from initlab.cli.experiment import experiment
 from initlab.cli.inits import inits
 from initlab.cli.report import report
 from initlab.cli.results import results
+from initlab.cli.sweep import sweep
 from initlab.cli.train import train
 
 cli.add_command(course)
 cli.add_command(train)
 cli.add_command(compare)
 cli.add_command(experiment)
+cli.add_command(sweep)
 cli.add_command(results)
 cli.add_command(report)
 cli.add_command(inits)

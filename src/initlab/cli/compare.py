@@ -7,8 +7,6 @@ defaults) and ``--seeds N``; runs are stored as they finish in ``--out``'s
 
 from __future__ import annotations
 
-import shlex
-import time
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +24,12 @@ from initlab.cli.output import (
     write_outputs,
 )
 from initlab.cli.paths import check_outputs, out_option
+from initlab.cli.sweep import (
+    SweepProgress,
+    executor_options,
+    stop_interrupted,
+    store_and_executor,
+)
 from initlab.cli.train import config_from_options, train, train_option
 from initlab.report import with_report
 
@@ -108,48 +112,6 @@ def paired_table(paired: list[dict[str, Any]]) -> Table:
     return table
 
 
-def _invocation() -> str:
-    from initlab.cli.app import invocation
-
-    return "initlab " + " ".join(shlex.quote(arg) for arg in invocation())
-
-
-class _Progress:
-    """Runs stored so far: a bar on a terminal, a plain line per batch otherwise."""
-
-    def __init__(self, total: int, done: int, quiet: bool) -> None:
-        self.total, self.done, self.quiet = total, done, quiet
-        self.diverged = 0
-        self.started = time.perf_counter()
-        self.bar = None
-        if not quiet and stdout.is_terminal:
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-
-            self.bar = Progress(
-                "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
-                TimeRemainingColumn(), console=stdout,
-            )  # fmt: skip
-            self.task = self.bar.add_task("runs", total=total, completed=done)
-            self.bar.start()
-
-    def update(self, batch: Any, records: Any) -> None:
-        self.done += len(records)
-        self.diverged += sum(bool(r.metrics["diverged"]) for r in records)
-        if self.bar is not None:
-            self.bar.update(self.task, completed=self.done)
-        elif not self.quiet:
-            seconds = time.perf_counter() - self.started
-            stdout.print(
-                f"stored {self.done} of {self.total} runs ({self.diverged} diverged so far), "
-                f"{seconds:.1f} s",
-                markup=False,
-            )
-
-    def stop(self) -> None:
-        if self.bar is not None:
-            self.bar.stop()
-
-
 @click.command("compare", short_help="Initializations over many seeds, with statistics.")
 @click.option(
     "--seeds",
@@ -159,8 +121,17 @@ class _Progress:
     help="Seeds per initialization (paired: seed s gives every --init the same stream).",
 )
 @out_option(Path("initlab-out") / "compare")
+@executor_options
 @quiet_option
-def compare(seeds: int, out_dir: Path, quiet: bool, **options: Any) -> None:
+def compare(
+    seeds: int,
+    out_dir: Path,
+    workers: int | None,
+    scheduler: str | None,
+    dask_local: int | None,
+    quiet: bool,
+    **options: Any,
+) -> None:
     """Train every --init from --seeds seeds (the course's setting by default) and compare
     them: per initialization the mean, median and bootstrap 95% confidence interval of the
     final cost and accuracies, the fraction diverged, and every pair of initializations
@@ -171,12 +142,13 @@ def compare(seeds: int, out_dir: Path, quiet: bool, **options: Any) -> None:
     command again to resume after a stop (Ctrl-C or a crash); finished runs are not
     trained again. Also writes summary.json, comparison.png (the distributions and
     the mean cost curves with 95% bands) and report.html (all of it on one page).
+    --workers, --scheduler and --dask-local train the batches elsewhere, with bitwise
+    the same results (see `initlab sweep`).
     """
     from initlab.experiments.train import prepare
     from initlab.results import json_bytes
     from initlab.sweep.compare import CompareSpec, pending, run_compare
     from initlab.sweep.figures import comparison_figure
-    from initlab.sweep.store import Store
     from initlab.sweep.summary import METRICS, compare_summary, curves_by_init
 
     config = config_from_options(**options)
@@ -184,7 +156,10 @@ def compare(seeds: int, out_dir: Path, quiet: bool, **options: Any) -> None:
     spec = CompareSpec(config, seeds=seeds)
     with sizes_as_options():
         setup = prepare(config)
-    with Store.open(out_dir, spec.hash) as store:
+    with store_and_executor(out_dir, spec.hash, workers, scheduler, dask_local) as (
+        store,
+        executor,
+    ):
         todo = pending(spec, store)
         total = seeds * len(config.inits)
         left = sum(len(b.runs) for b in todo)
@@ -194,19 +169,16 @@ def compare(seeds: int, out_dir: Path, quiet: bool, **options: Any) -> None:
                 f"{setup.updates} updates ({total - left} already stored in {out_dir})",
                 markup=False,
             )
-        progress = _Progress(total, total - left, quiet)
+        progress = SweepProgress(total, total - left, quiet)
         try:
-            for _ in run_compare(spec, store, setup=setup, on_batch=progress.update):
+            for _ in run_compare(
+                spec, store, setup=setup, executor=executor, on_batch=progress.update,
+                on_start=progress.start,
+            ):  # fmt: skip
                 pass
         except KeyboardInterrupt:
             progress.stop()
-            stored = len(store.done_hashes())
-            click.echo(
-                f"initlab: interrupted; {stored} of {total} runs are stored in {out_dir}; "
-                f"resume with: {_invocation()}",
-                err=True,
-            )
-            raise click.exceptions.Exit(130) from None
+            stop_interrupted(len(store), total, out_dir)
         progress.stop()
         frame = store.frame(costs=True)
     summary = compare_summary(frame, config.inits)

@@ -1,4 +1,5 @@
-"""``initlab results DIR``: the stored runs of a comparison, summarized, filtered, exported."""
+"""``initlab results DIR``: the stored runs of a comparison or sweep, summarized, filtered,
+exported."""
 
 from __future__ import annotations
 
@@ -62,17 +63,34 @@ def summary_table(summary, by: list[str], metrics: list[str]) -> Table:  # type:
 )
 @click.option("--csv", "csv_path", type=OutputPathType(),
               help="Also write every (kept) run, one row each, to this CSV file.")  # fmt: skip
-def results(folder: Path, group_by: list[str], where: str | None, csv_path: Path | None) -> None:
-    """Summarize the runs stored in FOLDER (by `initlab compare`): per group the number of
-    runs, the mean, median and bootstrap 95% CI of the final cost and accuracies, and
-    the fraction diverged. From Python: `initlab.results.load(FOLDER)` gives the runs as a
-    pandas DataFrame."""
+@click.option("--parquet", "parquet_path", type=OutputPathType(),
+              help="Also write every (kept) run, one row each, to this Parquet file "
+              "(needs the optional extra: pip install 'initlab[parquet]').")  # fmt: skip
+def results(
+    folder: Path,
+    group_by: list[str],
+    where: str | None,
+    csv_path: Path | None,
+    parquet_path: Path | None,
+) -> None:
+    """Summarize the runs stored in FOLDER (by `initlab compare` or `initlab sweep`): per
+    group the number of runs, the mean, median and bootstrap 95% CI of the final cost and
+    accuracies, and the fraction diverged. From Python: `initlab.results.load(FOLDER)` gives
+    the runs as a pandas DataFrame."""
     from initlab.outputs import write_files
     from initlab.results import load
     from initlab.sweep.stats import group_summary
 
     if csv_path is not None:
         check_file_path("--csv", csv_path)
+    if parquet_path is not None:
+        check_file_path("--parquet", parquet_path)
+        try:
+            import pyarrow  # noqa: F401
+        except ImportError:
+            raise ValueError(
+                "--parquet needs the optional extra: pip install 'initlab[parquet]'"
+            ) from None
     frame = load(folder)
     if where:
         try:
@@ -96,3 +114,20 @@ def results(folder: Path, group_by: list[str], where: str | None, csv_path: Path
     if csv_path is not None:
         written = write_files([(csv_path, frame.to_csv(index=False).encode())])
         stdout.print(f"wrote runs: {written[0]}", markup=False)
+    if parquet_path is not None:
+        written = write_files([(parquet_path, parquet_bytes(frame))])
+        stdout.print(f"wrote runs: {written[0]}", markup=False)
+
+
+def parquet_bytes(frame) -> bytes:  # type: ignore[no-untyped-def]
+    """``frame`` as the bytes of a Parquet file (pyarrow); tuple columns (a sweep's
+    ``hidden``, ``activations``) as lists."""
+    import io
+
+    frame = frame.copy()
+    for column in frame.columns:
+        if frame[column].map(lambda v: isinstance(v, tuple)).any():
+            frame[column] = frame[column].map(lambda v: list(v) if isinstance(v, tuple) else v)
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer, index=False)
+    return buffer.getvalue()

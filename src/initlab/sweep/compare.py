@@ -16,42 +16,23 @@ missing, with exactly the numbers an uninterrupted run gives.
 from __future__ import annotations
 
 import dataclasses
-import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from initlab.checks import check_positive_int
 from initlab.experiments.train import TrainConfig, TrainSetup, prepare
-from initlab.initializers import initialize
 from initlab.memory import OPTIMIZER_SLOTS, check_training
-from initlab.runs import score_run
+from initlab.sweep.plan import BATCH_RUNS, Batch, PlannedRun, run_batches, weight_rng
+from initlab.sweep.plan import pending as plan_pending
 from initlab.sweep.store import RunRecord, Store, run_hash
 
-__all__ = ["Batch", "CompareSpec", "PlannedRun", "run_batch", "run_compare"]
+if TYPE_CHECKING:
+    from initlab.sweep.executors import Executor
 
-#: runs trained together as one population and committed in one transaction
-BATCH_RUNS = 100
-
-
-@dataclass(frozen=True)
-class PlannedRun:
-    """One run of a comparison: its initialization, seed index, configuration, hash."""
-
-    init: str
-    seed: int
-    config: dict[str, Any]
-    hash: str
-
-
-@dataclass(frozen=True)
-class Batch:
-    """Runs that train as one population and are stored together."""
-
-    index: int
-    runs: tuple[PlannedRun, ...]
+__all__ = ["Batch", "CompareSpec", "PlannedRun", "pending", "run_compare"]
 
 
 @dataclass(frozen=True)
@@ -100,70 +81,19 @@ class CompareSpec:
         runs = self.runs()
         size = self.batch_runs
         return [
-            Batch(i, tuple(runs[start : start + size]))
+            Batch(i, tuple(runs[start : start + size]), self.config)
             for i, start in enumerate(range(0, len(runs), size))
         ]
 
 
 def _weight_rng(spec: CompareSpec, seed: int) -> np.random.Generator:
     """Seed ``seed``'s weights: ``SeedSequence(config.seed, spawn_key=(1, seed))``."""
-    return np.random.default_rng(np.random.SeedSequence(spec.config.seed, spawn_key=(1, seed)))
-
-
-def _shuffle_rng(spec: CompareSpec) -> np.random.Generator:
-    """The minibatch order of every run: ``SeedSequence(config.seed, spawn_key=(0,))``."""
-    return np.random.default_rng(np.random.SeedSequence(spec.config.seed, spawn_key=(0,)))
-
-
-def run_batch(spec: CompareSpec, setup: TrainSetup, batch: Batch) -> list[RunRecord]:
-    """Train ``batch`` as one population and score every run."""
-    from initlab.engine import train_population
-
-    data = setup.dataset
-    network = setup.network
-    started = time.perf_counter()
-    starts = [
-        initialize(
-            network, run.init, _weight_rng(spec, run.seed), spec.config.bias_init, data=data.X_train
-        )
-        for run in batch.runs
-    ]
-    population = train_population(
-        network, starts, data.X_train, data.Y_train, **setup.training(_shuffle_rng(spec))
-    )
-    seconds = (time.perf_counter() - started) / len(batch.runs)
-    records = []
-    for i, (run, start) in enumerate(zip(batch.runs, starts, strict=True)):
-        history = population.history(i)
-        scored = score_run(run.init, network, start, population.params[i], history, data)
-        metrics = {
-            "final_cost": scored.final_cost,
-            "train_accuracy": scored.train_accuracy,
-            "test_accuracy": scored.test_accuracy,
-            "diverged": scored.diverged,
-            "diverged_at": scored.history.diverged_at,
-            "exploded": scored.exploded,
-        }
-        costs = np.full(setup.updates, np.nan)
-        costs[: len(history.costs)] = history.costs
-        records.append(
-            RunRecord(
-                hash=run.hash,
-                batch=batch.index,
-                config=run.config,
-                metrics=metrics,
-                costs=costs,
-                timings={"train_s": seconds, "backend": population.backend},
-                status=scored.status,
-            )
-        )
-    return records
+    return weight_rng(spec.config, seed)
 
 
 def pending(spec: CompareSpec, store: Store) -> list[Batch]:
     """The batches of ``spec`` that ``store`` does not hold yet."""
-    done = store.done_hashes()
-    return [b for b in spec.batches() if not all(run.hash in done for run in b.runs)]
+    return plan_pending(spec.batches(), store)
 
 
 def run_compare(
@@ -172,8 +102,11 @@ def run_compare(
     *,
     setup: TrainSetup | None = None,
     on_batch: Callable[[Batch, Sequence[RunRecord]], None] | None = None,
+    executor: Executor | None = None,
+    on_start: Callable[[Batch], None] | None = None,
 ) -> Iterator[Batch]:
-    """Train every batch of ``spec`` that ``store`` lacks, committing each as it ends.
+    """Train every batch of ``spec`` that ``store`` lacks, committing each as it ends
+    (:func:`initlab.sweep.plan.run_batches`, on ``executor``: default, this process).
 
     A generator of the batches as they are committed (``on_batch(batch, records)``
     is called after each commit too): stopping it between batches leaves the
@@ -185,9 +118,4 @@ def run_compare(
         runs=spec.batch_runs, concurrent=spec.batch_runs,
         optimizer_slots=OPTIMIZER_SLOTS.get(setup.optimizer.name, 2),
     )  # fmt: skip
-    for batch in pending(spec, store):
-        records = run_batch(spec, setup, batch)
-        store.add_batch(records)
-        if on_batch is not None:
-            on_batch(batch, records)
-        yield batch
+    yield from run_batches(spec.batches(), store, executor, on_batch=on_batch, on_start=on_start)

@@ -13,7 +13,13 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-__all__ = ["comparison_figure", "plot_distributions", "plot_mean_costs"]
+__all__ = [
+    "comparison_figure",
+    "plot_distributions",
+    "plot_heatmap",
+    "plot_mean_costs",
+    "sweep_figure",
+]
 
 
 def plot_distributions(ax: Axes, values: Mapping[str, np.ndarray], metric: str) -> None:
@@ -67,4 +73,76 @@ def comparison_figure(
     for ax, metric in zip(axes[:-1], metrics, strict=True):
         plot_distributions(ax, {init: v[metric] for init, v in values.items()}, metric)
     plot_mean_costs(axes[-1], curves)
+    return fig
+
+
+def _label(value: object) -> str:
+    if isinstance(value, tuple):
+        return ",".join(map(str, value))
+    return str(value)
+
+
+def plot_heatmap(
+    ax: Axes,
+    xs: Sequence[object],
+    ys: Sequence[object],
+    table: np.ndarray,
+    *,
+    x_name: str,
+    y_name: str,
+    title: str,
+    log: bool = False,
+    limits: tuple[float, float] | None = None,
+) -> None:
+    """``table[j, i]`` (rows: ``ys``, columns: ``xs``) as coloured cells, each annotated
+    with its value (``-``: no finite value); a logarithmic colour scale with ``log``
+    (when every finite value is positive), fixed colour ``limits`` if given."""
+    from matplotlib.colors import LogNorm, Normalize
+
+    finite = table[np.isfinite(table)]
+    low, high = (
+        limits
+        if limits is not None
+        else ((float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0))
+    )
+    if log and finite.size and low > 0:
+        norm: Normalize = LogNorm(low, max(high, low * (1 + 1e-12)))
+    else:
+        norm = Normalize(low, high if high > low else low + 1)
+    image = ax.imshow(np.ma.masked_invalid(table), norm=norm, cmap="viridis", aspect="auto")
+    for j in range(table.shape[0]):
+        for i in range(table.shape[1]):
+            value = table[j, i]
+            text = "-" if not np.isfinite(value) else f"{value:.3g}"
+            dark = np.isfinite(value) and norm(value) < 0.5
+            ax.text(i, j, text, ha="center", va="center", fontsize="small",
+                    color="white" if dark else "black")  # fmt: skip
+    ax.set_xticks(range(len(xs)), [_label(v) for v in xs], rotation=30, ha="right")
+    ax.set_yticks(range(len(ys)), [_label(v) for v in ys])
+    ax.set_xlabel(x_name.replace("_", " "))
+    ax.set_ylabel(y_name.replace("_", " "))
+    ax.set_title(title)
+    ax.figure.colorbar(image, ax=ax)
+
+
+def sweep_figure(frame: object, x: str, y: str, threshold: float | None = None) -> Figure:
+    """Two heatmaps over the swept settings ``x`` and ``y`` (every other setting pooled):
+    the median final cost (log colours) and, with ``threshold``, the fraction of runs
+    whose cost fell below it (else the fraction diverged)."""
+    from matplotlib.figure import Figure
+
+    from initlab.sweep.summary import grid_values, with_threshold
+
+    frame = with_threshold(frame, threshold)
+    fig = Figure(figsize=(12, 4.8), layout="constrained")
+    left, right = fig.subplots(1, 2)
+    xs, ys, cost = grid_values(frame, x, y, "final_cost")
+    plot_heatmap(left, xs, ys, cost, x_name=x, y_name=y, title="median final cost", log=True)
+    if threshold is not None:
+        column, title = "reached", f"fraction trained (cost < {threshold:g})"
+    else:
+        column, title = "diverged", "fraction diverged"
+    frame = frame.assign(**{column: frame[column].astype(float)})
+    xs, ys, share = grid_values(frame, x, y, column, reduce="mean")
+    plot_heatmap(right, xs, ys, share, x_name=x, y_name=y, title=title, limits=(0.0, 1.0))
     return fig

