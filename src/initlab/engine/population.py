@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 import warnings
 from collections.abc import Sequence
@@ -9,15 +10,17 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from initlab.activations import activation_factory
 from initlab.checks import check_positive_int, check_real, check_training_data
 from initlab.engine.batched import PopulationCallback
+from initlab.engine.codes import HEADS as KERNEL_HEADS
 from initlab.engine.codes import KERNEL_ACTIVATIONS
 from initlab.engine.layout import Layout, pack, unpack
 from initlab.engine.snapshots import check_snapshots
 from initlab.fit import as_optimizer, resolve_schedule
 from initlab.memory import OPTIMIZER_SLOTS, check_training
 from initlab.network import Network, Parameters
-from initlab.optimizers import GradientDescent, Optimizer
+from initlab.optimizers import OPTIMIZERS, GradientDescent, Optimizer
 from initlab.train import History
 
 __all__ = [
@@ -104,23 +107,33 @@ def supports(network: Network, optimizer: Optimizer, full_batch: bool = True) ->
     """Why the compiled kernel cannot train ``network`` with ``optimizer``: an empty list
     when it can.
 
-    The kernel trains full-batch gradient descent (no weight decay, one learning
-    rate for the population) on a sigmoid head with identity, ReLU, sigmoid or
-    tanh hidden layers; the batched NumPy engine trains everything else.
+    The kernel trains every optimizer of :data:`initlab.optimizers.OPTIMIZERS`
+    (gradient descent, minibatch SGD, momentum, Adam; L2 weight decay), full batch or
+    minibatches, on a sigmoid or softmax head, with every activation of the catalogue;
+    what remains is an optimizer class of one's own (its ``direction`` is Python),
+    which the batched NumPy engine trains. ``full_batch`` is kept for callers that
+    pass it; minibatches no longer matter.
     """
     reasons = []
-    if network.output != "sigmoid":
+    if network.output not in KERNEL_HEADS:
         reasons.append(f"a {network.output!r} head")
-    unknown = [a for a in network.activations if a not in KERNEL_ACTIVATIONS]
+    unknown = [a for a in network.activations if _activation_base(a) not in KERNEL_ACTIVATIONS]
     if unknown:
         reasons.append(f"activation(s) {unknown} (it knows: {', '.join(KERNEL_ACTIVATIONS)})")
-    if type(optimizer) is not GradientDescent:
-        reasons.append(f"optimizer {optimizer.name!r}")
-    elif not full_batch:
-        reasons.append("minibatches")
-    if optimizer.weight_decay:
-        reasons.append(f"weight_decay={optimizer.weight_decay:g}")
+    if OPTIMIZERS.get(optimizer.name) is not type(optimizer):
+        reasons.append(
+            f"optimizer {type(optimizer).__name__} {optimizer.name!r} (it knows: "
+            f"{', '.join(OPTIMIZERS)})"
+        )
     return reasons
+
+
+def _activation_base(spec: str) -> str:
+    """The registered name of an activation spec: ``leaky_relu(slope=0.2)`` -> ``leaky_relu``."""
+    try:
+        return activation_factory(spec).__name__
+    except ValueError:
+        return spec
 
 
 def choose_backend(
@@ -135,17 +148,16 @@ def choose_backend(
     """The backend :func:`train_population` uses for ``models`` networks like ``network``.
 
     ``"auto"`` picks the compiled kernel when it :func:`supports` the network and
-    the optimizer (default: gradient descent), all models share one learning
-    rate, and no hidden layer is wider than :data:`WIDE_LAYER`
-    (:data:`WIDE_LAYER_FEW_MODELS` when there are fewer models than ``threads``,
-    default: the usable cores); otherwise the batched NumPy engine.
-    ``"compiled"`` for what the kernel does not support is a ``ValueError``.
+    the optimizer (default: gradient descent) and no hidden layer is wider than
+    :data:`WIDE_LAYER` (:data:`WIDE_LAYER_FEW_MODELS` when there are fewer models
+    than ``threads``, default: the usable cores); otherwise the batched NumPy
+    engine. ``"compiled"`` for what the kernel does not support is a ``ValueError``
+    naming it. (``full_batch`` and ``one_rate`` no longer change the choice: the
+    kernel trains minibatches and one learning rate per model.)
     """
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}; choose one of: {', '.join(BACKENDS)}")
     reasons = supports(network, optimizer or GradientDescent(), full_batch)
-    if not one_rate:
-        reasons.append("a learning rate per model")
     if backend == "compiled" and reasons:
         raise ValueError(
             f"the compiled backend does not support {'; '.join(reasons)} "
@@ -340,9 +352,16 @@ def train_population(
             chosen = "numpy"
         else:
             work = theta.copy()
+            orders = None
+            if batch < m:  # the permutations fit draws, one per epoch, in its order
+                epochs_run = -(-updates // schedule.per_epoch)
+                orders = np.empty((epochs_run, m), dtype=np.int32)
+                drawing = copy.deepcopy(rng)  # rng itself stays as it was for a fallback
+                for e in range(epochs_run):
+                    orders[e] = drawing.permutation(m)
             try:
                 costs, diverged_at, snaps = train_compiled(
-                    network, work, X, Y, float(rates[0]), updates, threads, at
+                    network, work, X, Y, optimizer, rates, updates, batch, orders, threads, at
                 )
                 theta = work
             except Exception as exc:  # a compilation failure
