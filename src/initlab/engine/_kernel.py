@@ -5,8 +5,10 @@ not train ever loads numba. The architecture is passed as arrays (layer sizes,
 activation codes and parameters, parameter offsets), so one compiled function
 serves every architecture; it is cached on disk (``cache=True``).
 
-One training step of one model is a pipeline of small stages, each a function
-inlined by numba into :func:`train_models`:
+One training step of one model is a pipeline of small stages, each a compiled
+function called by :func:`train_models` once per chunk and layer (they are not
+inlined: a single function holding every stage's loops takes about a quarter
+longer to compile, and runs no faster):
 
 * :func:`_gemm_rows`: a layer's pre-activations ``z = W a + b`` for one chunk of
   samples (also ``W^T dz`` going down);
@@ -133,6 +135,70 @@ def _vexp_into(x, xo, out, oo, poly, bits, fb, n):
 def _vexp(x, out, poly, bits, n):
     """:func:`_vexp_into` with ``fb`` made here (the kernel's threads pass their own)."""
     _vexp_into(x, _U0, out, _U0, poly, bits, bits.view(np.float64), n)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _vexpm1(x, out, poly, bits, fb, n):
+    """``out[s] = exp(x[s]) - 1`` for ``s < n`` (NaN stays NaN), accurate near 0.
+
+    The range reduction of :func:`_vexp_into`, ``x = k ln2 + r``, then
+    ``expm1(r)`` as ``r`` times a Taylor polynomial of degree 13 (``|r| <= ln2 / 2``)
+    and ``expm1(x) = 2^k expm1(r) + (2^k - 1)``, where ``2^k - 1`` is exact: within a
+    few ulp of ``np.expm1``; branch-free, so it vectorizes. Compiled without
+    ``fastmath``: reassociating the last sum would cancel the small values.
+    """
+    for s in range(n):
+        v = x[s]
+        c = min(max(v, _EXP_MIN), _EXP_MAX)
+        nf = math.floor(c * _LOG2E + 0.5)
+        r = (c - nf * _LN2_HI) - nf * _LN2_LO
+        p = 1.0 / 87178291200.0
+        p = p * r + 1.0 / 6227020800.0
+        p = p * r + 1.0 / 479001600.0
+        p = p * r + 1.0 / 39916800.0
+        p = p * r + 1.0 / 3628800.0
+        p = p * r + 1.0 / 362880.0
+        p = p * r + 1.0 / 40320.0
+        p = p * r + 1.0 / 5040.0
+        p = p * r + 1.0 / 720.0
+        p = p * r + 1.0 / 120.0
+        p = p * r + 1.0 / 24.0
+        p = p * r + 1.0 / 6.0
+        p = p * r + 0.5
+        p = p * r + 1.0
+        q = p * r
+        poly[s] = q if v == v else v
+        bits[s] = (np.int64(nf) + 1023) << 52
+    for s in range(n):
+        t = fb[s]
+        out[s] = t * poly[s] + (t - 1.0)
+
+
+@njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy", inline="always")
+def _log1p_small(e):
+    """``log(1 + e)`` for ``0 <= e <= 1``: ``2 atanh(u)``, ``u = e / (2 + e) <= 1/3``, by
+    its series ``2 u sum_k u^(2k) / (2k + 1)`` to ``k = 16`` (truncation below 1e-18
+    relative); a polynomial, so loops over it vectorize."""
+    u = e / (2.0 + e)
+    u2 = u * u
+    p = 1.0 / 33.0
+    p = p * u2 + 1.0 / 31.0
+    p = p * u2 + 1.0 / 29.0
+    p = p * u2 + 1.0 / 27.0
+    p = p * u2 + 1.0 / 25.0
+    p = p * u2 + 1.0 / 23.0
+    p = p * u2 + 1.0 / 21.0
+    p = p * u2 + 1.0 / 19.0
+    p = p * u2 + 1.0 / 17.0
+    p = p * u2 + 1.0 / 15.0
+    p = p * u2 + 1.0 / 13.0
+    p = p * u2 + 1.0 / 11.0
+    p = p * u2 + 1.0 / 9.0
+    p = p * u2 + 1.0 / 7.0
+    p = p * u2 + 1.0 / 5.0
+    p = p * u2 + 1.0 / 3.0
+    p = p * u2 + 1.0
+    return 2.0 * u * p
 
 
 _U0 = np.uint64(0)
@@ -266,15 +332,15 @@ def _weight_grads(g, wo, bo, n_out, n_in, Dc, dc, A, ai, nc):
             k += nb
 
 
-# --- stages: one job each, inlined into train_models ----------------------------------
-# ``w`` below is a thread's float64 scratch record (E, T, poly, bits, fb): nc values each.
+# --- stages: one job each ---------------------------------------------------------------
+# E, T, poly, bits, fb below are a thread's scratch rows of nc values (see _vexp_into); they
+# are passed one by one: unpacking them from a tuple would count references in the loops.
 
 
 @njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy", inline="always")
-def _sigmoid_rows(Z, zo, A, ao, n_rows, w, nc):
+def _sigmoid_rows(Z, zo, A, ao, n_rows, E, T, poly, bits, fb, nc):
     """``A[ao + q] = sigmoid(Z[zo + q])`` for ``n_rows`` rows of ``nc`` samples, as
     ``1 / (1 + exp(-z))`` (vectorized ``exp``)."""
-    E, T, poly, bits, fb = w
     for j in range(n_rows):
         o = j * nc
         for s in range(nc):
@@ -285,10 +351,9 @@ def _sigmoid_rows(Z, zo, A, ao, n_rows, w, nc):
 
 
 @njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy", inline="always")
-def _expit_rows(Z, zo, A, ao, n_rows, w, nc):
+def _expit_rows(Z, zo, A, ao, n_rows, E, T, poly, bits, fb, nc):
     """``A[ao + q] = expit(Z[zo + q])`` in the form that is accurate for either sign:
     ``1 / (1 + e)`` or ``e / (1 + e)`` with ``e = exp(-|z|)`` (scipy's ``expit``)."""
-    E, T, poly, bits, fb = w
     for j in range(n_rows):
         o = j * nc
         for s in range(nc):
@@ -305,8 +370,8 @@ def _expit_rows(Z, zo, A, ao, n_rows, w, nc):
 IN_PLACE = (IDENTITY, RELU, SIGMOID, TANH)
 
 
-@njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy", inline="always")
-def _activate(code, par, H, zo, ao, n_rows, w, nc):
+@njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy")
+def _activate(code, par, H, zo, ao, n_rows, E, T, poly, bits, fb, nc):
     """``H[ao + q] = f(H[zo + q])`` for ``n_rows`` rows of ``nc`` samples (``ao == zo``:
     in place): the forward maths of :mod:`initlab.activations`, activation ``code``
     with parameter ``par``."""
@@ -320,10 +385,18 @@ def _activate(code, par, H, zo, ao, n_rows, w, nc):
             z = H[zo + q]
             H[zo + q] = 0.0 if z < 0.0 else z
     elif code == SIGMOID:
-        _sigmoid_rows(H, zo, H, zo, n_rows, w, nc)
-    elif code == TANH:
-        for q in range(n):
-            H[zo + q] = math.tanh(H[zo + q])
+        _sigmoid_rows(H, zo, H, zo, n_rows, E, T, poly, bits, fb, nc)
+    elif code == TANH:  # sign(z) e / (e + 2), e = expm1(2 |z|)
+        for j in range(n_rows):
+            r = zo + j * nc
+            for s in range(nc):
+                T[s] = 2.0 * abs(H[r + s])
+            _vexpm1(T, E, poly, bits, fb, nc)
+            for s in range(nc):
+                z = H[r + s]
+                e = E[s]
+                t = e / (e + 2.0)
+                H[r + s] = (t if z >= 0.0 else -t) if z == z else z
     elif code == LEAKY_RELU:
         for q in range(n):
             z = H[zo + q]
@@ -331,30 +404,36 @@ def _activate(code, par, H, zo, ao, n_rows, w, nc):
     elif code == ELU or code == SELU:
         scale = par if code == ELU else _SELU_SCALE
         lin = 1.0 if code == ELU else SELU_LAMBDA
-        for q in range(n):
-            z = H[zo + q]
-            H[ao + q] = lin * z if z > 0.0 else scale * math.expm1(min(z, 0.0))
+        for j in range(n_rows):
+            r = j * nc
+            for s in range(nc):
+                z = H[zo + r + s]
+                T[s] = 0.0 if z > 0.0 else z  # NaN stays NaN
+            _vexpm1(T, E, poly, bits, fb, nc)
+            for s in range(nc):
+                z = H[zo + r + s]
+                H[ao + r + s] = lin * z if z > 0.0 else scale * E[s]
     elif code == GELU:
         for q in range(n):
             z = H[zo + q]
             H[ao + q] = z * (0.5 * math.erfc(-z * _SQRT1_2))
     elif code == SOFTPLUS:  # log(1 + e^z) = max(z, 0) + log1p(e^-|z|), as np.logaddexp
-        E, T, poly, bits, fb = w
         for j in range(n_rows):
             r = j * nc
             for s in range(nc):
                 T[s] = -abs(H[zo + r + s])
             _vexp_into(T, _U0, E, _U0, poly, bits, fb, nc)
             for s in range(nc):
-                H[ao + r + s] = max(H[zo + r + s], 0.0) + math.log1p(E[s])
+                z = H[zo + r + s]
+                H[ao + r + s] = max(z, 0.0) + _log1p_small(E[s]) if z == z else z
     else:  # SILU: z sigmoid(z)
-        _expit_rows(H, zo, H, ao, n_rows, w, nc)
+        _expit_rows(H, zo, H, ao, n_rows, E, T, poly, bits, fb, nc)
         for q in range(n):
             H[ao + q] = H[zo + q] * H[ao + q]
 
 
-@njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy", inline="always")
-def _activation_grad(code, par, H, zo, ao, D, do, n_rows, w, nc):
+@njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy")
+def _activation_grad(code, par, H, zo, ao, D, do, n_rows, E, T, poly, bits, fb, nc):
     """``D[do + q] *= f'(z)`` for ``n_rows`` rows of ``nc`` samples, with ``z = H[zo + q]``
     and ``a = H[ao + q]``: the derivatives of :mod:`initlab.activations` in the same
     forms (``a (1 - a)``, ``1 - a^2``, ``a + alpha`` below 0 for ELU, ...)."""
@@ -386,7 +465,6 @@ def _activation_grad(code, par, H, zo, ao, D, do, n_rows, w, nc):
             phi = 0.5 * math.erfc(-z * _SQRT1_2)
             D[do + q] = D[do + q] * (phi + z * _INV_SQRT_2PI * math.exp(-0.5 * z * z))
     else:  # SOFTPLUS: sigmoid(z); SILU: s (1 + z (1 - s)); s = expit(z)
-        E, T, poly, bits, fb = w
         for j in range(n_rows):
             r = j * nc
             for s in range(nc):
@@ -401,12 +479,11 @@ def _activation_grad(code, par, H, zo, ao, D, do, n_rows, w, nc):
                 D[do + r + s] = D[do + r + s] * d
 
 
-@njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy", inline="always")
-def _head(code, Z, zo, K, Yc, c0, n_valid, D, w, nc):
+@njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy")
+def _head(code, Z, zo, K, Yc, c0, n_valid, D, E, T, poly, bits, fb, nc):
     """The loss of one chunk from its logits ``Z[zo + k * nc + s]`` (``K`` rows) and the output
     error signal ``D[k * nc + s] = p_k - onehot(y)_k`` (0 for padded samples); returns
     the chunk's summed loss. The maths of :mod:`initlab.heads`."""
-    E, T, poly, bits, fb = w
     if code == SIGMOID_HEAD:  # softplus(z) - y z, summed as lin + log(prod (1 + e^-|z|))
         for s in range(nc):
             T[s] = -abs(Z[zo + s])
@@ -557,7 +634,6 @@ def train_models(net, data, opt, out, group, work, lo, hi):
     theta, costs, diverged_at, at, snaps = out
     worker, n_workers, G, Cp, sync, yield_fn, pays = group
     E, T, poly, bits, fb, rows = work
-    w = (E, T, poly, bits, fb)
     L = sizes.shape[0] - 1
     n0 = sizes[0]
     K = sizes[L]
@@ -644,10 +720,12 @@ def train_models(net, data, opt, out, group, work, lo, hi):
                         _gemm_rows(th, w_off[l], n_in, _U1, n_out, n_in, H, ai, H, zo, nc, bo)
                     if l < L - 1:
                         ao = rows[L + 2 + l] * nc
-                        _activate(acts[l], act_par[l], H, zo, ao, n_out, w, nc)
+                        _activate(acts[l], act_par[l], H, zo, ao, n_out, E, T, poly, bits, fb, nc)
                 # the loss from the logits, and dz of the output layer (first half of D)
                 n_valid = min(nc, nb - c0)
-                cost += _head(head, H, rows[L] * nc, K, Yc, c0, n_valid, D, w, nc)
+                cost += _head(
+                    head, H, rows[L] * nc, K, Yc, c0, n_valid, D, E, T, poly, bits, fb, nc
+                )
                 # backward
                 dc = _U0
                 dn = maxw * nc
@@ -663,7 +741,22 @@ def train_models(net, data, opt, out, group, work, lo, hi):
                     ai = rows[L + 1 + l] * nc
                     _weight_grads(g, wo, bo, n_out, n_in, D, dc, H, ai, nc)
                     _gemm_rows(th, wo, _U1, n_in, n_in, n_out, D, dc, D, dn, nc, np.int64(-1))
-                    _activation_grad(acts[l - 1], act_par[l - 1], H, zi, ai, D, dn, n_in, w, nc)
+                    _activation_grad(
+                        acts[l - 1],
+                        act_par[l - 1],
+                        H,
+                        zi,
+                        ai,
+                        D,
+                        dn,
+                        n_in,
+                        E,
+                        T,
+                        poly,
+                        bits,
+                        fb,
+                        nc,
+                    )
                     dc, dn = dn, dc
             if n_workers > 1:
                 epoch += 1
