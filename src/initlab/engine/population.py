@@ -36,12 +36,24 @@ __all__ = [
 #: ``"auto"`` picks ``"compiled"`` when it can, else ``"numpy"``
 BACKENDS = ("auto", "compiled", "numpy")
 
+# Where the kernel stops winning, measured on a loaded 2-core AVX-512 machine, both
+# backends in one process (time compiled / time numpy, best of two):
+#   full-batch gd, [2, w, w/2, 1] ReLU, 300 samples:
+#     w =      64    128    256    512   1024
+#     M = 1  0.74   0.84   ~1     0.83   1.34   (noisy around 1 from 128 on)
+#     M = 10 0.27   0.49   0.43   0.22   0.57
+#   Adam on minibatches of 32, [64, w, 10] softmax, 1437 samples:
+#     w =      64    256   1024
+#     M = 1  0.10   0.27   0.69
+#     M = 10 0.42   0.45   0.45
 #: under ``"auto"``, hidden layers wider than this go to the batched NumPy (BLAS) path
 #: when the population has at least as many models as there are threads (the
-#: kernel then keeps every core busy and wins up to about this width) ...
+#: kernel then keeps every core busy and wins up to about this width), or trains on
+#: minibatches (BLAS pays its overhead per minibatch: the kernel wins at any width
+#: measured) ...
 WIDE_LAYER = 1024
-#: ... and wider than this when it has fewer (BLAS then uses the idle cores);
-#: both measured with ``benchmarks/engine.py``
+#: ... and wider than this for full batch with fewer models than threads (BLAS then
+#: uses the idle cores; the two are about even from 128 to 512 units)
 WIDE_LAYER_FEW_MODELS = 160
 
 DTYPES = ("float64", "float32")
@@ -149,11 +161,11 @@ def choose_backend(
 
     ``"auto"`` picks the compiled kernel when it :func:`supports` the network and
     the optimizer (default: gradient descent) and no hidden layer is wider than
-    :data:`WIDE_LAYER` (:data:`WIDE_LAYER_FEW_MODELS` when there are fewer models
-    than ``threads``, default: the usable cores); otherwise the batched NumPy
+    :data:`WIDE_LAYER` (:data:`WIDE_LAYER_FEW_MODELS` for full batch with fewer
+    models than ``threads``, default: the usable cores); otherwise the batched NumPy
     engine. ``"compiled"`` for what the kernel does not support is a ``ValueError``
-    naming it. (``full_batch`` and ``one_rate`` no longer change the choice: the
-    kernel trains minibatches and one learning rate per model.)
+    naming it. (``one_rate`` no longer changes the choice: the kernel trains one
+    learning rate per model.)
     """
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}; choose one of: {', '.join(BACKENDS)}")
@@ -166,7 +178,7 @@ def choose_backend(
     if backend != "auto":
         return backend
     threads = usable_cores() if threads is None else threads
-    limit = WIDE_LAYER if models >= threads else WIDE_LAYER_FEW_MODELS
+    limit = WIDE_LAYER if models >= threads or not full_batch else WIDE_LAYER_FEW_MODELS
     if reasons or max(network.layer_sizes[1:-1], default=0) > limit:
         return "numpy"
     return "compiled"
@@ -266,8 +278,8 @@ def train_population(
         rng: shuffles the minibatches (a ``Generator``, ``RandomState`` or int
             seed); required with minibatches.
         backend: ``"compiled"`` (the numba kernel: samples vectorized, models
-            spread over threads; full-batch gradient descent on a sigmoid head
-            with identity/ReLU/sigmoid/tanh), ``"numpy"`` (batched ``np.matmul``
+            spread over threads; every optimizer, head and activation of the
+            catalogue), ``"numpy"`` (batched ``np.matmul``
             over the stack: everything) or ``"auto"`` (see
             :func:`choose_backend`). If numba is missing or fails, ``"auto"``
             falls back to ``"numpy"`` with a ``RuntimeWarning``.
