@@ -15,7 +15,7 @@ from initlab import Network, fit, get_optimizer, initialize
 from initlab.activations import ACTIVATIONS
 from initlab.engine import choose_backend, train_population
 from initlab.engine.population import supports
-from initlab.optimizers import Momentum
+from initlab.optimizers import SGD, Adam, Momentum
 
 COST_RTOL = 1e-10
 ACTIVATION_SPECS = [*sorted(ACTIVATIONS), "leaky_relu(slope=0.2)", "elu(alpha=0.5)"]
@@ -152,6 +152,13 @@ def test_an_optimizer_of_ones_own_goes_to_numpy_and_compiled_refuses_it():
         choose_backend(net, "compiled", optimizer=own)
 
 
+def _set(optimizer, **fields):
+    """``optimizer`` with fields set after it was made (past its constructor's checks)."""
+    for key, value in fields.items():
+        setattr(optimizer, key, value)
+    return optimizer
+
+
 @pytest.mark.parametrize(
     ("kwargs", "error", "message"),
     [
@@ -164,6 +171,13 @@ def test_an_optimizer_of_ones_own_goes_to_numpy_and_compiled_refuses_it():
         (dict(optimizer="gd", batch_size=4, rng=0), ValueError, "full-batch gradient descent"),
         (dict(epochs=2), ValueError, "give exactly one of iterations and epochs"),
         (dict(report_every=-1), ValueError, "report_every must be a non-negative integer"),
+        (dict(optimizer=_set(Adam(), beta1=1.5)), ValueError, r"beta1 must be .*, got 1.5"),
+        (dict(optimizer=_set(Adam(), eps=0.0)), ValueError, "eps must be .*, got 0.0"),
+        (dict(optimizer=_set(Momentum(), beta=-0.1)), ValueError, r"beta must be .*, got -0.1"),
+        (dict(optimizer=_set(SGD(), weight_decay=-1.0)), ValueError, "weight_decay must be"),
+        (dict(learning_rate=[0.1, np.inf]), ValueError, "got inf"),
+        (dict(learning_rate=[0.0, 0.1]), ValueError, "got 0.0"),
+        (dict(snapshots=[5]), ValueError, "snapshot at update 5 is outside the run"),
     ],
 )
 def test_bad_arguments_are_refused(kwargs, error, message):

@@ -21,6 +21,7 @@ from initlab.fit import as_optimizer, resolve_schedule
 from initlab.memory import OPTIMIZER_SLOTS, check_training
 from initlab.network import Network, Parameters
 from initlab.optimizers import OPTIMIZERS, GradientDescent, Optimizer
+from initlab.spec import check_values, declared_params
 from initlab.train import History
 
 __all__ = [
@@ -210,6 +211,13 @@ def _as_theta(network: Network, initial_params, dtype) -> np.ndarray:
     return pack(network, params_list, dtype=dtype)
 
 
+def _check_hyper_parameters(optimizer: Optimizer) -> None:
+    """Every declared hyper-parameter of ``optimizer`` in its range (checked when it was
+    made; checked again here, as a field may have been set since)."""
+    declared = declared_params(type(optimizer))
+    check_values(optimizer.name, declared, {key: getattr(optimizer, key) for key in declared})
+
+
 def _learning_rates(value: object, models: int) -> np.ndarray:
     """One positive finite learning rate per model, from a number or a sequence."""
     if np.ndim(value) == 0:
@@ -324,6 +332,7 @@ def train_population(
     if dtype not in DTYPES:
         raise ValueError(f"unknown dtype {dtype!r}; choose one of: {', '.join(DTYPES)}")
     optimizer = GradientDescent() if optimizer is None else as_optimizer(optimizer)
+    _check_hyper_parameters(optimizer)
     check_positive_int("threads", threads, allow_none=True)
     if isinstance(report_every, bool) or not isinstance(report_every, int) or report_every < 0:
         raise ValueError(f"report_every must be a non-negative integer, got {report_every!r}")
