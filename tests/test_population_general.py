@@ -203,3 +203,25 @@ def test_costs_are_reported_while_training():
     assert [it for it, _ in seen] == [0, 4, 8]
     for it, costs in seen:
         np.testing.assert_array_equal(costs, result.costs[:, it])
+
+
+@pytest.mark.parametrize(
+    ("activation", "optimizer", "classes", "batch"),
+    [("tanh", "adam", 3, 8), ("gelu", "momentum", 2, None), ("elu(alpha=0.5)", "sgd", 3, 5),
+     ("softplus", "gd", 2, None), ("silu", "adam", 2, None), ("selu", "sgd", 2, 7)],
+)  # fmt: skip
+def test_float32_follows_float64_on_every_kernel_path(activation, optimizer, classes, batch):
+    """Single precision: each cost within 1e-4 of the float64 run (a few updates of a small,
+    well-conditioned network: rounding of 6e-8 relative per operation, not chaos)."""
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((3, 40))
+    Y = rng.integers(0, classes, (1, 40))
+    net = Network.for_classes(3, [6, 4], [activation] * 2, classes)
+    starts = [initialize(net, "glorot_normal", rng) for _ in range(2)]
+    opt = get_optimizer(optimizer, learning_rate=0.05)
+    kwargs = dict(optimizer=opt, batch_size=batch, rng=1, backend="compiled", iterations=12)
+    if opt.full_batch:
+        kwargs.pop("batch_size")
+    r64 = train_population(net, starts, X, Y, **kwargs)
+    r32 = train_population(net, starts, X, Y, dtype="float32", **kwargs)
+    np.testing.assert_allclose(r32.costs, r64.costs, rtol=0, atol=1e-4)
