@@ -21,7 +21,21 @@ the numbers as JSON. Everything is measured in this one run on this machine:
   process), ``cached_call_s`` the same once the cache is on disk, and
   ``first_cli_s`` / ``second_cli_s``: ``initlab course`` with an empty cache,
   then again;
-* ``peak_rss_mb``: the peak resident memory of this process.
+* ``peak_rss_mb``: the peak resident memory of this process;
+* ``general``: what ``fit`` trains beyond the course, each measured in this run against
+  scikit-learn's ``MLPClassifier`` with the same settings (``alpha=0``, no early stop,
+  shuffled minibatches): ``digits_single`` (digits standardized, 64 inputs, 64 ReLU
+  hidden units, softmax over 10, Adam 1e-3, minibatches of 32, 20 epochs, one model),
+  ``digits_population`` (100 models, 100 seeds of ``he``: seconds per model against
+  scikit-learn one model after the other, and against JAX ``vmap`` when jax is
+  importable), ``activations`` (microseconds per model-iteration of 100 course networks
+  with every activation, full-batch gradient descent, and the ratio to ReLU),
+  ``adam_course_population`` (1000 course networks, full-batch Adam against gradient
+  descent) and ``compile`` (the first digits training in a fresh process with an empty
+  numba cache).
+
+``--quick`` runs every section at a small size (a smoke test: the numbers mean little);
+``--general-only`` runs only the GEMM peak and the ``general`` section.
 
 FLOP count of one model-iteration (documented, not measured): for every sample
 and layer the forward pass costs ``2 n_out n_in`` (a multiply and an add per
@@ -47,6 +61,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.datasets import make_circles
 
+from initlab.activations import ACTIVATIONS
 from initlab.datasets import course_circles
 from initlab.engine import train_population
 from initlab.fit import gradient_descent
@@ -271,24 +286,266 @@ def bench_full_1000() -> dict:
     }
 
 
+DIGITS = dict(hidden=64, learning_rate=1e-3, batch_size=32, epochs=20)
+
+
+def digits_data():
+    """digits, 80/20 stratified split (seed 0), standardized on the training part:
+    ``(X_train (64, m), y_train (1, m), X_test, y_test)``."""
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = load_digits(return_X_y=True)
+    Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.2, stratify=y, random_state=0)
+    scaler = StandardScaler().fit(Xtr)
+    Xtr, Xte = scaler.transform(Xtr), scaler.transform(Xte)
+    return (np.ascontiguousarray(Xtr.T), ytr.reshape(1, -1), np.ascontiguousarray(Xte.T),
+            yte.reshape(1, -1))  # fmt: skip
+
+
+def sklearn_digits(Xtr, ytr, seed: int, epochs: int) -> tuple[float, object]:
+    """One ``MLPClassifier`` with the digits settings: seconds and the model."""
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.neural_network import MLPClassifier
+
+    clf = MLPClassifier(
+        hidden_layer_sizes=(DIGITS["hidden"],), activation="relu", solver="adam",
+        learning_rate_init=DIGITS["learning_rate"], batch_size=DIGITS["batch_size"],
+        max_iter=epochs, alpha=0.0, shuffle=True, random_state=seed, tol=0.0,
+        n_iter_no_change=10**9, early_stopping=False,
+    )  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        t = time.perf_counter()
+        clf.fit(Xtr.T, ytr.ravel())
+        return time.perf_counter() - t, clf
+
+
+def jax_digits_population(Xtr, ytr, starts, epochs: int, batch: int, lr: float):
+    """``vmap`` of one jitted Adam step over the population, the epoch loop in Python
+    (one jitted call per minibatch): seconds per model, or ``None`` without jax."""
+    try:
+        import jax
+        import jax.numpy as jnp
+    except ImportError:
+        return None
+    jax.config.update("jax_enable_x64", True)
+    W1 = jnp.stack([p.weights[0] for p in starts])
+    b1 = jnp.stack([p.biases[0] for p in starts])
+    W2 = jnp.stack([p.weights[1] for p in starts])
+    b2 = jnp.stack([p.biases[1] for p in starts])
+    params = (W1, b1, W2, b2)
+
+    def loss(p, X, y):
+        W1, b1, W2, b2 = p
+        z = W2 @ jnp.maximum(W1 @ X + b1, 0.0) + b2
+        return jnp.mean(jax.nn.logsumexp(z, axis=0) - jnp.take_along_axis(z, y, axis=0)[0])
+
+    def step(p, m, v, t, X, y):
+        g = jax.grad(loss)(p, X, y)
+        m = jax.tree_util.tree_map(lambda a, b: 0.9 * a + 0.1 * b, m, g)
+        v = jax.tree_util.tree_map(lambda a, b: 0.999 * a + 0.001 * b * b, v, g)
+        c1, c2 = 1 - 0.9**t, 1 - 0.999**t
+        p = jax.tree_util.tree_map(
+            lambda a, mm, vv: a - lr * (mm / c1) / (jnp.sqrt(vv / c2) + 1e-8), p, m, v
+        )
+        return p, m, v
+
+    vstep = jax.jit(jax.vmap(step, in_axes=(0, 0, 0, None, None, None)))
+    zeros = jax.tree_util.tree_map(jnp.zeros_like, params)
+    X, Y = jnp.asarray(Xtr), jnp.asarray(ytr)
+    rng = np.random.default_rng(0)
+    m_ = Xtr.shape[1]
+    vstep(params, zeros, zeros, 1.0, X[:, :batch], Y[:, :batch])[0][0].block_until_ready()
+    t0 = time.perf_counter()
+    p, mo, ve, t = params, zeros, zeros, 0
+    for _ in range(epochs):
+        order = rng.permutation(m_)
+        for s in range(0, m_, batch):
+            cols = order[s : s + batch]
+            t += 1
+            p, mo, ve = vstep(p, mo, ve, float(t), X[:, cols], Y[:, cols])
+    p[0].block_until_ready()
+    return (time.perf_counter() - t0) / len(starts)
+
+
+_FIRST_GENERAL = """
+import time, numpy as np
+from initlab import Network, initialize
+from initlab.engine import train_population
+rng = np.random.default_rng(0)
+X = rng.standard_normal((64, 1437)); Y = rng.integers(0, 10, (1, 1437))
+net = Network((64, 64, 10), ("relu",), "softmax")
+start = [initialize(net, "he", rng)]
+t = time.perf_counter()
+r = train_population(net, start, X, Y, optimizer="adam", learning_rate=1e-3, epochs=1,
+                     batch_size=32, rng=0, backend="compiled")
+print(time.perf_counter() - t)
+"""
+
+
+def bench_general(quick: bool) -> dict:
+    from initlab.network import accuracy
+
+    epochs = 2 if quick else DIGITS["epochs"]
+    n_models = 10 if quick else 100
+    Xtr, ytr, Xte, yte = digits_data()
+    net = Network((64, DIGITS["hidden"], 10), ("relu",), "softmax")
+    kwargs = dict(optimizer="adam", learning_rate=DIGITS["learning_rate"], epochs=epochs,
+                  batch_size=DIGITS["batch_size"])  # fmt: skip
+    starts = he_population(net, n_models)
+    train_population(net, starts[:1], Xtr, ytr, rng=0, **{**kwargs, "epochs": 1})
+    sk_single = min(sklearn_digits(Xtr, ytr, 0, epochs)[0] for _ in range(2))
+    init_single = float("inf")
+    for _ in range(3):
+        t = time.perf_counter()
+        result = train_population(net, starts[:1], Xtr, ytr, rng=0, **kwargs)
+        init_single = min(init_single, time.perf_counter() - t)
+    digits_single = {
+        "sklearn_s": sk_single,
+        "initlab_s": init_single,
+        "ratio": sk_single / init_single,
+        "test_accuracy": accuracy(net, result.params[0], Xte, yte),
+        "sklearn_test_accuracy": float(
+            sklearn_digits(Xtr, ytr, 0, epochs)[1].score(Xte.T, yte.ravel())
+        ),
+        "backend": result.backend,
+        "epochs": epochs,
+    }
+    sk_seq = [sklearn_digits(Xtr, ytr, seed, epochs)[0] for seed in range(2 if quick else 5)]
+    sk_per_model = float(np.mean(sk_seq))
+    t = time.perf_counter()
+    pop = train_population(net, starts, Xtr, ytr, rng=0, **kwargs)
+    per_model = (time.perf_counter() - t) / n_models
+    accs = [accuracy(net, p, Xte, yte) for p in pop.params]
+    jax_per_model = jax_digits_population(
+        Xtr, ytr, starts, epochs, DIGITS["batch_size"], DIGITS["learning_rate"]
+    )
+    digits_population = {
+        "models": n_models,
+        "initlab_s_per_model": per_model,
+        "sklearn_s_per_model": sk_per_model,
+        "sklearn_models_timed": len(sk_seq),
+        "ratio": sk_per_model / per_model,
+        "jax_s_per_model": jax_per_model,
+        "ratio_jax": None if jax_per_model is None else jax_per_model / per_model,
+        "jax_note": None if jax_per_model is not None else "jax is not importable: skipped",
+        "mean_test_accuracy": float(np.mean(accs)),
+        "backend": pop.backend,
+    }
+    data = course_circles()
+    course = Network.course()
+    M_act, it_act = (20, 100) if quick else (100, 1000)
+    activations = {}
+    for name in sorted(ACTIVATIONS):
+        net_a = Network(course.layer_sizes, (name, name))
+        starts_a = he_population(net_a, M_act)
+        run = dict(learning_rate=0.01, iterations=it_act)
+        train_population(net_a, starts_a[:1], data.X_train, data.Y_train, learning_rate=0.01,
+                         iterations=2)  # fmt: skip
+        best = float("inf")
+        for _ in range(2):
+            t = time.perf_counter()
+            r = train_population(net_a, starts_a, data.X_train, data.Y_train, **run)
+            best = min(best, time.perf_counter() - t)
+        activations[name] = {"us_per_model_iter": best / (M_act * it_act) * 1e6,
+                             "backend": r.backend}  # fmt: skip
+    for row in activations.values():
+        row["ratio_to_relu"] = row["us_per_model_iter"] / activations["relu"]["us_per_model_iter"]
+    M_adam, it_adam = (100, 100) if quick else (1000, 300)
+    starts_c = he_population(course, M_adam)
+    adam = {}
+    for opt, lr in (("gd", 0.01), ("adam", 0.001)):
+        best = float("inf")
+        for _ in range(2):
+            t = time.perf_counter()
+            r = train_population(course, starts_c, data.X_train, data.Y_train, optimizer=opt,
+                                 learning_rate=lr, iterations=it_adam,
+                                 batch_size=data.X_train.shape[1])  # fmt: skip
+            best = min(best, time.perf_counter() - t)
+        adam[opt] = best / (M_adam * it_adam) * 1e6
+    adam_course = {
+        "models": M_adam,
+        "iterations": it_adam,
+        "adam_us_per_model_iter": adam["adam"],
+        "gd_us_per_model_iter": adam["gd"],
+        "ratio_to_gd": adam["adam"] / adam["gd"],
+        "backend": r.backend,
+    }
+    with tempfile.TemporaryDirectory() as cache:
+        first = _python(_FIRST_GENERAL, {**os.environ, "NUMBA_CACHE_DIR": cache})[0]
+    return {
+        "digits_single": digits_single,
+        "digits_population": digits_population,
+        "activations": activations,
+        "adam_course_population": adam_course,
+        "compile": {"first_digits_call_s": first},
+    }
+
+
+def print_general(general: dict) -> None:
+    d = general["digits_single"]
+    print(
+        f"\ndigits, one model, Adam, batch 32, {d['epochs']} epochs: scikit-learn "
+        f"{d['sklearn_s']:.3f} s, initlab {d['initlab_s']:.3f} s ({d['backend']}), ratio "
+        f"{d['ratio']:.1f}x; test accuracy {d['test_accuracy']:.3f} "
+        f"(scikit-learn {d['sklearn_test_accuracy']:.3f})"
+    )
+    p = general["digits_population"]
+    jax = p["jax_note"] or f"JAX vmap {p['jax_s_per_model']:.4f} s, ratio {p['ratio_jax']:.1f}x"
+    print(
+        f"digits, {p['models']} models: initlab {p['initlab_s_per_model']:.4f} s per model, "
+        f"scikit-learn one after the other {p['sklearn_s_per_model']:.3f} s per model, ratio "
+        f"{p['ratio']:.1f}x; {jax}"
+    )
+    print("activations, course network, gd, us per model-iteration (ratio to relu):")
+    for name, row in general["activations"].items():
+        print(f"  {name:>10} {row['us_per_model_iter']:8.2f} ({row['ratio_to_relu']:.2f}x)")
+    a = general["adam_course_population"]
+    print(
+        f"course, {a['models']} models, Adam {a['adam_us_per_model_iter']:.2f} vs gd "
+        f"{a['gd_us_per_model_iter']:.2f} us per model-iteration ({a['ratio_to_gd']:.2f}x)"
+    )
+    first = general["compile"]["first_digits_call_s"]
+    print(f"first digits training, empty numba cache: {first:.2f} s")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--json", type=Path, required=True, help="write the numbers here")
     parser.add_argument(
         "--skip-full", action="store_true", help="skip the 1000 full course runs (about a minute)"
     )
+    parser.add_argument("--quick", action="store_true", help="small sizes: a smoke test")
+    parser.add_argument(
+        "--general-only", action="store_true", help="only the GEMM peak and the general section"
+    )
     args = parser.parse_args(argv)
     t_start = time.perf_counter()
 
-    peak = gemm_peak_gflops()
+    peak = gemm_peak_gflops(1000 if args.quick else 3000)
     print(f"float64 GEMM peak (np.dot 3000x3000): {peak:.1f} GFLOP/s")
+    if args.general_only:
+        general = bench_general(args.quick)
+        print_general(general)
+        document = {"gemm_peak_gflops": peak, "general": general,
+                    "total_s": time.perf_counter() - t_start}  # fmt: skip
+        args.json.write_text(json.dumps(document, indent=2) + "\n")
+        print(f"\ntotal {document['total_s']:.0f} s; wrote {args.json}")
+        return 0
     single = bench_single()
     print(
         f"one course he run, 15000 iterations: reference {single['reference_s']:.3f} s, "
         f"engine {single['engine_s']:.3f} s, ratio {single['ratio']:.1f}x, "
         f"max cost diff {single['max_cost_diff']:.1e}"
     )
-    population = [bench_population(M, peak) for M in (1, 10, 100, 1000)]
+    if args.quick:
+        population = [bench_population(M, peak, iterations=50) for M in (1, 10, 100)]
+    else:
+        population = [bench_population(M, peak) for M in (1, 10, 100, 1000)]
     print("\npopulations of course networks (300 samples)")
     print(f"{'models':>7} {'iters':>6} {'us/model-iter':>14} {'GFLOP/s':>8} {'% GEMM':>7}")
     for row in population:
@@ -322,7 +579,9 @@ def main(argv: list[str] | None = None) -> int:
         f"`initlab course` with an empty cache: {compile_s['first_cli_s']:.2f} s, "
         f"then {compile_s['second_cli_s']:.2f} s"
     )
-    full = None if args.skip_full else bench_full_1000()
+    general = bench_general(args.quick)
+    print_general(general)
+    full = None if args.skip_full or args.quick else bench_full_1000()
     if full:
         print(
             f"1000 full course runs (15000 iterations): {full['seconds']:.1f} s "
@@ -350,6 +609,7 @@ def main(argv: list[str] | None = None) -> int:
         "compile": compile_s,
         "peak_rss_mb": full["peak_rss_mb"] if full else peak_rss,
         "benchmark_process_peak_rss_mb": peak_rss,
+        "general": general,
         "total_s": time.perf_counter() - t_start,
     }
     args.json.write_text(json.dumps(document, indent=2) + "\n")

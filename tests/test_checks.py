@@ -90,10 +90,13 @@ def test_softmax_labels_given_as_integral_floats_train_as_integers():
     np.testing.assert_array_equal(as_float.costs, as_int.costs)
 
 
-def test_the_compiled_engine_refuses_softmax_heads():
+def test_the_compiled_engine_trains_softmax_heads_as_fit_does():
     X, _ = data(6)
-    with pytest.raises(ValueError, match="compiled backend does not support a 'softmax' head"):
-        train_engine(SOFTMAX, X, np.array([[0, 1, 2, 0, 1, 2]]), backend="compiled")
+    labels = np.array([[0, 1, 2, 0, 1, 2]])
+    result = train_engine(SOFTMAX, X, labels, backend="compiled")
+    _, history = train_fit(SOFTMAX, X, labels)
+    assert result.backend == "compiled"
+    np.testing.assert_allclose(result.costs[0], history.costs, rtol=1e-12, atol=0)
 
 
 @pytest.mark.parametrize("train", [train_gd, train_engine])

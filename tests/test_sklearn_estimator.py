@@ -86,7 +86,9 @@ def test_digits_accuracy() -> None:
 
 
 def test_estimator_is_the_initlab_loop() -> None:
-    """Same seeds, same network, same optimizer: fit's numbers, per-epoch loss curve included."""
+    """Same seeds, same network, same optimizer: fit's numbers, per-epoch loss curve included
+    (to rounding: the estimator trains on the compiled engine, whose sums run in another
+    order)."""
     X, y = make_circles(60, noise=0.1, random_state=1)
     clf = InitMLPClassifier(
         hidden_layer_sizes=(5,), optimizer="gd", learning_rate_init=0.5, max_iter=25, random_state=3
@@ -97,10 +99,10 @@ def test_estimator_is_the_initlab_loop() -> None:
     params, history = fit(
         network, start, X.T, y.reshape(1, -1), get_optimizer("gd", 0.5), iterations=25
     )
-    np.testing.assert_array_equal(clf.loss_curve_, history.costs)
+    np.testing.assert_allclose(clf.loss_curve_, history.costs, rtol=1e-10, atol=0)
     assert clf.n_iter_ == 25 and clf.diverged_at_ is None
     p = predict_proba(network, params, X.T)[0]
-    np.testing.assert_array_equal(clf.predict_proba(X), np.column_stack([1 - p, p]))
+    np.testing.assert_allclose(clf.predict_proba(X), np.column_stack([1 - p, p]), rtol=1e-9)
 
 
 def test_loss_curve_is_the_sample_weighted_epoch_mean() -> None:
@@ -122,7 +124,7 @@ def test_loss_curve_is_the_sample_weighted_epoch_mean() -> None:
     )
     costs = history.costs.reshape(3, 3)
     expected = (20 * costs[:, 0] + 20 * costs[:, 1] + 10 * costs[:, 2]) / 50
-    np.testing.assert_allclose(clf.loss_curve_, expected, rtol=1e-14)
+    np.testing.assert_allclose(clf.loss_curve_, expected, rtol=1e-10)
 
 
 def test_string_labels_and_multiclass_probabilities() -> None:

@@ -1,16 +1,16 @@
 """The fast population engine: train many networks of one architecture at once.
 
-:func:`train_population` follows the maths of the reference loop
-(:func:`initlab.fit.gradient_descent`) for every model of a population and
-returns a :class:`PopulationResult`. Two backends:
+:func:`train_population` follows the maths of :func:`initlab.fit.fit` (and of
+the reference loop :func:`initlab.fit.gradient_descent`) for every model of a
+population and returns a :class:`PopulationResult`. Two backends:
 
 * ``"compiled"``: a numba kernel (compiled once, cached on disk) that runs the
   whole iteration loop of a model with the samples as SIMD lanes, matrix
   products in blocks of four multiply-adds per pass over the data, and a
   vectorized ``exp``; models are spread over threads;
 * ``"numpy"``: the population stacked into ``(M, n_out, n_in)`` arrays and
-  ``np.matmul`` (BLAS): for wide layers, for activations the kernel does not
-  know, and when numba is not available.
+  ``np.matmul`` (BLAS): for wide layers, for optimizers of one's own, and when
+  numba is not available.
 
 Importing this package does not import numba; the first compiled training does.
 """

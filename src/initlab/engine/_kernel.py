@@ -1,39 +1,59 @@
-"""The compiled kernel: full-batch gradient descent of many models, one model at a time.
+"""The compiled kernel: many models trained one at a time, the samples as vector lanes.
 
 Only :mod:`initlab.engine.compiled` imports this module, so nothing that does
 not train ever loads numba. The architecture is passed as arrays (layer sizes,
-activation codes, parameter offsets), so one compiled function serves every
-architecture; it is cached on disk (``cache=True``).
+activation codes and parameters, parameter offsets), so one compiled function
+serves every architecture; it is cached on disk (``cache=True``).
 
-Within a model the samples are the vector lanes: the data are processed in
-chunks of ``nc`` samples (about 160, see
-:func:`initlab.engine.compiled.chunk_length`) that stay in the L1/L2 cache. For
-each chunk the forward pass, the loss and the backward pass run layer by layer
-(the matrix products in passes of up to four multiply-adds per element, see
-:func:`_gemm_rows`) and the gradients are accumulated; after the last chunk the
-cost is checked and the parameters updated. The whole iteration loop runs
-inside the kernel. Models are independent, so threads (the kernel releases the
-GIL) train disjoint ranges of models in parallel and a diverging model cannot
-disturb another. A model can also be shared by a group of threads, each
-passing over its own chunks, that meet at a barrier after every pass (see
-:func:`train_models` and :func:`_combine`).
+One training step of one model is a pipeline of small stages, each a compiled
+function called by :func:`train_models` once per chunk and layer (they are not
+inlined: a single function holding every stage's loops takes about a quarter
+longer to compile, and runs no faster):
 
-The data are padded to a whole number of chunks with copies of real samples
-whose error signal is masked to zero, so every inner loop runs over a whole
-chunk (a multiple of 16 samples) and vectorizes without remainder. ``exp`` is
-computed by :func:`_vexp_into` (a degree-13 polynomial after range reduction, within
+* :func:`_gemm_rows`: a layer's pre-activations ``z = W a + b`` for one chunk of
+  samples (also ``W^T dz`` going down);
+* :func:`_activate`: ``a = f(z)`` (``z`` is kept: GELU's and SiLU's derivatives
+  need it);
+* :func:`_head`: the loss from the logits and the output layer's error signal
+  ``p - onehot(y)`` (sigmoid or softmax);
+* :func:`_activation_grad`: ``dz = da * f'(z)``;
+* :func:`_weight_grads`: ``dW += dz a^T``, ``db += sum dz``;
+* :func:`_step`: the optimizer's update of the parameters (gradient descent,
+  momentum or Adam, L2 weight decay), written as :mod:`initlab.optimizers` writes
+  it and compiled without ``fastmath``, so its arithmetic is NumPy's, operation
+  for operation.
+
+Within a model the data are processed in chunks of ``nc`` samples (about 160,
+see :func:`initlab.engine.compiled.chunk_length`) that stay in the L1/L2 cache;
+for each chunk the forward pass, the loss and the backward pass run layer by
+layer (the matrix products in passes of up to four multiply-adds per element)
+and the gradients are accumulated; after the last chunk the cost is checked and
+the parameters updated. With minibatches, each chunk is first gathered from the
+training set in the order of that epoch's permutation (the same for every model,
+drawn by the caller with the calls :func:`initlab.fit.fit` makes). The whole
+iteration loop runs inside the kernel. Models are independent, so threads (the
+kernel releases the GIL) train disjoint ranges of models in parallel and a
+diverging model cannot disturb another. A model can also be shared by a group of
+threads, each passing over its own chunks, that meet at a barrier after every
+pass (see :func:`initlab.engine._sync.combine`, where the policy that ends a
+split that stopped paying lives too).
+
+A chunk is padded to whole vectors with copies of real samples whose error
+signal is masked to zero, so every inner loop runs over a whole chunk (a
+multiple of 16 samples) and vectorizes without remainder. ``exp`` is computed
+by :func:`_vexp_into` (a degree-13 polynomial after range reduction, within
 1 ulp of NumPy's ``exp``; tested) so that it vectorizes too, and the softplus
-terms of the loss are summed as the logarithm of a product over each chunk
-(each factor lies in ``(1, 2]``), one ``log`` per chunk instead of one
+terms of the sigmoid head's loss are summed as the logarithm of a product over
+each chunk (each factor lies in ``(1, 2]``), one ``log`` per chunk instead of one
 ``log1p`` per sample; both change the cost by about 1e-16 relative. ``exp(0)``
 is exactly 1 (so ``sigmoid(0)`` is exactly 1/2), as in NumPy.
 
-The error signals are ``m`` times the reference's ``dz`` (``sigmoid(z) - y``,
-without the ``1/m`` of the mean); the gradients are divided by ``m`` after all
-their sums, as :func:`initlab.network.backward` does. Where the errors are exact
-(``+-1/2`` for zero weights) the sums are then exact in any order, so a gradient
-that is zero in exact arithmetic is exactly zero here too, on every CPU, however
-the sums are vectorized or split over threads.
+The error signals are ``n`` times the reference's ``dz`` (``p - y``, without the
+``1/n`` of the mean over the ``n`` samples of the batch); the gradients are
+divided by ``n`` after all their sums, as :func:`initlab.network.backward` does.
+Where the errors are exact (``+-1/2`` for zero weights) the sums are then exact
+in any order, so a gradient that is zero in exact arithmetic is exactly zero
+here too, on every CPU, however the sums are vectorized or split over threads.
 
 ``fastmath`` is limited to reassociation and contraction (FMA): sums are
 vectorized in a different order than NumPy's, which changes costs at the level
@@ -48,7 +68,23 @@ import math
 import numpy as np
 from numba import njit
 
-from initlab.engine._sync import barrier, cycles
+from initlab.activations import SELU_ALPHA, SELU_LAMBDA
+from initlab.engine._sync import BAD_WINDOWS, WINDOW, barrier, combine, cycles
+from initlab.engine.codes import (
+    ADAM,
+    ELU,
+    GD,
+    GELU,
+    IDENTITY,
+    LEAKY_RELU,
+    MOMENTUM,
+    RELU,
+    SELU,
+    SIGMOID,
+    SIGMOID_HEAD,
+    SOFTPLUS,
+    TANH,
+)
 
 _FLAGS = {"reassoc", "contract"}
 
@@ -57,11 +93,14 @@ _LN2_HI = 6.93147180369123816490e-01
 _LN2_LO = 1.90821492927058770002e-10
 _EXP_MIN = -708.0
 _EXP_MAX = 709.0
+_SELU_SCALE = SELU_LAMBDA * SELU_ALPHA  # as initlab.activations.selu computes it
+_SQRT1_2 = 0.7071067811865476
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
 
 @njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy", inline="always")
-def _vexp_into(x, out, poly, bits, fb, n):
-    """``out[s] = exp(x[s])`` for ``s < n``, arguments clamped to [-708, 709].
+def _vexp_into(x, xo, out, oo, poly, bits, fb, n):
+    """``out[oo + s] = exp(x[xo + s])`` for ``s < n``, arguments clamped to [-708, 709].
 
     Range reduction ``x = n ln2 + r`` with ``|r| <= ln2 / 2`` (Cody-Waite split of
     ln 2), a Taylor polynomial of degree 13 for ``exp(r)`` (truncation error below
@@ -69,7 +108,7 @@ def _vexp_into(x, out, poly, bits, fb, n):
     through ``fb``, the same memory seen as float64); branch-free, so it vectorizes.
     """
     for s in range(n):
-        v = min(max(x[s], _EXP_MIN), _EXP_MAX)
+        v = min(max(x[xo + s], _EXP_MIN), _EXP_MAX)
         nf = math.floor(v * _LOG2E + 0.5)
         r = (v - nf * _LN2_HI) - nf * _LN2_LO
         p = 1.0 / 6227020800.0
@@ -89,13 +128,77 @@ def _vexp_into(x, out, poly, bits, fb, n):
         poly[s] = p
         bits[s] = (np.int64(nf) + 1023) << 52
     for s in range(n):
-        out[s] = poly[s] * fb[s]
+        out[oo + s] = poly[s] * fb[s]
 
 
 @njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy")
 def _vexp(x, out, poly, bits, n):
     """:func:`_vexp_into` with ``fb`` made here (the kernel's threads pass their own)."""
-    _vexp_into(x, out, poly, bits, bits.view(np.float64), n)
+    _vexp_into(x, _U0, out, _U0, poly, bits, bits.view(np.float64), n)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _vexpm1(x, out, poly, bits, fb, n):
+    """``out[s] = exp(x[s]) - 1`` for ``s < n`` (NaN stays NaN), accurate near 0.
+
+    The range reduction of :func:`_vexp_into`, ``x = k ln2 + r``, then
+    ``expm1(r)`` as ``r`` times a Taylor polynomial of degree 13 (``|r| <= ln2 / 2``)
+    and ``expm1(x) = 2^k expm1(r) + (2^k - 1)``, where ``2^k - 1`` is exact: within a
+    few ulp of ``np.expm1``; branch-free, so it vectorizes. Compiled without
+    ``fastmath``: reassociating the last sum would cancel the small values.
+    """
+    for s in range(n):
+        v = x[s]
+        c = min(max(v, _EXP_MIN), _EXP_MAX)
+        nf = math.floor(c * _LOG2E + 0.5)
+        r = (c - nf * _LN2_HI) - nf * _LN2_LO
+        p = 1.0 / 87178291200.0
+        p = p * r + 1.0 / 6227020800.0
+        p = p * r + 1.0 / 479001600.0
+        p = p * r + 1.0 / 39916800.0
+        p = p * r + 1.0 / 3628800.0
+        p = p * r + 1.0 / 362880.0
+        p = p * r + 1.0 / 40320.0
+        p = p * r + 1.0 / 5040.0
+        p = p * r + 1.0 / 720.0
+        p = p * r + 1.0 / 120.0
+        p = p * r + 1.0 / 24.0
+        p = p * r + 1.0 / 6.0
+        p = p * r + 0.5
+        p = p * r + 1.0
+        q = p * r
+        poly[s] = q if v == v else v
+        bits[s] = (np.int64(nf) + 1023) << 52
+    for s in range(n):
+        t = fb[s]
+        out[s] = t * poly[s] + (t - 1.0)
+
+
+@njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy", inline="always")
+def _log1p_small(e):
+    """``log(1 + e)`` for ``0 <= e <= 1``: ``2 atanh(u)``, ``u = e / (2 + e) <= 1/3``, by
+    its series ``2 u sum_k u^(2k) / (2k + 1)`` to ``k = 16`` (truncation below 1e-18
+    relative); a polynomial, so loops over it vectorize."""
+    u = e / (2.0 + e)
+    u2 = u * u
+    p = 1.0 / 33.0
+    p = p * u2 + 1.0 / 31.0
+    p = p * u2 + 1.0 / 29.0
+    p = p * u2 + 1.0 / 27.0
+    p = p * u2 + 1.0 / 25.0
+    p = p * u2 + 1.0 / 23.0
+    p = p * u2 + 1.0 / 21.0
+    p = p * u2 + 1.0 / 19.0
+    p = p * u2 + 1.0 / 17.0
+    p = p * u2 + 1.0 / 15.0
+    p = p * u2 + 1.0 / 13.0
+    p = p * u2 + 1.0 / 11.0
+    p = p * u2 + 1.0 / 9.0
+    p = p * u2 + 1.0 / 7.0
+    p = p * u2 + 1.0 / 5.0
+    p = p * u2 + 1.0 / 3.0
+    p = p * u2 + 1.0
+    return 2.0 * u * p
 
 
 _U0 = np.uint64(0)
@@ -229,143 +332,343 @@ def _weight_grads(g, wo, bo, n_out, n_in, Dc, dc, A, ai, nc):
             k += nb
 
 
-#: a group of threads checks every this many iterations whether splitting still pays
-WINDOW = 64
-#: ... and gives the model to its first thread alone after this many windows in a row
-#: that took longer than ``pays`` times what one thread alone would have needed (see
-#: :func:`_combine`; ``pays`` is :data:`initlab.engine.compiled.SPLIT_PAYS`)
-BAD_WINDOWS = 8
+# --- stages: one job each ---------------------------------------------------------------
+# E, T, poly, bits, fb below are a thread's scratch rows of nc values (see _vexp_into); they
+# are passed one by one: unpacking them from a tuple would count references in the loops.
+
+
+@njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy", inline="always")
+def _sigmoid_rows(Z, zo, A, ao, n_rows, E, T, poly, bits, fb, nc):
+    """``A[ao + q] = sigmoid(Z[zo + q])`` for ``n_rows`` rows of ``nc`` samples, as
+    ``1 / (1 + exp(-z))`` (vectorized ``exp``)."""
+    for j in range(n_rows):
+        o = j * nc
+        for s in range(nc):
+            T[s] = -Z[zo + o + s]
+        _vexp_into(T, _U0, E, _U0, poly, bits, fb, nc)
+        for s in range(nc):
+            A[ao + o + s] = 1.0 / (1.0 + E[s])
+
+
+@njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy", inline="always")
+def _expit_rows(Z, zo, A, ao, n_rows, E, T, poly, bits, fb, nc):
+    """``A[ao + q] = expit(Z[zo + q])`` in the form that is accurate for either sign:
+    ``1 / (1 + e)`` or ``e / (1 + e)`` with ``e = exp(-|z|)`` (scipy's ``expit``)."""
+    for j in range(n_rows):
+        o = j * nc
+        for s in range(nc):
+            T[s] = -abs(Z[zo + o + s])
+        _vexp_into(T, _U0, E, _U0, poly, bits, fb, nc)
+        for s in range(nc):
+            e = E[s]
+            q = 1.0 / (1.0 + e)
+            A[ao + o + s] = q if Z[zo + o + s] >= 0.0 else e * q
+
+
+#: activations whose derivative is computed from ``a`` alone: activated in place (their
+#: ``z`` is overwritten); the others keep ``z`` in rows of their own
+IN_PLACE = (IDENTITY, RELU, SIGMOID, TANH)
 
 
 @njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy")
-def _combine(
-    g, cost, busy, wall, G, Cp, sync, worker, n_workers, epoch, yield_fn, n_chunks, window, cmin,
-    bad, pays,
-):  # fmt: skip
-    """One thread's share ``g``, ``cost`` of a split iteration in, the group's sums out.
+def _activate(code, par, H, zo, ao, n_rows, E, T, poly, bits, fb, nc):
+    """``H[ao + q] = f(H[zo + q])`` for ``n_rows`` rows of ``nc`` samples (``ao == zo``:
+    in place): the forward maths of :mod:`initlab.activations`, activation ``code``
+    with parameter ``par``."""
+    n = n_rows * nc
+    # the codes of IN_PLACE (ao == zo) index with one offset: with two, LLVM could not
+    # tell that the rows coincide exactly and would not vectorize the loop
+    if code == IDENTITY:
+        return
+    if code == RELU:
+        for q in range(n):
+            z = H[zo + q]
+            H[zo + q] = 0.0 if z < 0.0 else z
+    elif code == SIGMOID:
+        _sigmoid_rows(H, zo, H, zo, n_rows, E, T, poly, bits, fb, nc)
+    elif code == TANH:  # sign(z) e / (e + 2), e = expm1(2 |z|)
+        for j in range(n_rows):
+            r = zo + j * nc
+            for s in range(nc):
+                T[s] = 2.0 * abs(H[r + s])
+            _vexpm1(T, E, poly, bits, fb, nc)
+            for s in range(nc):
+                z = H[r + s]
+                e = E[s]
+                t = e / (e + 2.0)
+                H[r + s] = (t if z >= 0.0 else -t) if z == z else z
+    elif code == LEAKY_RELU:
+        for q in range(n):
+            z = H[zo + q]
+            H[ao + q] = z if z > 0.0 else par * z
+    elif code == ELU or code == SELU:
+        scale = par if code == ELU else _SELU_SCALE
+        lin = 1.0 if code == ELU else SELU_LAMBDA
+        for j in range(n_rows):
+            r = j * nc
+            for s in range(nc):
+                z = H[zo + r + s]
+                T[s] = 0.0 if z > 0.0 else z  # NaN stays NaN
+            _vexpm1(T, E, poly, bits, fb, nc)
+            for s in range(nc):
+                z = H[zo + r + s]
+                H[ao + r + s] = lin * z if z > 0.0 else scale * E[s]
+    elif code == GELU:
+        for q in range(n):
+            z = H[zo + q]
+            H[ao + q] = z * (0.5 * math.erfc(-z * _SQRT1_2))
+    elif code == SOFTPLUS:  # log(1 + e^z) = max(z, 0) + log1p(e^-|z|), as np.logaddexp
+        for j in range(n_rows):
+            r = j * nc
+            for s in range(nc):
+                T[s] = -abs(H[zo + r + s])
+            _vexp_into(T, _U0, E, _U0, poly, bits, fb, nc)
+            for s in range(nc):
+                z = H[zo + r + s]
+                H[ao + r + s] = max(z, 0.0) + _log1p_small(E[s]) if z == z else z
+    else:  # SILU: z sigmoid(z)
+        _expit_rows(H, zo, H, ao, n_rows, E, T, poly, bits, fb, nc)
+        for q in range(n):
+            H[ao + q] = H[zo + q] * H[ao + q]
 
-    The shares are posted in the half of ``G``, ``Cp`` that ``epoch`` selects, the
-    group meets at the barrier, then every thread sums them in worker order into
-    its own ``g``. Returns the summed cost, ``cmin`` and ``bad``.
 
-    At the end of every window of :data:`WINDOW` iterations (``window`` > 0: the
-    window's number) the threads also post the cycles they spent computing in
-    it (``busy``, waits excluded) and its wall time (``wall``). ``cmin`` is the
-    least time per chunk and window seen so far (preemption only makes it
-    longer; the first window, which holds the threads' start, is not judged),
-    so ``n_chunks * cmin`` is what one thread alone would need for a window.
-    ``bad`` counts the windows in a row whose slowest thread took longer than
-    ``pays`` times that (another process holds a core, or the machine is
-    oversubscribed); the
-    caller stops splitting at :data:`BAD_WINDOWS`. Every thread decides from
-    the same posted numbers, so all decide alike. Cycle counts are 0 where
-    there is no cycle counter: the split then never stops.
-    """
-    P = np.uint64(g.shape[0])
-    nwu = np.uint64(n_workers)
-    b = np.uint64(epoch & 1) * nwu
-    go = (b + np.uint64(worker)) * P
-    for p in range(P):
-        G[go + p] = g[p]
-    co = (b + np.uint64(worker)) * _U3
-    Cp[co] = cost
-    Cp[co + _U1] = busy
-    Cp[co + _U2] = wall
-    barrier(sync, worker, n_workers, epoch, yield_fn)
-    cost = Cp[b * _U3]
-    for v in range(_U1, nwu):
-        cost += Cp[(b + v) * _U3]
-    go = b * P
-    for p in range(P):
-        g[p] = G[go + p]
-    for _ in range(_U1, nwu):
-        go += P
-        for p in range(P):
-            g[p] += G[go + p]
-    if window > 0:
-        worst = 0.0
-        for v in range(nwu):
-            co = (b + v) * _U3
-            worst = max(worst, Cp[co + _U2])
-            share = (v + _U1) * n_chunks // nwu - v * n_chunks // nwu
-            cmin = min(cmin, Cp[co + _U1] / float(share))
-        if window > 1 and worst > pays * float(n_chunks) * cmin:
-            bad += 1
+@njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy")
+def _activation_grad(code, par, H, zo, ao, D, do, n_rows, E, T, poly, bits, fb, nc):
+    """``D[do + q] *= f'(z)`` for ``n_rows`` rows of ``nc`` samples, with ``z = H[zo + q]``
+    and ``a = H[ao + q]``: the derivatives of :mod:`initlab.activations` in the same
+    forms (``a (1 - a)``, ``1 - a^2``, ``a + alpha`` below 0 for ELU, ...)."""
+    n = n_rows * nc
+    if code == IDENTITY:
+        return
+    if code == RELU:  # a > 0 exactly where z > 0
+        for q in range(n):
+            D[do + q] = D[do + q] * (1.0 if H[ao + q] > 0.0 else 0.0)
+    elif code == SIGMOID:
+        for q in range(n):
+            a = H[ao + q]
+            D[do + q] = D[do + q] * (a * (1.0 - a))
+    elif code == TANH:
+        for q in range(n):
+            a = H[ao + q]
+            D[do + q] = D[do + q] * (1.0 - a * a)
+    elif code == LEAKY_RELU:
+        for q in range(n):
+            D[do + q] = D[do + q] * (1.0 if H[zo + q] > 0.0 else par)
+    elif code == ELU or code == SELU:
+        shift = par if code == ELU else _SELU_SCALE
+        lin = 1.0 if code == ELU else SELU_LAMBDA
+        for q in range(n):
+            D[do + q] = D[do + q] * (lin if H[zo + q] > 0.0 else H[ao + q] + shift)
+    elif code == GELU:
+        for q in range(n):
+            z = H[zo + q]
+            phi = 0.5 * math.erfc(-z * _SQRT1_2)
+            D[do + q] = D[do + q] * (phi + z * _INV_SQRT_2PI * math.exp(-0.5 * z * z))
+    else:  # SOFTPLUS: sigmoid(z); SILU: s (1 + z (1 - s)); s = expit(z)
+        for j in range(n_rows):
+            r = j * nc
+            for s in range(nc):
+                T[s] = -abs(H[zo + r + s])
+            _vexp_into(T, _U0, E, _U0, poly, bits, fb, nc)
+            for s in range(nc):
+                z = H[zo + r + s]
+                e = E[s]
+                inv = 1.0 / (1.0 + e)
+                sg = inv if z >= 0.0 else e * inv
+                d = sg if code == SOFTPLUS else sg * (1.0 + z * (1.0 - sg))
+                D[do + r + s] = D[do + r + s] * d
+
+
+@njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy")
+def _head(code, Z, zo, K, Yc, c0, n_valid, D, E, T, poly, bits, fb, nc):
+    """The loss of one chunk from its logits ``Z[zo + k * nc + s]`` (``K`` rows) and the output
+    error signal ``D[k * nc + s] = p_k - onehot(y)_k`` (0 for padded samples); returns
+    the chunk's summed loss. The maths of :mod:`initlab.heads`."""
+    if code == SIGMOID_HEAD:  # softplus(z) - y z, summed as lin + log(prod (1 + e^-|z|))
+        for s in range(nc):
+            T[s] = -abs(Z[zo + s])
+        _vexp_into(T, _U0, E, _U0, poly, bits, fb, nc)
+        prod = 1.0
+        lin = 0.0
+        for s in range(nc):
+            valid = s < n_valid
+            z = Z[zo + s]
+            y = Yc[c0 + s]
+            e = E[s]
+            q = 1.0 / (1.0 + e)
+            prob = q if z >= 0.0 else e * q
+            lin += (max(z, 0.0) - y * z) if valid else 0.0
+            prod *= (1.0 + e) if valid else 1.0
+            D[s] = (prob - y) if valid else 0.0
+        return lin + math.log(prod)
+    # softmax: logsumexp(z) - z_y, with the largest logit subtracted first
+    for s in range(nc):
+        T[s] = Z[zo + s]
+    for k in range(_U1, K):
+        for s in range(nc):
+            T[s] = max(T[s], Z[zo + k * nc + s])
+    for k in range(K):
+        for s in range(nc):
+            D[k * nc + s] = Z[zo + k * nc + s] - T[s]
+        _vexp_into(D, k * nc, D, k * nc, poly, bits, fb, nc)
+    for s in range(nc):
+        E[s] = D[s]
+    for k in range(_U1, K):
+        for s in range(nc):
+            E[s] += D[k * nc + s]
+    cost = 0.0
+    for s in range(n_valid):
+        y = np.uint64(Yc[c0 + s])
+        cost += (math.log(E[s]) + T[s]) - Z[zo + y * nc + s]
+    for k in range(K):
+        for s in range(nc):
+            valid = s < n_valid
+            hot = 1.0 if Yc[c0 + s] == k else 0.0
+            D[k * nc + s] = (D[k * nc + s] / E[s] - hot) if valid else 0.0
+    return cost
+
+
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _update(code, th, g, v1, v2, lo, hi, n, lr, decay, hyper, c1, c2):
+    """Parameters ``lo..hi-1``: the gradient ``g / n`` (plus ``decay * theta``), then the
+    optimizer's step, as :meth:`initlab.optimizers.Optimizer.step` computes it."""
+    beta, beta1, beta2, eps = hyper[0], hyper[1], hyper[2], hyper[3]
+    for p in range(lo, hi):
+        grad = g[p] / n
+        if decay != 0.0:
+            grad = grad + decay * th[p]
+        if code == GD:
+            th[p] = th[p] - lr * grad
+        elif code == MOMENTUM:
+            v = beta * v1[p] + grad
+            v1[p] = v
+            th[p] = th[p] - lr * v
         else:
-            bad = 0
-    return cost, cmin, bad
+            m1 = beta1 * v1[p] + (1.0 - beta1) * grad
+            m2 = beta2 * v2[p] + (1.0 - beta2) * grad * grad
+            v1[p] = m1
+            v2[p] = m2
+            th[p] = th[p] - lr * (m1 / c1) / (math.sqrt(m2 / c2) + eps)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _step(code, th, g, v1, v2, sizes, w_off, b_off, n, lr, decay, hyper, c1, c2):
+    """One optimizer step of every parameter (no ``fastmath``: NumPy's arithmetic).
+
+    ``code``: :data:`~initlab.engine.codes.GD`, ``MOMENTUM`` or ``ADAM``; ``v1``,
+    ``v2``: the velocity, or Adam's two moments (zero before the first step);
+    ``n``: the samples the gradient sums ``g`` ran over; ``decay``: L2 weight decay
+    on the weights (not the biases); ``hyper``: ``(beta, beta1, beta2, eps)``;
+    ``c1``, ``c2``: Adam's bias corrections ``1 - beta1^t``, ``1 - beta2^t``.
+    """
+    for l in range(sizes.shape[0] - 1):
+        w_end = w_off[l] + sizes[l + 1] * sizes[l]
+        _update(code, th, g, v1, v2, w_off[l], w_end, n, lr, decay, hyper, c1, c2)
+        b_end = b_off[l] + sizes[l + 1]
+        _update(code, th, g, v1, v2, b_off[l], b_end, n, lr, 0.0, hyper, c1, c2)
+
+
+# --- the training loop ----------------------------------------------------------------
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _in_place(code):
+    """Whether activation ``code`` overwrites its ``z`` (see :data:`IN_PLACE`)."""
+    return code == IDENTITY or code == RELU or code == SIGMOID or code == TANH
+
+
+@njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy", inline="always")
+def _gather(Xc, xo, Yc, c0, Xt, Yt, orders, epoch, start, nb, n0, nc):
+    """Chunk ``c0 / nc`` of a minibatch: samples ``orders[epoch, start + c0 + s]`` of the
+    training set ``Xt`` (``(m, n0)``, flat), ``Yt``; past the batch's end (``nb``
+    samples), copies of its last sample (finite, and masked by the caller)."""
+    for s in range(nc):
+        i = np.uint64(orders[epoch, start + min(c0 + s, nb - _U1)])
+        Yc[c0 + s] = Yt[i]
+        for k in range(n0):
+            Xc[xo + k * nc + s] = Xt[i * n0 + k]
 
 
 @njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy")
-def train_models(
-    sizes, acts, w_off, b_off, Xc, Yc, m, nc, lr, iterations, theta, costs, diverged_at, lo, hi,
-    worker, n_workers, G, Cp, sync, yield_fn, pays, E, T, poly, bits, fb, a_off, at, snaps,
-):  # fmt: skip
+def train_models(net, data, opt, out, group, work, lo, hi):
     """Train models ``lo..hi-1`` of ``theta`` (shape ``(M, P)``) in place.
 
-    ``sizes``, ``w_off`` and ``b_off`` are uint64 arrays (see :class:`Layout`),
-    ``acts`` the int64 activation codes of the hidden layers. ``Xc`` holds the
-    inputs chunk by chunk, flat: feature ``k`` of sample ``c * nc + s`` at
-    ``(c * n_0 + k) * nc + s``; ``Yc`` the labels, flat. Both are padded to
-    whole chunks; only the first ``m`` samples count. ``costs[i, t]`` receives
-    model ``i``'s cost before update ``t``; ``diverged_at[i]`` the first
-    iteration whose cost is not finite, or -1. ``snaps[k, i]`` receives model
-    ``i``'s parameters before iteration ``at[k]`` (``at``: sorted int64; an
-    ``at[k]`` past the model's last iteration gets its final parameters).
+    The arguments are records (tuples) made by :mod:`initlab.engine.compiled`:
 
-    With ``n_workers`` > 1, this call is thread ``worker`` (int64) of a group of
-    ``n_workers`` threads making the same call together: each passes over its
-    own contiguous range of chunks, puts its partial gradient and cost in
-    ``G`` and ``Cp`` (flat, ``2 * n_workers * P`` and ``2 * n_workers * 3`` values:
-    two halves used in alternate iterations, so one barrier per iteration
-    suffices), meets the others at the barrier on
-    ``sync`` (see :func:`initlab.engine._sync.barrier`), then sums the parts in
-    worker order and updates its own copy of the parameters; every thread does
-    the same arithmetic, so all copies stay equal. Thread 0 writes the results.
-    With one chunk per thread the sums are bitwise those of a single thread.
-    When the split stops paying (see :func:`_combine`; ``pays``: the threshold),
-    the other threads return and thread 0 finishes the models alone.
-
-    ``E``, ``T``, ``poly`` (float64) and ``bits`` (int64), ``nc`` values each,
-    ``fb`` (the memory of ``bits`` seen as float64) and ``a_off`` (uint64,
-    ``L + 1``) are the calling thread's scratch memory, allocated by the caller
-    (see :func:`initlab.engine.compiled.workspace`): every further dtype given to
-    ``np.zeros`` in here costs about 0.2 s of compile time, nothing at run time.
-    The scratch arrays of ``theta``'s dtype are allocated here: as arguments,
-    LLVM would have to assume they may overlap, and the loops get about 13%
-    slower. ``Xc`` should be the thread's own copy: no reference counts shared
-    between threads.
+    * ``net = (sizes, w_off, b_off, acts, act_par, head)``: uint64 layer sizes
+      and parameter offsets (see :class:`~initlab.engine.layout.Layout`), the int64
+      activation codes of the hidden layers with their float64 parameters, and
+      the head's code (:mod:`initlab.engine.codes`);
+    * ``data = (Xc, Yc, Xt, Yt, orders, m, nc, batch, per_epoch)``: ``Xc`` holds
+      the inputs chunk by chunk, flat: feature ``k`` of sample ``c * nc + s`` at
+      ``(c * n_0 + k) * nc + s``; ``Yc`` the labels (float64), flat. Full batch
+      (``batch == m``), they hold the whole set, padded to whole chunks. With
+      minibatches they are the thread's buffers for one batch, gathered from
+      ``Xt`` (``(m, n_0)``, flat) and ``Yt`` in the order ``orders[e]`` (int32,
+      one permutation per epoch ``e``, ``per_epoch`` updates each);
+    * ``opt = (code, rates, decay, hyper, c1, c2)``: the optimizer's code, the
+      float64 learning rate of every model, the L2 weight decay, ``(beta, beta1,
+      beta2, eps)`` and Adam's bias corrections ``1 - beta^t`` per update (see
+      :func:`_step`);
+    * ``out = (theta, costs, diverged_at, at, snaps)``: ``costs[i, t]`` receives
+      model ``i``'s cost before update ``t``; ``diverged_at[i]`` the first update
+      whose cost is not finite, or -1; ``snaps[k, i]`` model ``i``'s parameters
+      before update ``at[k]`` (``at``: sorted int64; an ``at[k]`` past the model's
+      last update gets its final parameters);
+    * ``group = (worker, n_workers, G, Cp, sync, yield_fn, pays)``: with
+      ``n_workers`` > 1, this call is thread ``worker`` of a group making the
+      same call together: each passes over its own contiguous range of chunks,
+      and :func:`~initlab.engine._sync.combine` sums the parts in worker order;
+      every thread does the same arithmetic, so all copies of the parameters
+      stay equal. Thread 0 writes the results. When the split stops paying
+      (``pays``: the threshold) the first thread finishes the models alone;
+    * ``work = (E, T, poly, bits, fb, rows)``: the thread's scratch memory (see
+      :func:`initlab.engine.compiled.workspace`): every further dtype given to
+      ``np.zeros`` in here costs about 0.2 s of compile time. The scratch arrays
+      of ``theta``'s dtype are allocated here: as arguments, LLVM would have to
+      assume they may overlap, and the loops get about 13% slower.
     """
+    sizes, w_off, b_off, acts, act_par, head = net
+    Xc, Yc, Xt, Yt, orders, m, nc, batch, per_epoch = data
+    code, rates, decay, hyper, c1s, c2s = opt
+    theta, costs, diverged_at, at, snaps = out
+    worker, n_workers, G, Cp, sync, yield_fn, pays = group
+    E, T, poly, bits, fb, rows = work
     L = sizes.shape[0] - 1
     n0 = sizes[0]
+    K = sizes[L]
     n_at = at.shape[0]
-    n_chunks = np.uint64(Yc.shape[0]) // nc
     P = np.uint64(theta.shape[1])
-    # rows of A (nc values each): every hidden layer's activations (layer 1 reads the
-    # data chunk in Xc directly); Z holds the logits. ReLU's derivative is read from A:
-    # a > 0 exactly when z > 0.
-    rows_a = _U0
+    iterations = costs.shape[1]
+    minibatch = batch < m
+    # one buffer H of rows of nc values: for each layer l = 1..L, the pre-activations z
+    # from row zr[l] = rows[l] and the activations a from row ar[l] = rows[L + 1 + l]
+    # (the same rows where f'(z) is computed from a alone: activated in place). Layer 1
+    # reads the data chunk in Xc directly; the logits are the K rows from zr[L].
+    n_rows = _U0
     maxw = _U1
     for l in range(L):
-        a_off[l + 1] = rows_a
-        rows_a += sizes[l + 1]
+        rows[l + 1] = n_rows
+        n_rows += sizes[l + 1]
+        rows[L + 2 + l] = rows[l + 1]
+        if l < L - 1 and not _in_place(acts[l]):
+            rows[L + 2 + l] = n_rows
+            n_rows += sizes[l + 1]
         if sizes[l + 1] > maxw:
             maxw = sizes[l + 1]
     dt = theta.dtype
-    Z = np.zeros(sizes[L] * nc, dt)
-    A = np.zeros(rows_a * nc, dt)
+    H = np.zeros(n_rows * nc, dt)
     # the error signals dz of two adjacent layers, in the two halves of one buffer
     # (offsets are swapped, not arrays: no reference counting in the loops)
     D = np.zeros(_U2 * maxw * nc, dt)
     g = np.zeros(P, dt)
     th = np.zeros(P, dt)
-    fm = float(m)
-    c_lo = np.uint64(worker) * n_chunks // np.uint64(n_workers)
-    c_hi = np.uint64(worker + 1) * n_chunks // np.uint64(n_workers)
+    v1 = np.zeros(P, dt)
+    v2 = np.zeros(P, dt)
     lead = worker == 0
-    epoch = 0
+    epoch = 0  # the group's barrier count
     cmin = math.inf
-    bad = np.int64(0)  # not the literal 0: _combine would be compiled for both
+    bad = np.int64(0)  # not the literal 0: combine would be compiled for both
     rounds = 0
     busy = 0
     if n_workers > 1:  # start the clocks when the whole group is here
@@ -375,6 +678,9 @@ def train_models(
     for model in range(lo, hi):
         for p in range(P):
             th[p] = theta[model, p]
+            v1[p] = 0.0
+            v2[p] = 0.0
+        lr = rates[model]
         if lead:
             diverged_at[model] = -1
         ks = 0
@@ -384,65 +690,42 @@ def train_models(
                     for p in range(P):
                         snaps[ks, model, p] = th[p]
                     ks += 1
+            # this update's samples: the whole set, or the minibatch of this epoch's order
+            start = _U0
+            nb = m
+            if minibatch:
+                start = np.uint64(it % per_epoch) * batch
+                nb = min(batch, m - start)
+            n_chunks = (nb + nc - _U1) // nc
+            c_lo = np.uint64(worker) * n_chunks // np.uint64(n_workers)
+            c_hi = np.uint64(worker + 1) * n_chunks // np.uint64(n_workers)
             for p in range(P):
                 g[p] = 0.0
             cost = 0.0
             for c in range(c_lo, c_hi):
                 c0 = c * nc
                 xo = c * n0 * nc
-                # forward: hidden pre-activations go straight into A and are activated in place
+                if minibatch:
+                    _gather(Xc, xo, Yc, c0, Xt, Yt, orders, it // per_epoch, start, nb, n0, nc)
+                # forward: z = W a + b, then a = f(z)
                 for l in range(L):
                     n_in = sizes[l]
                     n_out = sizes[l + 1]
-                    ai = a_off[l] * nc
+                    zo = rows[l + 1] * nc
                     bo = np.int64(b_off[l])
-                    wo = w_off[l]
-                    if l == L - 1:
-                        if l == 0:  # the first layer reads the data chunk in place
-                            _gemm_rows(th, wo, n_in, _U1, n_out, n_in, Xc, xo, Z, _U0, nc, bo)
-                        else:
-                            _gemm_rows(th, wo, n_in, _U1, n_out, n_in, A, ai, Z, _U0, nc, bo)
-                        continue
-                    ao = a_off[l + 1] * nc
-                    if l == 0:
-                        _gemm_rows(th, wo, n_in, _U1, n_out, n_in, Xc, xo, A, ao, nc, bo)
+                    if l == 0:  # the first layer reads the data chunk in place
+                        _gemm_rows(th, w_off[l], n_in, _U1, n_out, n_in, Xc, xo, H, zo, nc, bo)
                     else:
-                        _gemm_rows(th, wo, n_in, _U1, n_out, n_in, A, ai, A, ao, nc, bo)
-                    code = acts[l]
-                    if code == 1:
-                        for q in range(n_out * nc):
-                            z = A[ao + q]
-                            A[ao + q] = 0.0 if z < 0.0 else z
-                    elif code == 2:
-                        for j in range(n_out):
-                            oo = ao + j * nc
-                            for s in range(nc):
-                                T[s] = -A[oo + s]
-                            _vexp_into(T, E, poly, bits, fb, nc)
-                            for s in range(nc):
-                                A[oo + s] = 1.0 / (1.0 + E[s])
-                    elif code == 3:
-                        for q in range(n_out * nc):
-                            A[ao + q] = math.tanh(A[ao + q])
-                # loss from the logits, and dz of the output layer
-                zo = _U0
-                for s in range(nc):
-                    T[s] = -abs(Z[zo + s])
-                _vexp_into(T, E, poly, bits, fb, nc)
-                n_valid = min(nc, m - c0)
-                prod = 1.0
-                lin = 0.0
-                for s in range(nc):
-                    valid = s < n_valid
-                    z = Z[zo + s]
-                    y = Yc[c0 + s]
-                    e = E[s]
-                    q = 1.0 / (1.0 + e)
-                    prob = q if z >= 0.0 else e * q
-                    lin += (max(z, 0.0) - y * z) if valid else 0.0
-                    prod *= (1.0 + e) if valid else 1.0
-                    D[s] = (prob - y) if valid else 0.0  # m dz[L], in the first half
-                cost += lin + math.log(prod)
+                        ai = rows[L + 1 + l] * nc
+                        _gemm_rows(th, w_off[l], n_in, _U1, n_out, n_in, H, ai, H, zo, nc, bo)
+                    if l < L - 1:
+                        ao = rows[L + 2 + l] * nc
+                        _activate(acts[l], act_par[l], H, zo, ao, n_out, E, T, poly, bits, fb, nc)
+                # the loss from the logits, and dz of the output layer (first half of D)
+                n_valid = min(nc, nb - c0)
+                cost += _head(
+                    head, H, rows[L] * nc, K, Yc, c0, n_valid, D, E, T, poly, bits, fb, nc
+                )
                 # backward
                 dc = _U0
                 dn = maxw * nc
@@ -454,25 +737,26 @@ def train_models(
                     if l == 0:
                         _weight_grads(g, wo, bo, n_out, n_in, D, dc, Xc, xo, nc)
                         break
-                    ai = a_off[l] * nc
-                    _weight_grads(g, wo, bo, n_out, n_in, D, dc, A, ai, nc)
+                    zi = rows[l] * nc
+                    ai = rows[L + 1 + l] * nc
+                    _weight_grads(g, wo, bo, n_out, n_in, D, dc, H, ai, nc)
                     _gemm_rows(th, wo, _U1, n_in, n_in, n_out, D, dc, D, dn, nc, np.int64(-1))
-                    code = acts[l - 1]
-                    if code != 0:
-                        for k in range(n_in):
-                            no = dn + k * nc
-                            ak = ai + k * nc
-                            if code == 1:
-                                for s in range(nc):
-                                    D[no + s] = D[no + s] * (1.0 if A[ak + s] > 0.0 else 0.0)
-                            elif code == 2:
-                                for s in range(nc):
-                                    a = A[ak + s]
-                                    D[no + s] = D[no + s] * (a * (1.0 - a))
-                            else:
-                                for s in range(nc):
-                                    a = A[ak + s]
-                                    D[no + s] = D[no + s] * (1.0 - a * a)
+                    _activation_grad(
+                        acts[l - 1],
+                        act_par[l - 1],
+                        H,
+                        zi,
+                        ai,
+                        D,
+                        dn,
+                        n_in,
+                        E,
+                        T,
+                        poly,
+                        bits,
+                        fb,
+                        nc,
+                    )
                     dc, dn = dn, dc
             if n_workers > 1:
                 epoch += 1
@@ -480,7 +764,7 @@ def train_models(
                 busy += t - t_free
                 rounds += 1
                 window = rounds // WINDOW if rounds % WINDOW == 0 else 0
-                cost, cmin, bad = _combine(
+                cost, cmin, bad = combine(
                     g, cost, float(busy), float(t - t_window), G, Cp, sync, worker, n_workers,
                     epoch, yield_fn, n_chunks, window, cmin, bad, pays,
                 )  # fmt: skip
@@ -492,8 +776,7 @@ def train_models(
                     if not lead:
                         return
                     n_workers = 1
-                    c_lo = _U0
-                    c_hi = n_chunks
+            fm = float(nb)
             cost = cost / fm
             if lead:
                 costs[model, it] = cost
@@ -501,8 +784,9 @@ def train_models(
                 if lead:
                     diverged_at[model] = it
                 break
-            for p in range(P):  # the 1/m of the mean after the sums, as the reference
-                th[p] = th[p] - lr * (g[p] / fm)
+            c1 = c1s[it] if code == ADAM else 1.0
+            c2 = c2s[it] if code == ADAM else 1.0
+            _step(code, th, g, v1, v2, sizes, w_off, b_off, fm, lr, decay, hyper, c1, c2)
         if lead:
             for p in range(P):
                 theta[model, p] = th[p]

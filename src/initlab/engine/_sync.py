@@ -12,14 +12,20 @@ the x86 ``pause`` hint while it waits. After :data:`SPINS` polls it yields its
 core to the operating system (``yield_fn``: the address of ``sched_yield`` or
 ``SwitchToThread``, 0 for none) at every poll, so a busy or oversubscribed
 machine is not made slower by a thread waiting for one that is not running.
+
+The policy that decides whether splitting a model still pays sits beside the
+barrier, in :func:`combine`: the threads post their partial sums and their
+timings, meet, and decide alike from the same posted numbers.
 """
 
 from __future__ import annotations
 
 import ctypes
+import math
 import platform
 import sys
 
+import numpy as np
 from llvmlite import ir
 from numba import njit, types
 from numba.core import cgutils
@@ -131,3 +137,72 @@ def barrier(sync, worker, n_workers, epoch, yield_fn):
                 _pause()
             elif yield_fn != 0:
                 _call(yield_fn)
+
+
+#: a group of threads checks every this many iterations whether splitting still pays
+WINDOW = 64
+#: ... and gives the model to its first thread alone after this many windows in a row
+#: that took longer than ``pays`` times what one thread alone would have needed (see
+#: :func:`combine`; ``pays`` is :data:`initlab.engine.compiled.SPLIT_PAYS`)
+BAD_WINDOWS = 8
+
+_U1 = np.uint64(1)
+_U3 = np.uint64(3)
+
+
+@njit(cache=True, nogil=True, fastmath={"reassoc", "contract"}, error_model="numpy")
+def combine(g, cost, busy, wall, G, Cp, sync, worker, n_workers, epoch, yield_fn, n_chunks,
+            window, cmin, bad, pays):  # fmt: skip
+    """One thread's share ``g``, ``cost`` of a split iteration in, the group's sums out.
+
+    The shares are posted in the half of ``G``, ``Cp`` that ``epoch`` selects (two
+    halves used in alternate iterations, so one barrier per iteration suffices),
+    the group meets at the :func:`barrier`, then every thread sums them in worker
+    order into its own ``g``. Returns the summed cost, ``cmin`` and ``bad``.
+
+    At the end of every window of :data:`WINDOW` iterations (``window`` > 0: the
+    window's number) the threads also post the cycles they spent computing in
+    it (``busy``, waits excluded) and its wall time (``wall``). ``cmin`` is the
+    least time per chunk and window seen so far (preemption only makes it
+    longer; the first window, which holds the threads' start, is not judged),
+    so ``n_chunks * cmin`` is what one thread alone would need for a window.
+    ``bad`` counts the windows in a row whose slowest thread took longer than
+    ``pays`` times that (another process holds a core, or the machine is
+    oversubscribed); the caller stops splitting at :data:`BAD_WINDOWS`. Every
+    thread decides from the same posted numbers, so all decide alike. Cycle
+    counts are 0 where there is no cycle counter: the split then never stops.
+    """
+    P = np.uint64(g.shape[0])
+    nwu = np.uint64(n_workers)
+    b = np.uint64(epoch & 1) * nwu
+    go = (b + np.uint64(worker)) * P
+    for p in range(P):
+        G[go + p] = g[p]
+    co = (b + np.uint64(worker)) * _U3
+    Cp[co] = cost
+    Cp[co + _U1] = busy
+    Cp[co + _U1 + _U1] = wall
+    barrier(sync, worker, n_workers, epoch, yield_fn)
+    cost = Cp[b * _U3]
+    for v in range(_U1, nwu):
+        cost += Cp[(b + v) * _U3]
+    go = b * P
+    for p in range(P):
+        g[p] = G[go + p]
+    for _ in range(_U1, nwu):
+        go += P
+        for p in range(P):
+            g[p] += G[go + p]
+    if window > 0:
+        worst = 0.0
+        for v in range(nwu):
+            co = (b + v) * _U3
+            worst = max(worst, Cp[co + _U1 + _U1])
+            share = (v + _U1) * n_chunks // nwu - v * n_chunks // nwu
+            if share > 0:
+                cmin = min(cmin, Cp[co + _U1] / float(share))
+        if window > 1 and math.isfinite(cmin) and worst > pays * float(n_chunks) * cmin:
+            bad += 1
+        else:
+            bad = 0
+    return cost, cmin, bad

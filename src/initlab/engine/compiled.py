@@ -14,18 +14,26 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from initlab.activations import activation_factory, get_activation
 from initlab.engine._kernel import train_models
 from initlab.engine._sync import STRIDE, yield_address
-from initlab.engine.codes import KERNEL_ACTIVATIONS
+from initlab.engine.codes import (
+    ACTIVATION_PARAMETER,
+    ADAM,
+    HEADS,
+    KERNEL_ACTIVATIONS,
+    KERNEL_OPTIMIZERS,
+)
 from initlab.engine.layout import Layout
 from initlab.engine.population import usable_cores
 from initlab.network import Network
+from initlab.optimizers import Optimizer
 
 __all__ = ["chunk_length", "train_compiled", "workspace"]
 
 #: a model split over a group of threads goes back to one thread when the split
 #: takes longer than this times what one thread would need, several windows in a
-#: row (see :func:`initlab.engine._kernel._combine`): healthy splits measure about
+#: row (see :func:`initlab.engine._sync.combine`): healthy splits measure about
 #: 0.6 here, a split whose second core is taken by another process about 5
 SPLIT_PAYS = 1.0
 
@@ -54,57 +62,113 @@ def chunked(X: np.ndarray, Y: np.ndarray, nc: int) -> tuple[np.ndarray, np.ndarr
     return Xc, Yc
 
 
+def kernel_optimizer(optimizer: Optimizer, updates: int) -> tuple:
+    """The kernel's optimizer record without the learning rates: ``(code, decay, hyper,
+    c1, c2)``, with Adam's bias corrections ``1 - beta^t`` for ``t = 1..updates``
+    computed here, in Python's float arithmetic, as :class:`~initlab.optimizers.Adam`
+    computes them."""
+    code = KERNEL_OPTIMIZERS[optimizer.name]
+    beta = float(getattr(optimizer, "beta", 0.0))
+    beta1 = float(getattr(optimizer, "beta1", 0.0))
+    beta2 = float(getattr(optimizer, "beta2", 0.0))
+    eps = float(getattr(optimizer, "eps", 0.0))
+    if code == ADAM:
+        c1 = np.array([1.0 - beta1**t for t in range(1, updates + 1)])
+        c2 = np.array([1.0 - beta2**t for t in range(1, updates + 1)])
+    else:
+        c1 = c2 = np.empty(0)
+    hyper = np.array([beta, beta1, beta2, eps])
+    return code, float(optimizer.weight_decay), hyper, c1, c2
+
+
+def kernel_network(network: Network) -> tuple:
+    """The kernel's network record ``(sizes, w_off, b_off, acts, act_par, head)``."""
+    layout = Layout.of(network)
+    acts, pars = [], []
+    for spec in network.activations:
+        activation = get_activation(spec)
+        base = activation_factory(spec).__name__
+        acts.append(KERNEL_ACTIVATIONS[base])
+        key = ACTIVATION_PARAMETER.get(base)
+        pars.append(float(activation.params[key]) if key else 0.0)
+    return (
+        layout.sizes.astype(np.uint64),
+        layout.w_offsets.astype(np.uint64),
+        layout.b_offsets.astype(np.uint64),
+        np.asarray(acts, dtype=np.int64),
+        np.asarray(pars, dtype=np.float64),
+        HEADS[network.output],
+    )
+
+
 def train_compiled(
     network: Network,
     theta: np.ndarray,
     X: np.ndarray,
     Y: np.ndarray,
-    learning_rate: float,
-    iterations: int,
+    optimizer: Optimizer,
+    learning_rates: np.ndarray,
+    updates: int,
+    batch: int | None = None,
+    orders: np.ndarray | None = None,
     threads: int | None = None,
     snapshot_at: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Train every row of ``theta`` (``(M, P)``, updated in place) with the kernel.
+    """Train every row of ``theta`` (``(M, P)``, updated in place) with the kernel:
+    ``updates`` steps of ``optimizer`` (its hyper-parameters; model ``i`` with
+    ``learning_rates[i]``) on minibatches of ``batch`` samples (default: all ``m``)
+    taken in the order ``orders[e]`` (``(epochs, m)``: the permutation of each
+    epoch, drawn as :func:`initlab.fit.fit` draws it; not needed for full batch).
 
-    Returns ``costs`` (``(M, iterations)``, NaN after divergence),
+    Returns ``costs`` (``(M, updates)``, NaN after divergence),
     ``diverged_at`` (``(M,)``, -1 if none) and the snapshots before the
-    iterations ``snapshot_at`` (``(K, M, P)``, see :mod:`initlab.engine.snapshots`).
+    updates ``snapshot_at`` (``(K, M, P)``, see :mod:`initlab.engine.snapshots`).
     Models are handed to ``threads`` worker threads (default: the usable cores) in
-    small batches; the kernel releases the GIL. The models left over when ``M`` is not a multiple of
-    ``threads`` (all of them when ``M < threads``) are trained after the others,
-    each by a group of threads that split its chunks (see :func:`split_plan`).
+    small batches; the kernel releases the GIL. The models left over when ``M`` is
+    not a multiple of ``threads`` (all of them when ``M < threads``) are trained
+    after the others, each by a group of threads that split its chunks (see
+    :func:`split_plan`).
     """
-    layout = Layout.of(network)
-    M = theta.shape[0]
-    m = X.shape[1]
-    nc = chunk_length(m)
-    Xc, Yc = chunked(np.asarray(X, dtype=theta.dtype), Y, nc)
-    acts = np.asarray([KERNEL_ACTIVATIONS[a] for a in network.activations], dtype=np.int64)
-    sizes = layout.sizes.astype(np.uint64)
-    w_off = layout.w_offsets.astype(np.uint64)
-    b_off = layout.b_offsets.astype(np.uint64)
-    costs = np.full((M, iterations), np.nan)
+    M, P = theta.shape
+    n0, m = X.shape
+    batch = m if batch is None else int(batch)
+    nc = chunk_length(batch)
+    X = np.asarray(X, dtype=theta.dtype)
+    if batch == m:
+        Xc, Yc = chunked(X, Y, nc)
+        orders = np.zeros((0, m), np.int32)
+    else:
+        n_chunks = math.ceil(batch / nc)
+        Xc, Yc = np.zeros(n_chunks * n0 * nc, theta.dtype), np.zeros(n_chunks * nc)
+        orders = np.ascontiguousarray(orders, dtype=np.int32)
+    Xt = np.ascontiguousarray(X.T).ravel()
+    Yt = np.asarray(Y, dtype=np.float64).reshape(-1)
+    per_epoch = math.ceil(m / batch)
+    net = kernel_network(network)
+    code, decay, hyper, c1, c2 = kernel_optimizer(optimizer, updates)
+    rates = np.ascontiguousarray(learning_rates, dtype=np.float64)
+    opt = (np.int64(code), rates, decay, hyper, c1, c2)
+    costs = np.full((M, updates), np.nan)
     diverged_at = np.full(M, -1, dtype=np.int64)
-    P = theta.shape[1]
     at = np.empty(0, np.int64) if snapshot_at is None else np.asarray(snapshot_at, np.int64)
     snaps = np.empty((len(at), M, P), dtype=theta.dtype)
+    out = (theta, costs, diverged_at, at, snaps)
     yield_fn = np.int64(yield_address())
     solo = _Group(1, P, theta.dtype)
 
     def scratch() -> tuple[np.ndarray, ...]:
-        return (Xc.copy(), *workspace(network, nc))
+        data = (Xc.copy(), Yc.copy(), Xt, Yt, orders, np.uint64(m), np.uint64(nc),
+                np.uint64(batch), np.int64(per_epoch))  # fmt: skip
+        return data, workspace(network, nc)
 
     def run(lo: int, hi: int, worker: int = 0, group: _Group = solo, mine=None) -> None:
-        Xw, *work = scratch() if mine is None else mine
-        train_models(
-            sizes, acts, w_off, b_off, Xw, Yc, np.uint64(m), np.uint64(nc),
-            float(learning_rate), int(iterations), theta, costs, diverged_at, lo, hi,
-            np.int64(worker), np.int64(group.n_workers), group.G, group.Cp, group.sync, yield_fn,
-            float(SPLIT_PAYS), *work, at, snaps,
-        )  # fmt: skip
+        data, work = scratch() if mine is None else mine
+        sync = (np.int64(worker), np.int64(group.n_workers), group.G, group.Cp, group.sync,
+                yield_fn, float(SPLIT_PAYS))  # fmt: skip
+        train_models(net, data, opt, out, sync, work, np.int64(lo), np.int64(hi))
 
     threads = usable_cores() if threads is None else max(1, int(threads))
-    pooled, per_model = split_plan(M, threads, len(Yc) // nc)
+    pooled, per_model = split_plan(M, threads, math.ceil(batch / nc))
     run(0, 0)  # load or compile the kernel once, before any thread starts
     if pooled:
         _pool(run, pooled, min(threads, pooled))
@@ -126,7 +190,8 @@ def train_compiled(
 
 def workspace(network: Network, nc: int) -> tuple[np.ndarray, ...]:
     """One thread's float64 and integer scratch memory for the kernel, for chunks
-    of ``nc`` samples: ``E, T, poly, bits, fb, a_off`` (see
+    of ``nc`` samples: ``E, T, poly, bits, fb, rows`` (``rows``: where each layer's
+    ``z`` and ``a`` start) (see
     :func:`initlab.engine._kernel.train_models`)."""
     bits = np.zeros(nc, np.int64)
     return (
@@ -135,7 +200,7 @@ def workspace(network: Network, nc: int) -> tuple[np.ndarray, ...]:
         np.zeros(nc),
         bits,
         bits.view(np.float64),
-        np.zeros(len(network.layer_sizes), np.uint64),
+        np.zeros(2 * len(network.layer_sizes), np.uint64),
     )
 
 

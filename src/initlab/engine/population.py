@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 import warnings
 from collections.abc import Sequence
@@ -9,15 +10,18 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from initlab.activations import activation_factory
 from initlab.checks import check_positive_int, check_real, check_training_data
 from initlab.engine.batched import PopulationCallback
+from initlab.engine.codes import HEADS as KERNEL_HEADS
 from initlab.engine.codes import KERNEL_ACTIVATIONS
 from initlab.engine.layout import Layout, pack, unpack
 from initlab.engine.snapshots import check_snapshots
 from initlab.fit import History, as_optimizer, resolve_schedule
 from initlab.memory import OPTIMIZER_SLOTS, check_training
 from initlab.network import Network, Parameters
-from initlab.optimizers import GradientDescent, Optimizer
+from initlab.optimizers import OPTIMIZERS, GradientDescent, Optimizer
+from initlab.spec import check_values, declared_params
 
 __all__ = [
     "BACKENDS",
@@ -32,12 +36,24 @@ __all__ = [
 #: ``"auto"`` picks ``"compiled"`` when it can, else ``"numpy"``
 BACKENDS = ("auto", "compiled", "numpy")
 
+# Where the kernel stops winning, measured on a loaded 2-core AVX-512 machine, both
+# backends in one process (time compiled / time numpy, best of two):
+#   full-batch gd, [2, w, w/2, 1] ReLU, 300 samples:
+#     w =      64    128    256    512   1024
+#     M = 1  0.74   0.84   ~1     0.83   1.34   (noisy around 1 from 128 on)
+#     M = 10 0.27   0.49   0.43   0.22   0.57
+#   Adam on minibatches of 32, [64, w, 10] softmax, 1437 samples:
+#     w =      64    256   1024
+#     M = 1  0.10   0.27   0.69
+#     M = 10 0.42   0.45   0.45
 #: under ``"auto"``, hidden layers wider than this go to the batched NumPy (BLAS) path
 #: when the population has at least as many models as there are threads (the
-#: kernel then keeps every core busy and wins up to about this width) ...
+#: kernel then keeps every core busy and wins up to about this width), or trains on
+#: minibatches (BLAS pays its overhead per minibatch: the kernel wins at any width
+#: measured) ...
 WIDE_LAYER = 1024
-#: ... and wider than this when it has fewer (BLAS then uses the idle cores);
-#: both measured with ``benchmarks/engine.py``
+#: ... and wider than this for full batch with fewer models than threads (BLAS then
+#: uses the idle cores; the two are about even from 128 to 512 units)
 WIDE_LAYER_FEW_MODELS = 160
 
 DTYPES = ("float64", "float32")
@@ -103,13 +119,16 @@ def supports(network: Network, optimizer: Optimizer, full_batch: bool = True) ->
     """Why the compiled kernel cannot train ``network`` with ``optimizer``: an empty list
     when it can.
 
-    The kernel trains full-batch gradient descent (no weight decay, one learning
-    rate for the population) on a sigmoid head with identity, ReLU, sigmoid or
-    tanh hidden layers; the batched NumPy engine trains everything else but the
-    regression head ``"identity"``, which neither engine trains yet.
+    The kernel trains every optimizer of :data:`initlab.optimizers.OPTIMIZERS`
+    (gradient descent, minibatch SGD, momentum, Adam; L2 weight decay), full batch or
+    minibatches, on a sigmoid or softmax head, with every activation of the catalogue;
+    what remains is an optimizer class of one's own (its ``direction`` is Python),
+    which the batched NumPy engine trains. ``full_batch`` is kept for callers that
+    pass it; minibatches no longer matter.
 
     Raises:
-        ValueError: for an ``"identity"`` head (train it with :func:`initlab.fit.fit`).
+        ValueError: for the regression head ``"identity"``, which neither engine trains yet
+            (train it with :func:`initlab.fit.fit`).
     """
     if not network.head.classifier:
         raise ValueError(
@@ -117,18 +136,25 @@ def supports(network: Network, optimizer: Optimizer, full_batch: bool = True) ->
             "(regression) output; train it with initlab.fit.fit"
         )
     reasons = []
-    if network.output != "sigmoid":
+    if network.output not in KERNEL_HEADS:
         reasons.append(f"a {network.output!r} head")
-    unknown = [a for a in network.activations if a not in KERNEL_ACTIVATIONS]
+    unknown = [a for a in network.activations if _activation_base(a) not in KERNEL_ACTIVATIONS]
     if unknown:
         reasons.append(f"activation(s) {unknown} (it knows: {', '.join(KERNEL_ACTIVATIONS)})")
-    if type(optimizer) is not GradientDescent:
-        reasons.append(f"optimizer {optimizer.name!r}")
-    elif not full_batch:
-        reasons.append("minibatches")
-    if optimizer.weight_decay:
-        reasons.append(f"weight_decay={optimizer.weight_decay:g}")
+    if OPTIMIZERS.get(optimizer.name) is not type(optimizer):
+        reasons.append(
+            f"optimizer {type(optimizer).__name__} {optimizer.name!r} (it knows: "
+            f"{', '.join(OPTIMIZERS)})"
+        )
     return reasons
+
+
+def _activation_base(spec: str) -> str:
+    """The registered name of an activation spec: ``leaky_relu(slope=0.2)`` -> ``leaky_relu``."""
+    try:
+        return activation_factory(spec).__name__
+    except ValueError:
+        return spec
 
 
 def choose_backend(
@@ -143,17 +169,16 @@ def choose_backend(
     """The backend :func:`train_population` uses for ``models`` networks like ``network``.
 
     ``"auto"`` picks the compiled kernel when it :func:`supports` the network and
-    the optimizer (default: gradient descent), all models share one learning
-    rate, and no hidden layer is wider than :data:`WIDE_LAYER`
-    (:data:`WIDE_LAYER_FEW_MODELS` when there are fewer models than ``threads``,
-    default: the usable cores); otherwise the batched NumPy engine.
-    ``"compiled"`` for what the kernel does not support is a ``ValueError``.
+    the optimizer (default: gradient descent) and no hidden layer is wider than
+    :data:`WIDE_LAYER` (:data:`WIDE_LAYER_FEW_MODELS` for full batch with fewer
+    models than ``threads``, default: the usable cores); otherwise the batched NumPy
+    engine. ``"compiled"`` for what the kernel does not support is a ``ValueError``
+    naming it. (``one_rate`` no longer changes the choice: the kernel trains one
+    learning rate per model.)
     """
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}; choose one of: {', '.join(BACKENDS)}")
     reasons = supports(network, optimizer or GradientDescent(), full_batch)
-    if not one_rate:
-        reasons.append("a learning rate per model")
     if backend == "compiled" and reasons:
         raise ValueError(
             f"the compiled backend does not support {'; '.join(reasons)} "
@@ -162,7 +187,7 @@ def choose_backend(
     if backend != "auto":
         return backend
     threads = usable_cores() if threads is None else threads
-    limit = WIDE_LAYER if models >= threads else WIDE_LAYER_FEW_MODELS
+    limit = WIDE_LAYER if models >= threads or not full_batch else WIDE_LAYER_FEW_MODELS
     if reasons or max(network.layer_sizes[1:-1], default=0) > limit:
         return "numpy"
     return "compiled"
@@ -192,6 +217,13 @@ def _as_theta(network: Network, initial_params, dtype) -> np.ndarray:
                 f"item {i} is {params!r} ({type(params).__name__})"
             )
     return pack(network, params_list, dtype=dtype)
+
+
+def _check_hyper_parameters(optimizer: Optimizer) -> None:
+    """Every declared hyper-parameter of ``optimizer`` in its range (checked when it was
+    made; checked again here, as a field may have been set since)."""
+    declared = declared_params(type(optimizer))
+    check_values(optimizer.name, declared, {key: getattr(optimizer, key) for key in declared})
 
 
 def _learning_rates(value: object, models: int) -> np.ndarray:
@@ -262,8 +294,8 @@ def train_population(
         rng: shuffles the minibatches (a ``Generator``, ``RandomState`` or int
             seed); required with minibatches.
         backend: ``"compiled"`` (the numba kernel: samples vectorized, models
-            spread over threads; full-batch gradient descent on a sigmoid head
-            with identity/ReLU/sigmoid/tanh), ``"numpy"`` (batched ``np.matmul``
+            spread over threads; every optimizer, head and activation of the
+            catalogue), ``"numpy"`` (batched ``np.matmul``
             over the stack: everything) or ``"auto"`` (see
             :func:`choose_backend`). If numba is missing or fails, ``"auto"``
             falls back to ``"numpy"`` with a ``RuntimeWarning``.
@@ -308,6 +340,7 @@ def train_population(
     if dtype not in DTYPES:
         raise ValueError(f"unknown dtype {dtype!r}; choose one of: {', '.join(DTYPES)}")
     optimizer = GradientDescent() if optimizer is None else as_optimizer(optimizer)
+    _check_hyper_parameters(optimizer)
     check_positive_int("threads", threads, allow_none=True)
     if isinstance(report_every, bool) or not isinstance(report_every, int) or report_every < 0:
         raise ValueError(f"report_every must be a non-negative integer, got {report_every!r}")
@@ -348,9 +381,16 @@ def train_population(
             chosen = "numpy"
         else:
             work = theta.copy()
+            orders = None
+            if batch < m:  # the permutations fit draws, one per epoch, in its order
+                epochs_run = -(-updates // schedule.per_epoch)
+                orders = np.empty((epochs_run, m), dtype=np.int32)
+                drawing = copy.deepcopy(rng)  # rng itself stays as it was for a fallback
+                for e in range(epochs_run):
+                    orders[e] = drawing.permutation(m)
             try:
                 costs, diverged_at, snaps = train_compiled(
-                    network, work, X, Y, float(rates[0]), updates, threads, at
+                    network, work, X, Y, optimizer, rates, updates, batch, orders, threads, at
                 )
                 theta = work
             except Exception as exc:  # a compilation failure
