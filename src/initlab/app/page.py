@@ -128,7 +128,9 @@ class Lab:
         self.doc.title = "initlab app"
         self.doc.add_root(row(self.sidebar, self.main))
         self.doc.on_session_destroyed(lambda _ctx: self.close())
-        self._load(query)
+        # the first run starts once the session exists (a worker posting to a document
+        # that has no session yet could lose its callbacks)
+        self.doc.add_next_tick_callback(partial(self._load, query))
 
     # -- the form --------------------------------------------------------------
 
@@ -364,8 +366,15 @@ class Lab:
     def _on_stop(self) -> None:
         self.cancel.set()
 
-    def _on_upload(self, _attr: str, _old: Any, new: Any) -> None:
-        name = self.w_file.filename or "upload.csv"
+    def _on_upload(self, _attr: str, _old: Any, _new: Any) -> None:
+        # the file's name comes in the same message, after its content: read both next
+        self.doc.add_next_tick_callback(self._read_upload)
+
+    def _read_upload(self) -> None:
+        try:
+            name, new = str(self.w_file.filename or "upload.csv"), str(self.w_file.value)
+        except Exception:  # not set (yet)
+            return
         self.upload = None
         if len(new) * 3 // 4 > UPLOAD_LIMIT + 3:
             self.w_upload.text = _message(

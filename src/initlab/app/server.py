@@ -12,6 +12,7 @@ the compiled engine), so the first page shows it trained.
 
 from __future__ import annotations
 
+import errno
 import ipaddress
 import logging
 import os
@@ -173,8 +174,9 @@ def start_server(
     shared = Shared(allow_custom_code=allow_custom_code)
     if pretrain:
         shared.pretrain(AppConfig())
+    level = logging.DEBUG if os.environ.get("INITLAB_APP_DEBUG") else logging.ERROR
     for name in ("bokeh", "tornado"):
-        logging.getLogger(name).setLevel(logging.ERROR)
+        logging.getLogger(name).setLevel(level)
     from bokeh.application import Application
     from bokeh.application.handlers.function import FunctionHandler
     from bokeh.server.server import Server
@@ -184,6 +186,7 @@ def start_server(
     application = Application(FunctionHandler(partial(make_document, shared)))
     for attempt in range(3):
         chosen = port or free_port(host)
+        _check_port(host, chosen)
         try:
             return _server(Server, application, shared, host, chosen), shared
         except PortInUse:
@@ -258,13 +261,36 @@ def serve(
     server.io_loop.start()
 
 
-def free_port(host: str = "127.0.0.1") -> int:
-    """A port free on ``host`` right now (the system's choice)."""
+def _address(host: str) -> tuple[int, Any]:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     try:
-        infos = socket.getaddrinfo(host, 0, family, socket.SOCK_STREAM)
+        infos = socket.getaddrinfo(host.strip("[]"), 0, family, socket.SOCK_STREAM)
     except socket.gaierror as exc:
         raise OSError(f"cannot listen on {host} ({exc.strerror or exc})") from None
-    with socket.socket(infos[0][0], socket.SOCK_STREAM) as sock:
-        sock.bind(infos[0][4])
+    return infos[0][0], infos[0][4]
+
+
+def _check_port(host: str, port: int) -> None:
+    """Raise :class:`PortInUse` if ``port`` cannot be bound on ``host`` (as the server
+    binds it: with ``SO_REUSEADDR``)."""
+    family, address = _address(host)
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((address[0], port, *address[2:]))
+        except OSError as exc:
+            if exc.errno in (errno.EADDRINUSE, errno.EACCES):
+                why = "in use" if exc.errno == errno.EADDRINUSE else "not allowed"
+                raise PortInUse(
+                    f"port {port} on {host} is {why}; choose another with --port, "
+                    "or --port 0 for a free one"
+                ) from None
+            raise OSError(f"cannot listen on {host}:{port} ({exc.strerror or exc})") from None
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port free on ``host`` right now (the system's choice)."""
+    family, address = _address(host)
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.bind(address)
         return int(sock.getsockname()[1])

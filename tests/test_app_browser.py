@@ -1,0 +1,217 @@
+"""``initlab app`` in headless Chromium: the page a user sees, driven as a user drives it.
+
+Every request the page makes is checked: anything not addressed to the app's own
+server is refused and fails the test (the app works offline). Console errors fail it
+too. Screenshots are kept as test artifacts (:func:`appserver.artifacts`).
+"""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from appserver import CHROMIUM_ARGS, app_server, artifacts
+from extras import require, require_program
+
+require("bokeh", "app")
+sync_api = require("playwright.sync_api", "test")
+CHROMIUM = require_program("chromium", "chromium")
+
+expect = sync_api.expect
+
+#: generous limits for a busy two-core machine: a failure, never a measurement
+LOAD = 60_000
+TRAIN = 60_000
+
+
+@pytest.fixture(scope="module")
+def server():
+    with app_server() as (url, proc):
+        yield url
+        assert proc.poll() is None, "the server stopped"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+class Watched:
+    """A page whose console errors and off-server requests are recorded."""
+
+    def __init__(self, browser, server: str) -> None:
+        self.errors: list[str] = []
+        self.external: list[str] = []
+        self.page = browser.new_page(
+            viewport={"width": 1400, "height": 1000}, accept_downloads=True
+        )
+        origin = server.rstrip("/")
+        ws = origin.replace("http://", "ws://")
+        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+
+        def route(request_route) -> None:
+            url = request_route.request.url
+            if url.startswith((origin + "/", ws + "/")) or url == origin:
+                request_route.continue_()
+            else:
+                self.external.append(url)
+                request_route.abort()
+
+        self.page.route("**/*", route)
+
+    def check(self) -> None:
+        assert self.errors == []
+        assert self.external == []
+
+    def rows(self) -> dict[str, tuple[str, str]]:
+        """init -> (train accuracy, test accuracy) as the results table shows them."""
+        found = {}
+        for row in self.page.locator("tr[data-init]").all():
+            init = row.get_attribute("data-init")
+            found[init] = (
+                row.locator("td.train").inner_text(),
+                row.locator("td.test").inner_text(),
+            )
+        return found
+
+    def set_inits(self, text: str) -> None:
+        box = self.page.locator("textarea")
+        box.fill(text)
+        box.press("Tab")  # Bokeh sends the value on change
+
+    def train(self) -> None:
+        self.page.locator("button", has_text="Train").click()
+
+
+@pytest.fixture
+def watched(browser, server):
+    page = Watched(browser, server)
+    yield page
+    page.page.close()
+
+
+def _course_rows(course_expected, inits) -> dict[str, tuple[str, str]]:
+    runs = course_expected["runs"]
+    return {
+        init: (f"{runs[init]['train_accuracy']:.4g}", f"{runs[init]['test_accuracy']:.4g}")
+        for init in inits
+    }
+
+
+def test_first_page_shows_the_course_trained(watched, server, course_expected) -> None:
+    watched.page.goto(server)
+    expect(watched.page.locator("tr[data-init='he'] td.test")).to_have_text("0.96", timeout=LOAD)
+    assert watched.rows() == _course_rows(course_expected, ("zeros", "random", "he"))
+    # every chart drew: the cost chart, 3 boundaries, 3 x 2 histograms
+    expect(watched.page.locator(".bk-Canvas, canvas").first).to_be_visible()
+    expect(watched.page.locator(".initlab-flags")).to_contain_text("symmetry not broken")
+    watched.page.screenshot(path=artifacts() / "app-first-page.png", full_page=True)
+    watched.check()
+
+
+def test_train_he_and_zeros_gives_the_course_accuracies(
+    watched, server, course_expected, tmp_path
+) -> None:
+    page = watched.page
+    page.goto(server)
+    expect(page.locator("tr[data-init='random']")).to_have_count(1, timeout=LOAD)
+    watched.set_inits("he\nzeros")
+    watched.train()
+    expect(page.locator("tr[data-init='random']")).to_have_count(0, timeout=TRAIN)
+    expect(page.locator("tr[data-init='zeros'] td.train")).to_have_text("0.5", timeout=TRAIN)
+    expect(page.locator(".initlab-status")).to_contain_text("done", timeout=TRAIN)
+    assert watched.rows() == _course_rows(course_expected, ("he", "zeros"))
+    # the address bar now reproduces the configuration
+    query = parse_qs(urlsplit(page.url).query)
+    assert query["init"] == ["he", "zeros"] and query["iterations"] == ["15000"]
+    # results.json downloads with the same numbers
+    with page.expect_download() as info:
+        page.locator("a", has_text="results.json").click()
+    path = tmp_path / "results.json"
+    info.value.save_as(path)
+    document = json.loads(path.read_text())
+    runs = {run["init"]: run for run in document["runs"]}
+    for init in ("he", "zeros"):
+        for key in ("train_accuracy", "test_accuracy"):
+            assert runs[init][key] == course_expected["runs"][init][key]
+    page.screenshot(path=artifacts() / "app-he-zeros.png", full_page=True)
+    watched.check()
+
+
+def test_the_url_reproduces_a_configuration(watched, server, course_expected) -> None:
+    watched.page.goto(server + "?init=zeros&init=he&iterations=15000")
+    expect(watched.page.locator("tr[data-init='he'] td.train")).to_have_text("0.9933", timeout=LOAD)
+    assert watched.rows() == _course_rows(course_expected, ("zeros", "he"))
+    assert watched.page.locator("textarea").input_value() == "zeros\nhe"
+    watched.check()
+
+
+def test_injected_script_in_a_spec_shows_as_text(watched, server) -> None:
+    page = watched.page
+    page.goto(server)
+    expect(page.locator("tr[data-init='random']")).to_have_count(1, timeout=LOAD)
+    attack = "<script>window.__injected = 1</script><img src=x onerror='window.__injected=2'>"
+    watched.set_inits(attack)
+    watched.train()
+    status = page.locator(".initlab-error")
+    expect(status).to_contain_text("<script>window.__injected = 1</script>", timeout=LOAD)
+    assert page.evaluate("window.__injected") is None
+    # the same through the URL
+    page.goto(server + "?init=%3Cscript%3Ewindow.__injected%3D3%3C%2Fscript%3E")
+    expect(page.locator(".initlab-error")).to_contain_text("<script>", timeout=LOAD)
+    assert page.evaluate("window.__injected") is None
+    watched.check()
+
+
+def test_bad_upload_is_explained_and_the_page_goes_on(watched, server, tmp_path) -> None:
+    page = watched.page
+    page.goto(server)
+    expect(page.locator("tr[data-init='random']")).to_have_count(1, timeout=LOAD)
+    bad = tmp_path / "points.csv"
+    bad.write_text("x,<script>window.__injected=1</script>\n1,2\n3,4\n")
+    page.locator("input[type=file]").set_input_files(str(bad))
+    message = page.locator(".initlab-error")
+    expect(message).to_contain_text("no label column 'label'", timeout=LOAD)
+    expect(message).to_contain_text("<script>window.__injected=1</script>")
+    assert page.evaluate("window.__injected") is None
+    good = tmp_path / "good.csv"
+    good.write_text("x,y,label\n" + "".join(f"{i},{i % 3},{i % 2}\n" for i in range(40)))
+    page.locator("input[type=file]").set_input_files(str(good))
+    expect(page.get_by_text("good.csv: 40 rows, 2 features, 2 classes")).to_be_visible()
+    watched.set_inits("he")
+    iterations = page.get_by_label("Iterations")
+    iterations.fill("500")
+    iterations.press("Tab")
+    watched.train()
+    expect(page.locator("tr[data-init='random']")).to_have_count(0, timeout=TRAIN)
+    expect(page.locator(".initlab-status")).to_contain_text("done", timeout=TRAIN)
+    assert list(watched.rows()) == ["he"]
+    query = parse_qs(urlsplit(page.url).query)
+    assert query["dataset"] == ["csv"] and query["iterations"] == ["500"]
+    watched.check()
+
+
+def test_two_tabs_do_not_interfere(browser, server, course_expected) -> None:
+    slow, fast = Watched(browser, server), Watched(browser, server)
+    try:
+        slow.page.goto(server + "?init=he&iterations=200000")
+        expect(slow.page.locator(".initlab-status")).to_contain_text("training", timeout=LOAD)
+        fast.page.goto(server + "?init=he&init=zeros")
+        expect(fast.page.locator("tr[data-init='zeros'] td.test")).to_have_text(
+            "0.5", timeout=TRAIN
+        )
+        assert fast.rows() == _course_rows(course_expected, ("he", "zeros"))
+        assert slow.rows() == {}  # still training its own run
+        slow.page.locator("button", has_text="Stop").click()
+        expect(slow.page.locator(".initlab-status")).to_contain_text("stopped", timeout=TRAIN)
+        slow.check()
+        fast.check()
+    finally:
+        slow.page.close()
+        fast.page.close()

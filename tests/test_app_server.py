@@ -1,0 +1,82 @@
+"""``initlab app`` as a command and a web server (no browser): options, bad input, what it
+serves."""
+
+from __future__ import annotations
+
+import socket
+import urllib.error
+import urllib.request
+from html.parser import HTMLParser
+
+import pytest
+
+from appserver import app_server
+from badinput import assert_one_line_error, run_cli
+from extras import require
+
+require("bokeh", "app")
+
+from initlab.app.server import is_loopback  # noqa: E402
+
+
+def test_port_in_use_says_which_and_suggests_port_0(capsys) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code, out, err = run_cli(capsys, "app", "--no-browser", "--port", str(port))
+    assert_one_line_error(code, err, f"port {port}", "127.0.0.1", "--port 0")
+    assert out == ""
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (("--port", "70000"), "70000"),
+        (("--port", "x"), "'x'"),
+        (("--host", "999.1.2.3"), "999.1.2.3"),
+        (("--host", ""), "--host"),
+    ],
+)
+def test_bad_options(capsys, args, named) -> None:
+    code, out, err = run_cli(capsys, "app", "--no-browser", *args)
+    lines = err.strip().splitlines()
+    assert [line for line in lines if line.startswith("initlab: error:")] == lines[-1:]
+    assert_one_line_error(code, lines[-1], named)
+    assert out == ""
+
+
+def test_loopback_names() -> None:
+    for host in ("127.0.0.1", "127.1.2.3", "::1", "[::1]", "localhost", "LocalHost"):
+        assert is_loopback(host), host
+    for host in ("0.0.0.0", "::", "192.168.1.10", "example.org", ""):
+        assert not is_loopback(host), host
+
+
+class _Links(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        for name, value in attrs:
+            if name in ("src", "href") and value:
+                self.urls.append(value)
+
+
+def test_the_page_and_its_scripts_come_from_the_server_only() -> None:
+    with app_server() as (url, _proc):
+        assert url.startswith("http://127.0.0.1:")
+        with urllib.request.urlopen(url, timeout=30) as response:
+            page = response.read().decode()
+        links = _Links()
+        links.feed(page)
+        assert links.urls, page[:500]
+        for link in links.urls:
+            assert link.startswith("/static/"), link
+            with urllib.request.urlopen(url.rstrip("/") + link, timeout=30) as response:
+                assert response.status == 200
+        with pytest.raises(urllib.error.HTTPError) as info:
+            urllib.request.urlopen(url + "download/not-a-token/results.json", timeout=30)
+        assert info.value.code == 404
+        info.value.close()
