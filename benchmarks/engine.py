@@ -47,11 +47,11 @@ from pathlib import Path
 import numpy as np
 from sklearn.datasets import make_circles
 
-from initlab.data import course_circles
+from initlab.datasets import course_circles
 from initlab.engine import train_population
+from initlab.fit import gradient_descent
 from initlab.initializers import initialize
 from initlab.network import Network
-from initlab.train import gradient_descent
 
 
 def flops_per_model_iter(network: Network, m: int) -> float:

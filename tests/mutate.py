@@ -353,7 +353,7 @@ MUTANTS: list[Mutant] = [
        "    if optimizer.weight_decay:\n", "    if False:\n",
        "the compiled kernel (no weight decay) takes runs that have weight decay",
        ENGINE + TRAIN + ("tests/test_population_general.py",)),
-    _m("course.final_cost_on_test", "experiments/course.py",
+    _m("course.final_cost_on_test", "runs.py",
        "final_cost, _ = loss_and_gradients(network, params, dataset.X_train, dataset.Y_train)",
        "final_cost, _ = loss_and_gradients(network, params, dataset.X_test, dataset.Y_test)",
        "the final cost measured on the test part", COURSE + ENGINE[:1]),
@@ -423,7 +423,7 @@ MUTANTS: list[Mutant] = [
        "        click.echo(f\"initlab: error: {_one_line(str(exc))}\", err=True)\n"
        "        return EXIT_FAILURE\n",
        "a bad value exits 1 instead of 2", CLI),
-    _m("course.prints_diverged_cost", "experiments/course.py",
+    _m("course.prints_diverged_cost", "runs.py",
        "                if it != history.diverged_at:\n"
        "                    on_cost(name, it, float(history.costs[it]))",
        "                on_cost(name, it, float(history.costs[it]))",

@@ -18,9 +18,9 @@ from initlab.activations import (
     second_moment_gain,
 )
 from initlab.engine import train_population
+from initlab.fit import gradient_descent
 from initlab.initializers import initialize
 from initlab.network import Network, Parameters, loss_and_gradients
-from initlab.train import gradient_descent
 
 SPECS = [
     "relu",

@@ -19,15 +19,14 @@ import pytest
 from badinput import assert_one_line_error, files_under, run_cli
 from initlab import memory
 from initlab.datasets import check_features, load_dataset, split
-from initlab.experiments.course import CourseConfig, run_course
+from initlab.experiments.course import course_config
 from initlab.experiments.train import TrainConfig, prepare
-from initlab.fit import fit
+from initlab.fit import fit, gradient_descent
 from initlab.initializers import initialize
 from initlab.memory import MemoryLimitError, check_samples, check_training, training_bytes
 from initlab.network import Network
 from initlab.optimizers import get_optimizer
 from initlab.sklearn import InitMLPClassifier
-from initlab.train import gradient_descent
 
 NINES = "9" * 400
 AVAILABLE = 8 * 10**9  # bytes
@@ -46,11 +45,9 @@ def no_training(monkeypatch: pytest.MonkeyPatch) -> None:
         raise AssertionError("training started")
 
     import initlab.engine
-    import initlab.experiments.course
     import initlab.experiments.train
 
     monkeypatch.setattr(initlab.engine, "train_population", trained)
-    monkeypatch.setattr(initlab.experiments.course, "gradient_descent", trained)
     monkeypatch.setattr(initlab.experiments.train, "fit", trained)
 
 
@@ -301,13 +298,13 @@ def test_train_population_refuses_iterations_that_cannot_fit() -> None:
 
 def test_course_and_train_configs_refuse_sizes_that_cannot_fit() -> None:
     with pytest.raises(MemoryLimitError, match=r"iterations .* allowed: 1 to 333322169$"):
-        CourseConfig(iterations=10**12)
+        prepare(course_config(iterations=10**12))
     with pytest.raises(MemoryLimitError, match=r"^hidden 100000,100000 needs about"):
         prepare(TrainConfig(hidden=(100000, 100000)))
     with pytest.raises(MemoryLimitError, match=r"^epochs 1000000000000 needs about"):
         prepare(TrainConfig(optimizer="sgd", epochs=10**12))
     with pytest.raises(MemoryLimitError, match=r"^iterations"):  # more runs than the config's
-        run_course(CourseConfig(iterations=10**8, inits=("he",)), inits=["he"] * 10)
+        prepare(course_config(iterations=10**8, inits=("he",) * 10))
 
 
 @pytest.mark.parametrize(
@@ -334,9 +331,9 @@ def test_training_bytes_formula_for_a_small_case() -> None:
 
 
 def test_big_settings_that_fit_pass_and_the_boundary_is_exact() -> None:
-    CourseConfig(iterations=333322169)  # the largest that fits in AVAILABLE: accepted
+    prepare(course_config(iterations=333322169))  # the largest that fits: accepted
     with pytest.raises(MemoryLimitError):
-        CourseConfig(iterations=333322170)
+        prepare(course_config(iterations=333322170))
     widest = 7376  # the largest width the --hidden 100000,100000 message allows
     sizes = dict(updates=1000, batch=224, optimizer_slots=2, runs=3, concurrent=3)
     assert check_training((2, widest, widest, 1), **sizes) <= AVAILABLE
@@ -361,7 +358,7 @@ def test_the_default_course_and_train_fit_in_real_memory(monkeypatch: pytest.Mon
 
     physical = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     assert 0 < memory.available_bytes() <= physical
-    CourseConfig()
+    prepare(course_config())
     prepare(TrainConfig(dataset="digits", hidden=(64,), epochs=20))
 
 

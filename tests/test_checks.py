@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from initlab import Network, fit, get_optimizer, gradient_descent, initialize
-from initlab.data import course_circles
+from initlab.datasets import course_circles
 from initlab.engine import train_population
 
 SIGMOID = Network((2, 3, 1), ("relu",))

@@ -20,11 +20,12 @@ from badinput import assert_one_line_error, files_under, run_cli
 from initlab.cli import main
 from initlab.cli.diagnose import layer_table, training_table
 from initlab.cli.output import print_table
-from initlab.data import course_circles
+from initlab.datasets import course_circles
 from initlab.diagnostics import diagnose, network_statistics, predicted_preactivation_variances
 from initlab.diagnostics.stats import LAYER_STATISTICS
-from initlab.experiments.course import CourseConfig, initial_parameters
+from initlab.experiments.course import course_parameters
 from initlab.experiments.diagnose import diagnose_config, diagnose_inits
+from initlab.network import Network
 from initlab.results import finite_or_none
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -65,10 +66,10 @@ def test_diagnostics_json_is_the_statistics_of_the_courses_weights(default_run) 
     document = json.loads((out / "diagnostics.json").read_text())
     assert document["experiment"] == "diagnose"
     assert document["config"]["inits"] == ["zeros", "random", "he"]
-    config, data = CourseConfig(), course_circles()
+    data = course_circles()
     for entry in document["inits"]:
-        params = initial_parameters(config, entry["init"])
-        stats = network_statistics(config.network, params, data.X_train, data.Y_train)
+        params = course_parameters(entry["init"])
+        stats = network_statistics(Network.course(), params, data.X_train, data.Y_train)
         for name in LAYER_STATISTICS:
             for layer, value in zip(entry["layers"], stats.statistic(name), strict=True):
                 if math.isfinite(value):
@@ -79,15 +80,15 @@ def test_diagnostics_json_is_the_statistics_of_the_courses_weights(default_run) 
         assert [f["message"] for f in entry["flags"]] == [f.message for f in expected]
         assert [f["value"] for f in entry["flags"]] == [finite_or_none(f.value) for f in expected]
     he = document["inits"][2]
-    q = predicted_preactivation_variances(config.network, "he", float(np.mean(data.X_train**2)))
+    q = predicted_preactivation_variances(Network.course(), "he", float(np.mean(data.X_train**2)))
     np.testing.assert_allclose(he["predicted"]["z_second_moment"], q, rtol=1e-12)
     np.testing.assert_allclose(he["predicted"]["z_std"], np.sqrt(q), rtol=1e-12)
 
 
 def test_printed_predicted_column_is_the_theory(default_run) -> None:
     _, stdout = default_run
-    config, data = CourseConfig(), course_circles()
-    q = predicted_preactivation_variances(config.network, "he", float(np.mean(data.X_train**2)))
+    data = course_circles()
+    q = predicted_preactivation_variances(Network.course(), "he", float(np.mean(data.X_train**2)))
     he = stdout[stdout.index("he at initialization") :]
     for layer, moment in enumerate(q, start=1):
         [row] = [line for line in he.splitlines() if line.startswith(f"│ {layer} ")]

@@ -16,8 +16,8 @@ from initlab.experiments.train import (
     feature_spread,
     prepare,
     run_train,
-    train_to_dict,
 )
+from initlab.results import results_to_dict
 
 
 def run(capsys, *args: str) -> tuple[int, str, str]:
@@ -64,7 +64,7 @@ def test_two_inits_on_moons_write_everything(tmp_path: Path, capsys) -> None:
     assert zeros["train_accuracy"] == 0.5
     assert he["train_accuracy"] > 0.75
     # the command is the library's experiment: same config, same numbers
-    library = train_to_dict(
+    library = results_to_dict(
         run_train(
             TrainConfig(
                 dataset="moons(noise=0.2)", inits=("zeros", "he"), iterations=60,
@@ -371,14 +371,15 @@ def test_default_inits_are_the_courses_three(tmp_path: Path, capsys) -> None:
 def test_course_circles_with_the_course_settings_gives_the_course_numbers(
     tmp_path: Path, capsys, course_expected: dict
 ) -> None:
-    from initlab.experiments.course import CourseConfig, initial_parameters
+    from initlab.initializers import initialize
+    from initlab.network import Network
 
     config = TrainConfig(
         dataset="course_circles", optimizer="gd", learning_rate=0.01, iterations=10
     )
     result = run_train(config, engine="reference")
     for run_ in result.runs:  # the course's own starting weights, bit for bit
-        course_start = initial_parameters(CourseConfig(), run_.init)
+        course_start = initialize(Network.course(), run_.init, np.random.RandomState(3))
         for ours, theirs in zip(run_.initial_params.weights, course_start.weights, strict=True):
             np.testing.assert_array_equal(ours, theirs)
     code, _, stderr = run(

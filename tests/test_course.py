@@ -7,16 +7,16 @@ import math
 import numpy as np
 import pytest
 
-from initlab.data import course_circles
-from initlab.experiments.course import CourseConfig, initial_parameters, run_course
+from initlab.datasets import course_circles
+from initlab.experiments.course import course_config, course_parameters, run_course
+from initlab.fit import gradient_descent
 from initlab.initializers import initialize
 from initlab.network import Network
-from initlab.train import gradient_descent
 
 
 @pytest.fixture(scope="module")
 def course_result():
-    return run_course(CourseConfig())
+    return run_course(course_config())
 
 
 def runs_by_init(result) -> dict:
@@ -66,10 +66,9 @@ def test_he_costs_match_reference_within_1e9(course_result, course_expected) -> 
 
 def test_reference_loop_he_costs_match(course_expected) -> None:
     data = course_circles()
-    config = CourseConfig()
     _, history = gradient_descent(
-        config.network,
-        initial_parameters(config, "he"),
+        Network.course(),
+        course_parameters("he"),
         data.X_train,
         data.Y_train,
         learning_rate=0.01,
@@ -100,9 +99,8 @@ def test_random_initial_cost_is_the_true_finite_cross_entropy(course_result) -> 
     assert np.isfinite(cost0)
     # the textbook formula overflows to inf (the course prints inf); from the logits it is
     # the mean of softplus(z) - y z, computed here in extended precision as an oracle
-    config = CourseConfig()
     data = course_circles()
-    params = initial_parameters(config, "random")
+    params = course_parameters("random")
     a = data.X_train
     for W, b in zip(params.weights[:-1], params.biases[:-1], strict=True):
         a = np.maximum(0, W @ a + b)
@@ -137,11 +135,11 @@ def test_final_cost_is_cost_after_last_update(course_result) -> None:
 )
 def test_bad_config_raises(kwargs, message) -> None:
     with pytest.raises(ValueError, match=message):
-        CourseConfig(**kwargs)
+        course_config(**kwargs)
 
 
 def test_divergence_is_detected_and_the_other_runs_complete() -> None:
-    result = run_course(CourseConfig(inits=("he", "random"), iterations=50, learning_rate=1e300))
+    result = run_course(course_config(inits=("he", "random"), iterations=50, learning_rate=1e300))
     assert [run.init for run in result.runs] == ["he", "random"]
     for run in result.runs:
         assert run.diverged
@@ -159,7 +157,7 @@ def test_divergence_is_detected_and_the_other_runs_complete() -> None:
 def test_circles_draw_what_scikit_learns_make_circles_draws(n, noise, factor, seed):
     from sklearn.datasets import make_circles
 
-    from initlab.data import circles
+    from initlab.datasets import make_circles as circles
 
     X, y = circles(n, noise, np.random.RandomState(seed), factor)
     X_ref, y_ref = make_circles(

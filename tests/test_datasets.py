@@ -7,8 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from initlab.data import course_circles
-from initlab.datasets import DATASETS, load_dataset, split, standardize
+from initlab.datasets import DATASETS, course_circles, load_dataset, split, standardize
 from initlab.spec import parse_keyword_spec as parse_spec
 from initlab.spec import split_top_level
 

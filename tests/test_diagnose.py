@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from initlab.data import course_circles
+from initlab.datasets import course_circles
 from initlab.diagnostics import diagnose, network_statistics, predicted_preactivation_variances
 from initlab.diagnostics.stats import LAYER_STATISTICS
-from initlab.experiments.course import CourseConfig, initial_parameters
+from initlab.experiments.course import course_parameters
 from initlab.experiments.diagnose import (
     DEFAULT_DATASET,
     bias_variance,
@@ -42,11 +42,11 @@ def test_defaults_are_the_course(course_diagnosis) -> None:
 @pytest.mark.parametrize("index", [0, 1, 2])
 def test_statistics_are_those_of_the_courses_weights(course_diagnosis, index) -> None:
     diagnosis = course_diagnosis.diagnoses[index]
-    config, data = CourseConfig(), course_circles()
-    params = initial_parameters(config, diagnosis.init)  # the course's RandomState(3)
+    data = course_circles()
+    params = course_parameters(diagnosis.init)  # the course's RandomState(3)
     for mine, course in zip(diagnosis.params.weights, params.weights, strict=True):
         np.testing.assert_array_equal(mine, course)
-    expected = network_statistics(config.network, params, data.X_train, data.Y_train)
+    expected = network_statistics(Network.course(), params, data.X_train, data.Y_train)
     assert diagnosis.statistics.units == expected.units
     for name in LAYER_STATISTICS:  # NaN where a statistic does not apply, in both
         np.testing.assert_array_equal(

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from scipy.special import expit
 
-from initlab.data import course_circles
+from initlab.datasets import course_circles
 from initlab.diagnostics.flags import (
     DEAD_FRACTION,
     EXPLODING_RATIO,
@@ -21,22 +21,22 @@ from initlab.diagnostics.flags import (
     diagnose,
 )
 from initlab.diagnostics.stats import network_statistics
-from initlab.experiments.course import CourseConfig, initial_parameters
+from initlab.experiments.course import course_config, course_parameters
 from initlab.network import Network, Parameters, forward, loss_and_gradients
 
 
 @pytest.fixture(scope="module")
 def course():
-    config = CourseConfig()
-    data = course_circles(config.train_seed, config.test_seed)
+    config = course_config()
+    data = course_circles()
     return config, data
 
 
 def course_flags(course, init: str):
     config, data = course
-    params = initial_parameters(config, init)
+    params = course_parameters(init)
     stats = network_statistics(
-        config.network, params, data.X_train, data.Y_train, learning_rate=config.learning_rate
+        Network.course(), params, data.X_train, data.Y_train, learning_rate=config.learning_rate
     )
     return params, stats, diagnose(stats)
 
@@ -51,19 +51,19 @@ def test_zeros_run_is_flagged_for_symmetry_only(course) -> None:
 
 
 def test_x10_run_is_flagged_for_saturated_output_and_huge_loss(course) -> None:
-    config, data = course
+    _, data = course
     params, _, flags = course_flags(course, "random")
     kinds = {f.kind for f in flags}
     # the course's story, plus the exploding signals that cause it (10 N(0, 1) weights)
     assert kinds == {"saturation", "huge_loss", "exploding_activations", "exploding_gradients"}
-    cache = forward(config.network, params, data.X_train)
+    cache = forward(Network.course(), params, data.X_train)
     p = expit(cache.logits)
     saturated = float(np.mean((p < 0.03) | (p > 0.97)))
     assert saturated > 0.5  # most samples: the sigmoid output is saturated
     (flag,) = [f for f in flags if f.kind == "saturation"]
     assert (flag.layer, flag.value) == (3, saturated)
     assert "layer 3 (sigmoid output)" in flag.message
-    cost, _ = loss_and_gradients(config.network, params, data.X_train, data.Y_train)
+    cost, _ = loss_and_gradients(Network.course(), params, data.X_train, data.Y_train)
     (flag,) = [f for f in flags if f.kind == "huge_loss"]
     assert flag.value == cost and cost > HUGE_LOSS_FACTOR * math.log(2)
     (flag,) = [f for f in flags if f.kind == "exploding_activations"]

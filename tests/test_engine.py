@@ -1,4 +1,4 @@
-"""The population engine against its oracle, the reference loop (initlab.train)."""
+"""The population engine against its oracle, the reference loop (initlab.fit.gradient_descent)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from initlab.activations import ACTIVATIONS
-from initlab.data import course_circles
+from initlab.datasets import course_circles
 from initlab.engine import (
     WIDE_LAYER,
     WIDE_LAYER_FEW_MODELS,
@@ -23,10 +23,10 @@ from initlab.engine import (
     unpack,
 )
 from initlab.engine.codes import KERNEL_ACTIVATIONS
-from initlab.experiments.course import CourseConfig, run_course
+from initlab.experiments.course import course_config, run_course
+from initlab.fit import gradient_descent
 from initlab.initializers import initialize
 from initlab.network import Network, Parameters, accuracy
-from initlab.train import gradient_descent
 
 EXPECTED = json.loads((Path(__file__).parent / "data" / "course_expected.json").read_text())
 
@@ -428,7 +428,7 @@ def test_course_accuracies(course_population):
 
 
 def test_run_course_engines_agree():
-    config = CourseConfig(inits=("he", "zeros"), iterations=3000, print_every=500)
+    config = course_config(inits=("he", "zeros"), iterations=3000, print_every=500)
     printed = {"fast": [], "reference": []}
     results = {
         engine: run_course(
@@ -448,7 +448,7 @@ def test_run_course_engines_agree():
 
 def test_run_course_rejects_unknown_engine():
     with pytest.raises(ValueError, match="unknown engine 'gpu'; choose one of: fast, reference"):
-        run_course(CourseConfig(iterations=1), engine="gpu")
+        run_course(course_config(iterations=1), engine="gpu")
 
 
 def test_cli_course_engine_option(tmp_path, capsys):

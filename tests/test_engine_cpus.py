@@ -20,7 +20,7 @@ import pytest
 SCRIPT = """
 import numpy as np
 from initlab import Network, initialize, gradient_descent
-from initlab.data import course_circles
+from initlab.datasets import course_circles
 from initlab.engine import train_population
 
 data = course_circles()

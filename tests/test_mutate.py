@@ -50,3 +50,8 @@ def test_selection_by_glob_and_unknown_names() -> None:
     assert mutate.select(None) == mutate.MUTANTS
     with pytest.raises(SystemExit, match=r"no mutant matches 'nothing\.like\.this'"):
         mutate.select(["nothing.like.this"])
+
+
+def test_every_mutant_snippet_is_in_the_source_once() -> None:
+    """Code moved or rewritten must take its mutants along (or the mutation run stops)."""
+    mutate.check_mutants(mutate.MUTANTS, Path(mutate.__file__).parents[1] / "src" / "initlab")

@@ -7,12 +7,11 @@ import math
 import numpy as np
 import pytest
 
-from initlab.data import course_circles
-from initlab.fit import fit
+from initlab.datasets import course_circles
+from initlab.fit import fit, gradient_descent
 from initlab.initializers import initialize
 from initlab.network import Network, Parameters
 from initlab.optimizers import OPTIMIZERS, Adam, GradientDescent, Momentum, get_optimizer
-from initlab.train import gradient_descent
 
 GRADS = [2.0, -1.0, 0.5]  # the gradient of the single weight at steps 1, 2, 3
 

@@ -72,12 +72,12 @@ def test_an_os_error_is_one_line_and_a_failure_exit_code(
     tmp_path: Path, monkeypatch, capsys
 ) -> None:
     """A full disk (or any OSError) during a command: one line naming it, exit status not 0."""
-    import initlab.experiments.course as course_experiment
+    import initlab.datasets as datasets
 
     def full_disk(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(course_experiment, "course_circles", full_disk)  # reading the data
+    monkeypatch.setattr(datasets, "course_circles", full_disk)  # reading the data
     code, _, stderr = run_cli(capsys, *COURSE, "--init", "he", "--out", str(tmp_path / "out"))
     assert code != 0
     assert "No space left on device" in _error_line(stderr)

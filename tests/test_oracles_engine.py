@@ -12,12 +12,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from initlab.data import course_circles
+from initlab.datasets import course_circles
 from initlab.engine import train_population
-from initlab.experiments.course import population_runs
+from initlab.fit import gradient_descent
 from initlab.initializers import initialize
 from initlab.network import Network, Parameters
-from initlab.train import gradient_descent
+from initlab.runs import population_runs
 
 COST_RTOL = 1e-9
 

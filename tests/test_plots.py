@@ -6,14 +6,14 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from initlab.experiments.course import CourseConfig, run_course
+from initlab.experiments.course import course_config, run_course
 from initlab.experiments.train import TrainConfig, run_train
 from initlab.plots import (
     EXPLOSION_FACTOR,
     TITLE_WIDTH,
+    cost_figure,
     cost_limits,
-    course_boundary_figure,
-    course_cost_figure,
+    decision_boundary_figure,
     divergence_index,
     ema,
     explosion_index,
@@ -21,8 +21,6 @@ from initlab.plots import (
     healthy_mask,
     panel_title,
     plot_cost_curves,
-    train_boundary_figure,
-    train_cost_figure,
 )
 
 ALTERNATING = np.array([0.69, 2.5e299] * 10)  # a zero-weight run at learning rate 1e300
@@ -137,7 +135,7 @@ def test_seven_inits_make_a_grid_with_legends() -> None:
     long = "variance_scaling(scale=2.0, mode=fan_avg, distribution=truncated_normal)"
     inits = ("zeros", "random", "he", "glorot_normal(gain=1.4142135623)", long, "lsuv", "ones")
     result = run_train(TrainConfig(dataset="moons(samples=40)", inits=inits, iterations=2))
-    fig = train_boundary_figure(result)
+    fig = decision_boundary_figure(result)
     axes = fig.get_axes()
     assert len(axes) == 7
     fig.draw_without_rendering()  # run the constrained layout
@@ -157,15 +155,15 @@ def test_seven_inits_make_a_grid_with_legends() -> None:
 def test_cost_figures_name_the_dataset_and_network_and_smooth_minibatches() -> None:
     result = run_train(TrainConfig(dataset="moons", inits=("he", "zeros"), iterations=30))
     assert result.setup.batch_size == 200 < result.dataset.X_train.shape[1]
-    ax = train_cost_figure(result).get_axes()[0]
+    ax = cost_figure(result).get_axes()[0]
     assert "moons" in ax.get_title() and "[2, 10, 5, 1]" in ax.get_title()
     faint = [line for line in ax.get_lines() if line.get_alpha() == 0.25]
     smooth = [line for line in ax.get_lines() if line.get_label() in ("he", "zeros")]
     assert len(faint) == len(smooth) == 2
     full = run_train(TrainConfig(dataset="moons", inits=("he",), optimizer="gd", iterations=5))
-    ax = train_cost_figure(full).get_axes()[0]
+    ax = cost_figure(full).get_axes()[0]
     assert not [line for line in ax.get_lines() if line.get_alpha() == 0.25]
-    course = run_course(CourseConfig(iterations=5), engine="reference")
-    ax = course_cost_figure(course).get_axes()[0]
+    course = run_course(course_config(iterations=5), engine="reference")
+    ax = cost_figure(course).get_axes()[0]
     assert "course_circles" in ax.get_title() and "[2, 10, 5, 1]" in ax.get_title()
-    assert len(course_boundary_figure(course).get_axes()) == 3
+    assert len(decision_boundary_figure(course).get_axes()) == 3

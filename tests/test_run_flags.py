@@ -13,18 +13,15 @@ import pytest
 
 from badinput import run_cli
 from initlab.cli import main
-from initlab.data import course_circles
+from initlab.datasets import course_circles
 from initlab.diagnostics import diagnose, network_statistics
 from initlab.diagnostics.stats import LAYER_STATISTICS
-from initlab.experiments.course import (
-    STATISTICS_SAMPLES,
-    CourseConfig,
-    initial_parameters,
-    statistics_batch,
-)
+from initlab.experiments.course import course_config, course_parameters
 from initlab.experiments.train import TrainConfig, prepare
 from initlab.initializers import initialize
+from initlab.network import Network
 from initlab.results import finite_or_none
+from initlab.runs import STATISTICS_SAMPLES, statistics_batch
 
 
 def assert_layers_match(layers: list[dict], stats) -> None:  # type: ignore[no-untyped-def]
@@ -95,13 +92,13 @@ def test_course_runs_tell_the_courses_three_stories(course_run) -> None:
 def test_course_json_is_the_statistics_of_the_initial_parameters(course_run, init) -> None:
     document, _ = course_run
     [run] = [run for run in document["runs"] if run["init"] == init]
-    config, data = CourseConfig(), course_circles()
+    data = course_circles()
     stats = network_statistics(
-        config.network,
-        initial_parameters(config, init),
+        Network.course(),
+        course_parameters(init),
         data.X_train,
         data.Y_train,
-        learning_rate=config.learning_rate,
+        learning_rate=course_config().learning_rate,
     )
     assert_layers_match(run["layers"], stats)
     assert_flags_match(run["flags"], diagnose(stats))

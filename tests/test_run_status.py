@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from badinput import run_cli
-from initlab.experiments.course import EXPLOSION_FACTOR, exploded
-from initlab.train import History
+from initlab.fit import History
+from initlab.runs import EXPLOSION_FACTOR, exploded
 
 
 @pytest.mark.parametrize(

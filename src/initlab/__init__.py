@@ -15,10 +15,9 @@ The public API::
 """
 
 import initlab._startup  # noqa: F401  (first: Ctrl-C while the command starts exits quietly)
-from initlab.data import Dataset, course_circles
-from initlab.datasets import load_dataset
+from initlab.datasets import Dataset, course_circles, load_dataset
 from initlab.engine import PopulationResult, train_population
-from initlab.fit import fit
+from initlab.fit import History, fit, gradient_descent
 from initlab.initializers import INITIALIZERS, get_initializer, initialize
 from initlab.network import (
     Network,
@@ -32,7 +31,6 @@ from initlab.network import (
     predict_proba,
 )
 from initlab.optimizers import get_optimizer
-from initlab.train import History, gradient_descent
 
 __version__ = "0.1.0"
 

@@ -32,7 +32,10 @@ def print_aborted() -> int:
 
 
 def _abort(signum: int, frame: object) -> None:
-    raise SystemExit(print_aborted())
+    # os._exit, not SystemExit: an import that catches BaseException (some do, around
+    # optional imports) would swallow SystemExit and the command would go on after
+    # printing "aborted". Nothing needs cleaning up yet: the command has not started.
+    os._exit(print_aborted())
 
 
 def running_as_command() -> bool:

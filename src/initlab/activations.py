@@ -33,12 +33,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 import numpy as np
-from scipy.special import expit, ndtr
 
+from initlab._special import expit, ndtr
 from initlab.spec import (
     Range,
     declare,
@@ -73,12 +73,17 @@ _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
 @dataclass(frozen=True)
 class Activation:
-    """An elementwise activation with its derivative and gain."""
+    """An elementwise activation with its derivative and gain.
+
+    ``fixed_gain`` is torch's gain where torch has one; ``None`` means the
+    :func:`second_moment_gain` rule, computed (by quadrature) the first time
+    :attr:`gain` is read.
+    """
 
     name: str
     forward: ArrayFn
     derivative: Callable[[np.ndarray, np.ndarray], np.ndarray]
-    gain: float
+    fixed_gain: float | None
     formula: str
     gain_rule: str
     derivative_formula: str = ""
@@ -87,6 +92,13 @@ class Activation:
 
     def __call__(self, z: np.ndarray) -> np.ndarray:
         return self.forward(z)
+
+    @cached_property
+    def gain(self) -> float:
+        """The factor that keeps the signal's scale through the layer (see the module)."""
+        if self.fixed_gain is not None:
+            return self.fixed_gain
+        return second_moment_gain(self.forward)
 
     @property
     def second_moment_gain(self) -> float:
@@ -120,7 +132,7 @@ def identity() -> Activation:
         name="identity",
         forward=lambda z: z,
         derivative=_ones,
-        gain=1.0,
+        fixed_gain=1.0,
         formula="z",
         derivative_formula="1",
         gain_rule="1 (torch: linear)",
@@ -133,7 +145,7 @@ def relu() -> Activation:
         name="relu",
         forward=lambda z: np.maximum(0.0, z),
         derivative=lambda z, a: (z > 0).astype(z.dtype),
-        gain=math.sqrt(2.0),
+        fixed_gain=math.sqrt(2.0),
         formula="max(0, z)",
         derivative_formula="1 if z > 0 else 0",
         gain_rule="sqrt(2) (torch; He et al. 2015)",
@@ -150,7 +162,7 @@ def leaky_relu(slope: float = 0.01) -> Activation:
         name=format_spec("leaky_relu", {"slope": slope}),
         forward=lambda z: np.where(z > 0, z, slope * z),
         derivative=lambda z, a: np.where(z > 0, 1.0, slope),
-        gain=math.sqrt(2.0 / (1.0 + slope * slope)),
+        fixed_gain=math.sqrt(2.0 / (1.0 + slope * slope)),
         formula="z if z > 0 else slope * z",
         derivative_formula="1 if z > 0 else slope",
         gain_rule="sqrt(2 / (1 + slope^2)) (torch)",
@@ -164,7 +176,7 @@ def tanh() -> Activation:
         name="tanh",
         forward=np.tanh,
         derivative=lambda z, a: 1.0 - a * a,
-        gain=5.0 / 3.0,
+        fixed_gain=5.0 / 3.0,
         formula="tanh(z)",
         derivative_formula="1 - tanh(z)^2",
         gain_rule="5/3 (torch)",
@@ -177,7 +189,7 @@ def sigmoid() -> Activation:
         name="sigmoid",
         forward=expit,
         derivative=lambda z, a: a * (1.0 - a),
-        gain=1.0,
+        fixed_gain=1.0,
         formula="1 / (1 + exp(-z))",
         derivative_formula="sigmoid(z) (1 - sigmoid(z))",
         gain_rule="1 (torch)",
@@ -215,7 +227,7 @@ def selu() -> Activation:
         name="selu",
         forward=forward,
         derivative=lambda z, a: np.where(z > 0, SELU_LAMBDA, a + scale),
-        gain=0.75,
+        fixed_gain=0.75,
         formula="lambda z if z > 0 else lambda alpha (exp(z) - 1)",
         derivative_formula="lambda if z > 0 else lambda alpha exp(z)",
         gain_rule="3/4 (torch)",
@@ -268,7 +280,7 @@ RULE_GAIN = "1 / sqrt(E[f(z)^2]), z ~ N(0, 1) (quadrature; torch has none)"
 
 def _rule_gain_activation(**fields: Any) -> Activation:
     """An activation torch gives no gain: its gain is the :func:`second_moment_gain` rule."""
-    return Activation(gain=second_moment_gain(fields["forward"]), gain_rule=RULE_GAIN, **fields)
+    return Activation(fixed_gain=None, gain_rule=RULE_GAIN, **fields)
 
 
 ACTIVATION_FACTORIES: dict[str, Callable[..., Activation]] = {

@@ -1,6 +1,6 @@
 """Checking what every training entry point is given: data, labels, random generators.
 
-One place, so that :func:`initlab.train.gradient_descent`, :func:`initlab.fit.fit`,
+One place, so that :func:`initlab.fit.gradient_descent`, :func:`initlab.fit.fit`,
 :func:`initlab.engine.train_population` and the experiments built on them accept
 and refuse the same things, with the same messages. The library raises
 ``ValueError`` for a bad value and ``TypeError`` for an argument of the wrong kind.

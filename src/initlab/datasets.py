@@ -12,7 +12,7 @@ samples row-wise (``X`` of shape ``(m, n)``, labels ``y`` of shape ``(m,)``),
 as scikit-learn does; they draw from an explicit ``rng``.
 
 ``course_circles`` is the course's data, bit for bit
-(:func:`initlab.data.course_circles`): its own 300/100 split, which the seed
+(:func:`course_circles`): its own 300/100 split, which the seed
 and the test fraction do not change.
 
 Every dataset passes one check of its features (:func:`check_features`), as
@@ -38,7 +38,6 @@ from typing import Any
 
 import numpy as np
 
-from initlab.data import Dataset, course_circles
 from initlab.memory import check_samples, shown
 from initlab.spec import check_params, exact_integers, fold_keys, lookup, parse_keyword_spec
 
@@ -46,11 +45,15 @@ __all__ = [
     "DATASETS",
     "FEATURE_LIMIT",
     "SCALE_LIMIT",
+    "Dataset",
     "DatasetEntry",
     "LabelledDataset",
     "check_features",
+    "circles",
+    "course_circles",
     "load_arrays",
     "load_dataset",
+    "make_circles",
     "resolve_spec",
     "split",
     "standardize",
@@ -66,8 +69,73 @@ SCALE_LIMIT = 1e90
 
 
 @dataclass(frozen=True)
+class Dataset:
+    """A train/test pair in the course's column-wise layout."""
+
+    name: str
+    X_train: np.ndarray
+    Y_train: np.ndarray
+    X_test: np.ndarray
+    Y_test: np.ndarray
+
+    @property
+    def n_features(self) -> int:
+        return self.X_train.shape[0]
+
+
+def _columns(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    return np.ascontiguousarray(X.T), y.reshape(1, -1).astype(np.int64)
+
+
+def make_circles(
+    n_samples: int, noise: float, rng: np.random.RandomState, factor: float = 0.8
+) -> tuple[np.ndarray, np.ndarray]:
+    """scikit-learn's ``make_circles(n_samples, shuffle=True, noise, factor)``, row-wise,
+    drawing from ``rng`` exactly as it does (so the same numbers, bit for bit; tested).
+
+    ``n // 2`` points evenly spaced on the unit circle (class 0), the other
+    ``n - n // 2`` on the circle of radius ``factor`` (class 1), shuffled by
+    ``rng.shuffle`` of the indices, then ``N(0, noise^2)`` added to every
+    coordinate. Written here so that the course's data do not need scikit-learn
+    imported (most of a second).
+    """
+    n_out = n_samples // 2
+    n_in = n_samples - n_out
+    angles_out = np.linspace(0, 2 * np.pi, n_out, endpoint=False)
+    angles_in = np.linspace(0, 2 * np.pi, n_in, endpoint=False)
+    X = np.vstack(
+        [
+            np.append(np.cos(angles_out), np.cos(angles_in) * factor),
+            np.append(np.sin(angles_out), np.sin(angles_in) * factor),
+        ]
+    ).T
+    y = np.hstack([np.zeros(n_out, dtype=np.intp), np.ones(n_in, dtype=np.intp)])
+    order = np.arange(n_samples)
+    rng.shuffle(order)
+    X, y = X[order], y[order]
+    X += rng.normal(scale=noise, size=X.shape)
+    return X, y
+
+
+def course_circles(train_seed: int = 1, test_seed: int = 2) -> Dataset:
+    """The course's circles, bit for bit.
+
+    ``make_circles(n_samples=300, noise=0.05)`` drawn from a legacy
+    ``RandomState(train_seed)`` for training and 100 samples from
+    ``RandomState(test_seed)`` for testing (see :func:`make_circles`): the same
+    numbers the course gets from ``np.random.seed(1)`` / ``np.random.seed(2)``,
+    without touching NumPy's global state.
+    """
+    X_tr, y_tr = make_circles(300, 0.05, np.random.RandomState(train_seed))
+    X_te, y_te = make_circles(100, 0.05, np.random.RandomState(test_seed))
+    X_train, Y_train = _columns(X_tr, y_tr)
+    X_test, Y_test = _columns(X_te, y_te)
+    return Dataset("course_circles", X_train, Y_train, X_test, Y_test)
+
+
+@dataclass(frozen=True)
 class LabelledDataset(Dataset):
-    """A :class:`~initlab.data.Dataset` that knows its classes and where it came from.
+    """A :class:`~initlab.datasets.Dataset` that knows its classes and where it came from.
 
     ``classes[j]`` is the original label of class index ``j``; ``config``
     records the spec, seed, split and preprocessing (JSON-ready).
@@ -142,9 +210,7 @@ def circles(
     samples = _samples("circles", samples)
     noise = _number("circles: noise", noise)
     factor = _number("circles: factor", factor, 0.0, 1.0, strict=True, below=True)
-    from sklearn.datasets import make_circles
-
-    return make_circles(samples, noise=noise, factor=factor, random_state=_legacy(rng))
+    return make_circles(samples, noise, _legacy(rng), factor)
 
 
 def moons(rng: np.random.Generator, samples: int = 300, noise: float = 0.1) -> Arrays:

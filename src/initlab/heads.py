@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
-from scipy.special import expit, logsumexp, softmax
+
+from initlab._special import expit, logsumexp, softmax
 
 __all__ = ["HEADS", "Head", "SigmoidHead", "SoftmaxHead", "get_head"]
 

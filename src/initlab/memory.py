@@ -1,6 +1,6 @@
 """Will a run fit in memory? An estimate made before anything is allocated.
 
-Every training entry point (:func:`initlab.train.gradient_descent`,
+Every training entry point (:func:`initlab.fit.gradient_descent`,
 :func:`initlab.fit.fit`, :func:`initlab.engine.train_population`, the
 experiments and the scikit-learn estimator) calls :func:`check_training` first,
 and every synthetic dataset calls :func:`check_samples` before drawing, so a

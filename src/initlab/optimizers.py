@@ -115,7 +115,7 @@ class GradientDescent(Optimizer):
 
     The gradient is that of the cost over the whole training set, so the run
     is deterministic; with ``weight_decay = 0`` it is exactly
-    :func:`initlab.train.gradient_descent`. Cauchy, "Méthode générale pour la
+    :func:`initlab.fit.gradient_descent`. Cauchy, "Méthode générale pour la
     résolution des systèmes d'équations simultanées", 1847.
     """
 

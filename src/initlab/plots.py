@@ -18,22 +18,22 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
-from initlab.experiments.course import EXPLOSION_FACTOR as _RESULTS_EXPLOSION_FACTOR
+from initlab.runs import EXPLOSION_FACTOR as _RESULTS_EXPLOSION_FACTOR
 
 if TYPE_CHECKING:
-    from initlab.experiments.course import CourseResult, CourseRun
     from initlab.experiments.diagnose import DiagnoseResult
     from initlab.experiments.train import TrainResult
     from initlab.network import Network
+    from initlab.runs import Run
 
 __all__ = [
     "EXPLOSION_FACTOR",
     "MAX_PANELS_PER_ROW",
     "boundary_figure",
     "class_colours",
+    "cost_figure",
     "cost_limits",
-    "course_boundary_figure",
-    "course_cost_figure",
+    "decision_boundary_figure",
     "decision_grid",
     "divergence_index",
     "ema",
@@ -46,8 +46,6 @@ __all__ = [
     "plot_cost_curves",
     "plot_decision_boundary",
     "plot_layer_std",
-    "train_boundary_figure",
-    "train_cost_figure",
 ]
 
 # Two colours for the two classes (class 0 red, class 1 blue, as the course's Spectral map).
@@ -56,7 +54,7 @@ REGION_COLOURS = ListedColormap(["#fcbba1", "#c6dbef"])
 
 
 #: a cost more than this many times the run's first cost is off the healthy range (the
-#: factor of the results' "exploded" status, :data:`initlab.experiments.course.EXPLOSION_FACTOR`)
+#: factor of the results' "exploded" status, :data:`initlab.runs.EXPLOSION_FACTOR`)
 EXPLOSION_FACTOR = _RESULTS_EXPLOSION_FACTOR
 #: the panels per row of a decision-boundary figure
 MAX_PANELS_PER_ROW = 3
@@ -336,28 +334,9 @@ def _network_label(network: Network) -> str:
     return f"{list(network.layer_sizes)} {activations} -> {network.output}"
 
 
-def course_cost_figure(result: CourseResult) -> Figure:
-    """All initializations' cost curves on one chart."""
-    fig, (ax,) = new_figure(width=7.0, height=4.5)
-    curves = [(run.init, run.history.costs) for run in result.runs]
-    config = result.config
-    title = (
-        f"Cost on {result.dataset.name}, {_network_label(config.network)}\n"
-        f"full-batch gradient descent, learning rate {config.learning_rate:g}"
-    )
-    plot_cost_curves(ax, curves, title=title)
-    return fig
-
-
-def course_boundary_figure(result: CourseResult) -> Figure:
-    """One decision-boundary panel per initialization, training points on top."""
-    data = result.dataset
-    return boundary_figure(result.config.network, result.runs, data.X_train, data.Y_train)
-
-
 def boundary_figure(
     network: Network,
-    runs: Sequence[CourseRun],
+    runs: Sequence[Run],
     X: np.ndarray,
     Y: np.ndarray,
     *,
@@ -425,8 +404,9 @@ def boundary_figure(
     return fig
 
 
-def train_cost_figure(result: TrainResult) -> Figure:
-    """The cost curves of an ``initlab train`` comparison, one per initialization.
+def cost_figure(result: TrainResult) -> Figure:
+    """The cost curves of a comparison (``initlab course``, ``initlab train``), one per
+    initialization, on one chart.
 
     With minibatches each raw curve is faint and its exponential moving average
     (:func:`ema`, span: one epoch of updates, at least 10) is drawn over it.
@@ -448,8 +428,9 @@ def train_cost_figure(result: TrainResult) -> Figure:
     return fig
 
 
-def train_boundary_figure(result: TrainResult) -> Figure:
-    """Decision boundaries of a 2-D ``initlab train`` comparison, the mesh fitted to the data."""
+def decision_boundary_figure(result: TrainResult) -> Figure:
+    """Decision boundaries of a comparison on 2-D data, one panel per initialization, the
+    mesh fitted to the data."""
     data = result.dataset
     span = float(np.ptp(data.X_train, axis=1).max()) or 1.0
     margin = 0.1 * span

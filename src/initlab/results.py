@@ -11,19 +11,22 @@ from typing import TYPE_CHECKING, Any
 
 from initlab.diagnostics import Flag, NetworkStatistics
 from initlab.diagnostics.stats import LAYER_STATISTICS
-from initlab.experiments.course import STATISTICS_SAMPLES, CourseResult, CourseRun
 from initlab.outputs import write_files
+from initlab.runs import STATISTICS_SAMPLES, Run
 
 if TYPE_CHECKING:
     import pandas as pd
 
+    from initlab.experiments.train import TrainResult
+
 __all__ = [
-    "course_to_dict",
     "finite_or_none",
     "flags_to_dicts",
     "json_bytes",
     "layers_to_dicts",
     "load",
+    "results_to_dict",
+    "run_to_dict",
     "statistics_samples",
     "write_json",
 ]
@@ -71,11 +74,11 @@ def flags_to_dicts(flags: Sequence[Flag]) -> list[dict[str, Any]]:
 
 def statistics_samples(n_train: int) -> int:
     """How many training samples the statistics at initialization use
-    (:func:`initlab.experiments.course.statistics_batch`)."""
+    (:func:`initlab.runs.statistics_batch`)."""
     return min(int(n_train), STATISTICS_SAMPLES)
 
 
-def run_to_dict(run: CourseRun, print_every: int) -> dict[str, Any]:
+def run_to_dict(run: Run, print_every: int) -> dict[str, Any]:
     """One run's record; with its statistics at initialization, ``layers``
     (:func:`layers_to_dicts`) and ``flags`` (:func:`flags_to_dicts`)."""
     return {
@@ -99,15 +102,30 @@ def run_to_dict(run: CourseRun, print_every: int) -> dict[str, Any]:
     }
 
 
-def course_to_dict(result: CourseResult) -> dict[str, Any]:
-    """The ``results.json`` document of a course comparison."""
+def results_to_dict(result: TrainResult) -> dict[str, Any]:
+    """The ``results.json`` document of a comparison, one layout for every experiment:
+    ``experiment`` (``"course"``, ``"train"``), ``config`` (the network, initializers,
+    optimizer, schedule, seed, dataset) and ``runs`` (:func:`run_to_dict`)."""
+    setup = result.setup
+    config = setup.config
     return {
-        "experiment": "course",
+        "experiment": result.experiment,
         "config": {
-            **result.config.as_dict(),
-            "statistics_samples": statistics_samples(result.dataset.X_train.shape[1]),
+            "network": setup.network.as_dict(),
+            "inits": list(config.inits),
+            "bias_init": config.bias_init,
+            "iterations": config.iterations,
+            "epochs": config.epochs,
+            "batch_size": setup.batch_size,
+            "print_every": config.print_every,
+            "seed": config.seed,
+            "updates": setup.updates,
+            "optimizer": setup.optimizer.config(),
+            "learning_rate": setup.optimizer.learning_rate,
+            "dataset": setup.dataset.config,
+            "statistics_samples": statistics_samples(setup.dataset.X_train.shape[1]),
         },
-        "runs": [run_to_dict(run, result.config.print_every) for run in result.runs],
+        "runs": [run_to_dict(run, config.print_every) for run in result.runs],
     }
 
 

@@ -14,21 +14,12 @@ from initlab.cli.options import (
     quiet_option,
     sizes_as_options,
 )
-from initlab.cli.output import (
-    BOUNDARY_FIGURE,
-    COST_FIGURE,
-    OUTPUT_FILES,
-    cost_printer,
-    figure_writer,
-    report_flags,
-    report_runs,
-    results_writers,
-    runtime_warnings_as_lines,
-    write_outputs,
-)
+from initlab.cli.output import OUTPUT_FILES
 from initlab.cli.paths import check_outputs, json_option, out_option
 from initlab.cli.specs import bias_init_option, initializer_option
-from initlab.experiments.course import COURSE_INITS, CourseConfig, run_course
+from initlab.cli.train import run_and_write
+from initlab.experiments.course import COURSE_INITS, course_config, run_course
+from initlab.experiments.train import prepare
 
 
 @click.command()
@@ -80,28 +71,14 @@ def course(
     results.json into --out.
     """
     check_outputs(out_dir, OUTPUT_FILES, json_path)
-    from initlab.plots import course_boundary_figure, course_cost_figure
-    from initlab.results import course_to_dict
-
     with sizes_as_options():
-        config = CourseConfig(
+        config = course_config(
             inits=inits or COURSE_INITS,
             iterations=iterations,
             learning_rate=learning_rate,
             print_every=print_every,
             bias_init=bias_init,
         )
-    with runtime_warnings_as_lines():
-        result = run_course(config, on_cost=cost_printer(quiet), engine=engine)
-    document = course_to_dict(result)
-    report_runs(document["runs"], learning_rate, quiet)
-    report_flags(document["runs"], document["config"]["statistics_samples"], quiet)
-    writers = results_writers(document, out_dir, json_path)
-    writers += [
-        ("cost curves", figure_writer(out_dir / COST_FIGURE, lambda: course_cost_figure(result))),
-        (
-            "decision boundaries",
-            figure_writer(out_dir / BOUNDARY_FIGURE, lambda: course_boundary_figure(result)),
-        ),
-    ]
-    write_outputs(writers, quiet, write_through=[json_path])
+        setup = prepare(config)
+    run_and_write(setup, run_course, engine=engine, out_dir=out_dir, json_path=json_path,
+                  quiet=quiet)  # fmt: skip

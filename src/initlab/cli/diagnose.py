@@ -27,7 +27,6 @@ from initlab.cli.output import (
 from initlab.cli.paths import OutputPathType, check_outputs, json_option
 from initlab.cli.specs import initializer_option
 from initlab.cli.train import _datasets_help, config_from_options, train_option
-from initlab.experiments.course import COURSE_INITS
 from initlab.experiments.diagnose import (
     DEFAULT_DATASET,
     DEFAULT_SNAPSHOTS,
@@ -36,6 +35,7 @@ from initlab.experiments.diagnose import (
     diagnose_inits,
     diagnose_to_dict,
 )
+from initlab.experiments.train import COURSE_INITS
 
 DIAGNOSTICS_FILE = "diagnostics.json"
 LAYER_STD_FIGURE = "layer_std.png"

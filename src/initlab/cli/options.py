@@ -80,7 +80,7 @@ def print_every_option(default: int, unit: str = "iterations"):  # type: ignore[
 
 def engine_option(help: str):  # type: ignore[no-untyped-def]
     """``--engine fast|reference``: the population engine, or the plain NumPy loop."""
-    from initlab.experiments.course import ENGINES
+    from initlab.runs import ENGINES
 
     return click.option(
         "--engine", type=click.Choice(ENGINES), default="fast", show_default=True, help=help

@@ -35,16 +35,17 @@ from initlab.cli.output import (
 from initlab.cli.paths import check_outputs, json_option, out_option
 from initlab.cli.specs import bias_init_option, initializer_option
 from initlab.datasets import DATASETS, resolve_spec
-from initlab.experiments.course import COURSE_INITS
 from initlab.experiments.train import (
+    COURSE_INITS,
     DEFAULT_ITERATIONS,
     DEFAULT_MINIBATCH,
     TrainConfig,
+    TrainResult,
+    TrainSetup,
     far_from_standardized,
     feature_spread,
     prepare,
     run_train,
-    train_to_dict,
 )
 from initlab.fit import steps_per_epoch
 from initlab.optimizers import OPTIMIZERS, get_optimizer
@@ -296,29 +297,44 @@ def train(
     (decision_boundaries.png) and results.json into --out. Everything,
     including the data, is checked before training starts.
     """
-    from initlab.plots import train_boundary_figure, train_cost_figure
-
     config = config_from_options(print_every=print_every, **options)
     check_outputs(out_dir, OUTPUT_FILES, json_path)
     with sizes_as_options():
         setup = prepare(config)
-
     if not quiet:
         _print_header(setup)
+    run_and_write(setup, run_train, engine=engine, out_dir=out_dir, json_path=json_path,
+                  quiet=quiet)  # fmt: skip
+
+
+def run_and_write(
+    setup: TrainSetup,
+    run: Callable[..., TrainResult],
+    *,
+    engine: str,
+    out_dir: Path,
+    json_path: Path | None,
+    quiet: bool,
+) -> None:
+    """Train ``setup`` with ``run`` (:func:`run_train` or its course preset), print the
+    costs, the results table and the flags, and write results.json and the figures:
+    the one pipeline of ``initlab train`` and ``initlab course``."""
+    from initlab.plots import cost_figure, decision_boundary_figure
+    from initlab.results import results_to_dict
 
     with runtime_warnings_as_lines():
-        result = run_train(setup, on_cost=cost_printer(quiet), engine=engine)
-    document = train_to_dict(result)
+        result = run(setup, on_cost=cost_printer(quiet), engine=engine)
+    document = results_to_dict(result)
     report_runs(document["runs"], setup.optimizer.learning_rate, quiet)
     report_flags(document["runs"], document["config"]["statistics_samples"], quiet)
     writers = results_writers(document, out_dir, json_path)
     writers.append(
-        ("cost curves", figure_writer(out_dir / COST_FIGURE, lambda: train_cost_figure(result)))
+        ("cost curves", figure_writer(out_dir / COST_FIGURE, lambda: cost_figure(result)))
     )
     if setup.is_2d:
         path = out_dir / BOUNDARY_FIGURE
         writers.append(
-            ("decision boundaries", figure_writer(path, lambda: train_boundary_figure(result)))
+            ("decision boundaries", figure_writer(path, lambda: decision_boundary_figure(result)))
         )
     write_outputs(writers, quiet, write_through=[json_path])
 

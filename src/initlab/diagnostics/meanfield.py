@@ -49,7 +49,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import brentq
 
 from initlab.activations import Activation, get_activation
 from initlab.diagnostics.quadrature import (
@@ -183,6 +182,8 @@ def fixed_point(
                 f"the length map of {_activation(activation)[0].name} with sigma_w2={sigma_w2:g}, "
                 f"sigma_b2={sigma_b2:g} has no finite fixed point: q grows without bound"
             )
+    from scipy.optimize import brentq  # slow to import: only when solving
+
     return float(brentq(gap, lo, hi, xtol=1e-300, rtol=4 * np.finfo(float).eps, maxiter=500))
 
 
@@ -342,6 +343,8 @@ def correlation_fixed_point(
         return 0.0
     if gap(top) >= 0.0:  # chi_1 within rounding of 1: critical
         return 1.0
+    from scipy.optimize import brentq  # slow to import: only when solving
+
     return float(brentq(gap, 0.0, top, xtol=1e-15, rtol=4 * np.finfo(float).eps))
 
 
@@ -389,6 +392,8 @@ def critical_sigma_w2(
         raise ValueError(
             f"chi_1 - 1 does not change sign over sigma_w2 in {bracket}; pass another bracket"
         )
+    from scipy.optimize import brentq  # slow to import: only when solving
+
     return float(brentq(gap, lo, hi, xtol=1e-14, rtol=4 * np.finfo(float).eps))
 
 

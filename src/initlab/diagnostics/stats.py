@@ -50,8 +50,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
-from scipy.special import expit, softmax
 
+from initlab._special import expit, softmax
 from initlab.activations import get_activation
 from initlab.checks import check_training_data
 from initlab.diagnostics.backprop import backward_pass

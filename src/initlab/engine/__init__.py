@@ -1,7 +1,7 @@
 """The fast population engine: train many networks of one architecture at once.
 
 :func:`train_population` follows the maths of the reference loop
-(:func:`initlab.train.gradient_descent`) for every model of a population and
+(:func:`initlab.fit.gradient_descent`) for every model of a population and
 returns a :class:`PopulationResult`. Two backends:
 
 * ``"compiled"``: a numba kernel (compiled once, cached on disk) that runs the

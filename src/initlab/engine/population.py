@@ -14,11 +14,10 @@ from initlab.engine.batched import PopulationCallback
 from initlab.engine.codes import KERNEL_ACTIVATIONS
 from initlab.engine.layout import Layout, pack, unpack
 from initlab.engine.snapshots import check_snapshots
-from initlab.fit import as_optimizer, resolve_schedule
+from initlab.fit import History, as_optimizer, resolve_schedule
 from initlab.memory import OPTIMIZER_SLOTS, check_training
 from initlab.network import Network, Parameters
 from initlab.optimizers import GradientDescent, Optimizer
-from initlab.train import History
 
 __all__ = [
     "BACKENDS",
@@ -88,7 +87,7 @@ class PopulationResult:
         return len(self.params)
 
     def history(self, i: int) -> History:
-        """Model ``i``'s :class:`~initlab.train.History`, as the reference loop returns it."""
+        """Model ``i``'s :class:`~initlab.fit.History`, as the reference loop returns it."""
         d = int(self.diverged_at[i])
         if d < 0:
             return History(self.costs[i].copy())
@@ -228,7 +227,7 @@ def train_population(
 
     Each model starts from its own parameters and is trained exactly as
     :func:`initlab.fit.fit` trains it alone (with the default full-batch
-    gradient descent, as the reference loop :func:`initlab.train.gradient_descent`
+    gradient descent, as the reference loop :func:`initlab.fit.gradient_descent`
     does): the same optimizer (each model with its own state), the same
     minibatches in the same order (the columns shuffled by ``rng`` at the start of
     every epoch, one order for all models), the cost recorded *before* each

@@ -3,8 +3,8 @@
 For every initializer of a :class:`~initlab.experiments.train.TrainConfig` the
 network's starting parameters are drawn exactly as :func:`initlab.experiments.train.run_train`
 draws them (same data, split and seed), and on the training set (its first
-:data:`~initlab.experiments.course.STATISTICS_SAMPLES` samples,
-:func:`~initlab.experiments.course.statistics_batch`) this module measures
+:data:`~initlab.runs.STATISTICS_SAMPLES` samples,
+:func:`~initlab.runs.statistics_batch`) this module measures
 :func:`initlab.diagnostics.network_statistics`, raises
 :func:`initlab.diagnostics.diagnose`'s flags and, where mean-field theory applies,
 predicts the per-layer second moment of the pre-activations
@@ -51,7 +51,6 @@ from initlab.diagnostics import (
     predicted_preactivation_variances,
 )
 from initlab.diagnostics.meanfield import variance_scaling_weight_variances
-from initlab.experiments.course import diagnose_start, statistics_batch
 from initlab.experiments.train import (
     TrainConfig,
     TrainSetup,
@@ -63,6 +62,7 @@ from initlab.experiments.train import (
 from initlab.initializers import get_initializer
 from initlab.network import Network, Parameters
 from initlab.results import finite_or_none, flags_to_dicts, layers_to_dicts
+from initlab.runs import diagnose_start, statistics_batch
 
 __all__ = [
     "DEFAULT_DATASET",

@@ -204,9 +204,9 @@ def chaos(rng: np.random.Generator, quick: bool = False) -> ExperimentResult:
     step), as one population on the engine; the curve is the relative difference
     of the two cost trajectories. ``rng`` is not used: the weights are the course's.
     """
-    from initlab.data import course_circles
+    from initlab.datasets import course_circles
     from initlab.engine import train_population
-    from initlab.experiments.course import CourseConfig, initial_parameters
+    from initlab.experiments.course import COURSE_LEARNING_RATE, course_parameters
 
     iterations = 1001 if quick else 3000  # the claims are at iteration 1000
     data = course_circles()
@@ -222,12 +222,12 @@ def chaos(rng: np.random.Generator, quick: bool = False) -> ExperimentResult:
     at = 1000
     moved: dict[str, float] = {}
     for init in ("random", "he"):
-        start = initial_parameters(CourseConfig(), init)
+        start = course_parameters(init)
         nudged = start.copy()
         nudged.weights[0][0, 0] *= 1 + 1e-15
         population = train_population(
             network, [start, nudged], data.X_train, data.Y_train,
-            learning_rate=CourseConfig.learning_rate, iterations=iterations,
+            learning_rate=COURSE_LEARNING_RATE, iterations=iterations,
         )  # fmt: skip
         costs = population.costs
         difference = (np.abs(costs[0] - costs[1]) / np.abs(costs[0])).tolist()

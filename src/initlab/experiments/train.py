@@ -1,6 +1,7 @@
 """Train one network per initializer on the same data, split and seed.
 
-The general counterpart of :mod:`initlab.experiments.course`: any dataset of
+The general experiment (the course, :mod:`initlab.experiments.course`, is one of its
+presets): any dataset of
 :mod:`initlab.datasets`, any depth, width and activations, a sigmoid or
 softmax head, any optimizer of :mod:`initlab.optimizers`, by iterations or
 epochs, full batch or minibatches (:func:`initlab.fit.fit`).
@@ -28,24 +29,18 @@ from typing import Any
 
 import numpy as np
 
+from initlab.checks import check_positive_int
 from initlab.datasets import LabelledDataset, load_dataset
-from initlab.experiments.course import (
-    COURSE_INITS,
-    ENGINES,
-    CourseConfig,
-    CourseRun,
-    diagnose_runs,
-    population_runs,
-    score_run,
-)
 from initlab.fit import fit, resolve_batch_size, steps_per_epoch
 from initlab.initializers import get_initializer, initialize
 from initlab.memory import OPTIMIZER_SLOTS, check_training
 from initlab.network import Network, Parameters
 from initlab.optimizers import Optimizer, get_optimizer
-from initlab.results import run_to_dict, statistics_samples
+from initlab.runs import ENGINES, Run, diagnose_runs, population_runs, score_run
 
 __all__ = [
+    "COURSE_INITS",
+    "COURSE_INIT_SEED",
     "DEFAULT_ITERATIONS",
     "DEFAULT_MINIBATCH",
     "PLAIN_STEP_OPTIMIZERS",
@@ -61,9 +56,12 @@ __all__ = [
     "prepare",
     "run_train",
     "starting_parameters",
-    "train_to_dict",
 ]
 
+#: the course's three initializations, the default comparison
+COURSE_INITS: tuple[str, ...] = ("zeros", "random", "he")
+#: ``course_circles`` weights come from the legacy ``RandomState(COURSE_INIT_SEED + seed)``
+COURSE_INIT_SEED = 3
 DEFAULT_ITERATIONS = 1000
 #: the optimizers whose update is the plain gradient step ``-learning_rate * dJ/dW``
 PLAIN_STEP_OPTIMIZERS: tuple[str, ...] = ("gd", "sgd")
@@ -73,7 +71,6 @@ DEFAULT_MINIBATCH: int = Optimizer.default_batch_size  # type: ignore[assignment
 #: than this, or when the largest feature std falls outside this range
 STANDARDIZED_MAX_ABS_MEAN = 2.0
 STANDARDIZED_STD_RANGE = (0.2, 5.0)
-TrainRun = CourseRun  # one initializer's run: init, parameters, history, scores
 
 
 def _positive_ints(name: str, values: Sequence[int], *, allow_empty: bool) -> tuple[int, ...]:
@@ -147,10 +144,9 @@ class TrainConfig:
         if self.iterations is not None and self.epochs is not None:
             raise ValueError("give iterations or epochs, not both")
         get_optimizer(self.optimizer, self.learning_rate, self.weight_decay)
-        for name in ("print_every", "iterations", "epochs"):
-            value = getattr(self, name)
-            if value is not None or name == "print_every":
-                _positive_ints(name, (value,), allow_empty=False)
+        check_positive_int("print_every", self.print_every)
+        check_positive_int("iterations", self.iterations, allow_none=True)
+        check_positive_int("epochs", self.epochs, allow_none=True)
 
     @property
     def hidden_sizes(self) -> tuple[int, ...]:
@@ -233,8 +229,12 @@ class TrainSetup:
 
 @dataclass
 class TrainResult:
+    """The runs of one comparison, one per initializer, with what produced them;
+    ``experiment`` names the results (``"train"``, or ``"course"`` for its preset)."""
+
     setup: TrainSetup
-    runs: list[TrainRun] = field(default_factory=list)
+    runs: list[Run] = field(default_factory=list)
+    experiment: str = "train"
 
     @property
     def config(self) -> TrainConfig:
@@ -298,7 +298,7 @@ def prepare(config: TrainConfig) -> TrainSetup:
         label=config.label_column,
     )
     network = config.network_for(dataset.n_features, dataset.n_classes)
-    legacy_seed = CourseConfig.init_seed + config.seed
+    legacy_seed = COURSE_INIT_SEED + config.seed
     if dataset.name == "course_circles" and legacy_seed >= 2**32:
         raise ValueError(
             f"seed {config.seed} is too large for course_circles, whose weights come from the "
@@ -329,7 +329,7 @@ def _weight_rng(
 ) -> np.random.Generator | np.random.RandomState:
     """A fresh generator for one initializer's weights (see the module docstring)."""
     if setup.dataset.name == "course_circles":
-        return np.random.RandomState(CourseConfig.init_seed + setup.config.seed)
+        return np.random.RandomState(COURSE_INIT_SEED + setup.config.seed)
     return np.random.default_rng(init_seq)
 
 
@@ -412,30 +412,3 @@ def plain_step_size(setup: TrainSetup) -> float | None:
     for the update-to-data ratio at initialization; ``None`` for ``momentum`` and ``adam``,
     whose steps are not proportional to the gradient."""
     return setup.optimizer.learning_rate if setup.optimizer.name in PLAIN_STEP_OPTIMIZERS else None
-
-
-def train_to_dict(result: TrainResult) -> dict[str, Any]:
-    """The ``results.json`` document: the course's layout, ``"experiment": "train"``."""
-    setup = result.setup
-    network = setup.network
-    config = {
-        "network": network.as_dict(),
-        "inits": list(setup.config.inits),
-        "bias_init": setup.config.bias_init,
-        "iterations": setup.config.iterations,
-        "epochs": setup.config.epochs,
-        "batch_size": setup.batch_size,
-        "print_every": setup.config.print_every,
-        "seed": setup.config.seed,
-        "updates": setup.updates,
-        "optimizer": setup.optimizer.config(),
-        "learning_rate": setup.optimizer.learning_rate,
-        "dataset": setup.dataset.config,
-        "statistics_samples": statistics_samples(setup.dataset.X_train.shape[1]),
-    }
-    every = setup.config.print_every
-    return {
-        "experiment": "train",
-        "config": config,
-        "runs": [run_to_dict(run, every) for run in result.runs],
-    }

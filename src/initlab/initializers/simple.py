@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import ndtr, ndtri
 
+from initlab._special import ndtr, ndtri
 from initlab.initializers.base import (
     FINITE,
     NONNEGATIVE_WEIGHT,

@@ -24,10 +24,10 @@ from typing import Any
 import numpy as np
 
 from initlab.checks import check_positive_int
-from initlab.experiments.course import score_run
 from initlab.experiments.train import TrainConfig, TrainSetup, prepare
 from initlab.initializers import initialize
 from initlab.memory import OPTIMIZER_SLOTS, check_training
+from initlab.runs import score_run
 from initlab.sweep.store import RunRecord, Store, run_hash
 
 __all__ = ["Batch", "CompareSpec", "PlannedRun", "run_batch", "run_compare"]

@@ -218,7 +218,7 @@ def iterations_to_threshold(costs: np.ndarray, threshold: float) -> int | None:
     """The first iteration ``i`` with ``costs[i] < threshold``, or ``None`` if none is.
 
     ``costs[i]`` is the cost before the update of iteration ``i`` (the convention of
-    :class:`initlab.train.History`), so ``i`` is the number of updates it took. NaN costs
+    :class:`initlab.fit.History`), so ``i`` is the number of updates it took. NaN costs
     (a diverged run) never count as below.
     """
     curve = _sample(costs, "costs")
