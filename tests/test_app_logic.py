@@ -15,7 +15,7 @@ from initlab.app.record import results_bytes, results_document
 from initlab.app.training import prepare, steps, threads_for, train
 from initlab.app.upload import UPLOAD_LIMIT, load_upload
 from initlab.app.views import boundary_grid, grid_extent, histogram, layer_histograms
-from initlab.data import course_circles
+from initlab.datasets import course_circles
 from initlab.engine import train_population
 from initlab.network import Network
 
@@ -142,6 +142,49 @@ def test_steps_give_the_single_call_bit_for_bit(he_zeros) -> None:
     np.testing.assert_array_equal(
         he_zeros.snapshots[0][0].weights[0], prepared.starts[0].weights[0]
     )
+
+
+def test_pieces_give_the_single_call_bit_for_bit_and_stop_when_cancelled(monkeypatch) -> None:
+    """A step too large for one call is trained in pieces (here one update each): the
+    same numbers, and a cancel stops it between two pieces."""
+    from initlab.app import training
+
+    config = AppConfig(inits=("he", "zeros"), iterations=200)
+    prepared = prepare(config)
+    monkeypatch.setattr(
+        training, "CALL_FLOPS", training.update_flops(prepared.network, 300) * 2 * 3
+    )  # 3 updates of the 2 models per call
+    calls = []
+    cancel = threading.Event()
+    engine = training.train_population
+
+    def counted(*args, **kwargs):
+        calls.append(kwargs["iterations"])
+        return engine(*args, **kwargs)
+
+    monkeypatch.setattr(training, "train_population", counted)
+    whole = train(prepared)
+    assert max(calls) == 3 and sum(calls) == 200
+    data = prepared.dataset
+    once = train_population(
+        prepared.network, prepared.starts, data.X_train, data.Y_train,
+        learning_rate=0.01, iterations=200,
+    )  # fmt: skip
+    np.testing.assert_array_equal(whole.costs, once.costs)
+
+    calls.clear()
+
+    def cancelling(*args, **kwargs):
+        if len(calls) == 4:
+            cancel.set()
+        return counted(*args, **kwargs)
+
+    monkeypatch.setattr(training, "train_population", cancelling)
+    stopped = train(prepared, cancel=cancel)
+    assert stopped.cancelled and len(calls) == 5
+    assert stopped.done == sum(calls)
+    np.testing.assert_array_equal(stopped.costs[:, : stopped.done], once.costs[:, : stopped.done])
+    assert np.isnan(stopped.costs[:, stopped.done :]).all()
 
 
 def test_steps_start_small_and_end_at_the_last_update() -> None:

@@ -16,6 +16,7 @@ import base64
 import binascii
 import html
 import threading
+import time
 from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -29,6 +30,8 @@ from bokeh.models import (
     CustomJS,
     Div,
     FileInput,
+    Legend,
+    LegendItem,
     LinearColorMapper,
     Select,
     Slider,
@@ -65,6 +68,8 @@ COLOURS = Category10[10]
 #: the cost chart shows at most this many points per run
 COST_POINTS = 1500
 SIDEBAR = 300
+#: the page shows a run's progress at most every this many seconds
+REFRESH = 0.15
 
 
 def _blend(a: str, b: str, t: float) -> str:
@@ -77,6 +82,11 @@ def _blend(a: str, b: str, t: float) -> str:
 TWO_CLASSES = [_blend(COLOURS[0], "#ffffff", k / 10) for k in range(10)] + [
     _blend("#ffffff", COLOURS[1], k / 10) for k in range(1, 11)
 ]
+
+
+def _div(**kwargs: Any) -> Div:
+    """A Div whose text is never read as TeX (no MathJax is served)."""
+    return Div(disable_math=True, **kwargs)
 
 
 def _colour(i: int) -> str:
@@ -120,6 +130,9 @@ class Lab:
         self._pending: tuple[int, Progress, View] | None = None
         self._lock = threading.Lock()
         self._quiet = False
+        self._applied = 0.0
+        #: the newest run that finished (its late progress is dropped)
+        self.finished = 0
         self.extent: tuple[float, float, float, float] | None = None
         self.boundary_sources: list[ColumnDataSource] = []
         self.hist_sources: list[ColumnDataSource] = []
@@ -146,7 +159,7 @@ class Lab:
             accept=".csv,text/csv,text/plain", width=w,
         )  # fmt: skip
         self.w_label = TextInput(title="Label column (CSV)", value="label", width=w)
-        self.w_upload = Div(text="", width=w)
+        self.w_upload = _div(text="", width=w)
         self.w_standardize = Checkbox(label="standardize features", active=False)
         self.w_hidden = TextInput(title="Hidden widths (depth = how many)", value="10, 5", width=w)
         self.w_activation = Select(
@@ -168,10 +181,10 @@ class Lab:
         self.w_seed = TextInput(title="Seed", value="3", width=w)
         self.w_train = Button(label="Train", button_type="primary", width=120)
         self.w_stop = Button(label="Stop", width=80)
-        self.w_status = Div(text="", width=w, css_classes=["initlab-status"])
-        self.w_links = Div(text="", width=w, css_classes=["initlab-links"])
+        self.w_status = _div(text="", width=w, css_classes=["initlab-status"])
+        self.w_links = _div(text="", width=w, css_classes=["initlab-links"])
         # the address bar follows the configuration: the URL reproduces the run
-        self.w_url = Div(text="", visible=False)
+        self.w_url = _div(text="", visible=False)
         self.w_url.js_on_change(
             "text",
             CustomJS(code="window.history.replaceState(null, '', '?' + cb_obj.text);"),
@@ -181,7 +194,7 @@ class Lab:
         self.w_stop.on_click(self._on_stop)
         self.w_file.on_change("value", self._on_upload)
         self.sidebar = column(
-            Div(text="<b>initlab</b>: how initialization shapes training", width=w),
+            _div(text="<b>initlab</b>: how initialization shapes training", width=w),
             self.w_dataset, self.w_params, self.w_file, self.w_label, self.w_upload,
             self.w_standardize, self.w_hidden, self.w_activation, self.w_inits,
             row(self.w_catalogue, self.w_add), self.w_bias, self.w_optimizer, self.w_lr,
@@ -246,99 +259,151 @@ class Lab:
             tooltips=[("init", "@name"), ("iteration", "@x"), ("cost", "@y")],
         )  # fmt: skip
         self.cost_sources: list[ColumnDataSource] = []
-        self.w_results = Div(text="", width=640, css_classes=["initlab-results"])
+        self._cost_pool: list[tuple[Any, ColumnDataSource]] = []
+        self.cost_legend = Legend(items=[], click_policy="hide", location="top_right")
+        self.cost_figure.add_layout(self.cost_legend)
+        self._boundary_pool: list[tuple[Any, ColumnDataSource]] = []
+        self.boundary_mapper = LinearColorMapper(palette=TWO_CLASSES, low=0, high=1)
+        self.boundary_points = ColumnDataSource({"x": [], "y": [], "c": []})
+        self._hist_pool: dict[str, list[tuple[Any, ColumnDataSource]]] = {
+            "activations": [],
+            "gradients": [],
+        }
+        self.w_results = _div(text="", width=640, css_classes=["initlab-results"])
         self.boundary_box = row(children=[])
         self.w_snapshot = Slider(title="Snapshot", start=0, end=1, step=1, value=0, width=400)
         self.w_snapshot.on_change("value", lambda _a, _o, _n: self._show_snapshot())
         self.w_model = Select(title="Histograms of", options=[], width=200)
         self.w_model.on_change("value", lambda _a, _o, _n: self._show_snapshot())
-        self.w_iteration = Div(text="")
+        self.w_iteration = _div(text="")
         self.histogram_box = column(children=[])
-        self.w_flags = Div(text="", width=900, css_classes=["initlab-flags"])
+        self.w_flags = _div(text="", width=900, css_classes=["initlab-flags"])
+        # the figures of the course (3 runs, 3 layers), built with the page: the browser
+        # then builds them once, with the page, rather than when the first run begins
+        self._cost_lines(3)
+        self._boundary_pool = [self._boundary_figure() for _ in range(3)]
+        self.boundary_box.children = [p for p, _s in self._boundary_pool]
+        for kind in ("activations", "gradients"):
+            for _ in range(3):
+                self._hist_pool[kind].append(self._histogram_figure(kind))
+        self.histogram_box.children = [
+            row([p for p, _s in self._hist_pool[kind]]) for kind in ("activations", "gradients")
+        ]
         self.main = column(
             self.cost_figure, self.w_results,
-            Div(text="<b>Decision boundaries</b> (training points; background: the model's "
+            _div(text="<b>Decision boundaries</b> (training points; background: the model's "
                 "output)"),
             self.boundary_box,
-            Div(text="<b>Per layer</b>: activations a[l] on the training batch (top) and "
+            _div(text="<b>Per layer</b>: activations a[l] on the training batch (top) and "
                 "the weight gradients dJ/dW[l] (bottom)"),
             row(self.w_snapshot, self.w_model, self.w_iteration), self.histogram_box,
-            Div(text="<b>Flags</b> at this snapshot"), self.w_flags,
+            _div(text="<b>Flags</b> at this snapshot"), self.w_flags,
         )  # fmt: skip
 
     def _reset_charts(self, prepared: Prepared) -> None:
-        """New empty charts for ``prepared``'s models, layers and data."""
+        """Empty charts for ``prepared``'s models, layers and data. Figures are kept from
+        run to run and only added when a run needs more (building one takes a while,
+        in the server and in the browser)."""
         names = prepared.config.inits
-        self.cost_figure.renderers = []
-        self.cost_sources = []
-        for i, name in enumerate(names):
-            source = ColumnDataSource({"x": [], "y": [], "name": []})
-            self.cost_figure.line(
-                "x", "y", source=source, color=_colour(i), line_width=2, legend_label=name
-            )
-            self.cost_sources.append(source)
-        if self.cost_figure.legend:
-            self.cost_figure.legend[0].click_policy = "hide"
-            self.cost_figure.legend[0].location = "top_right"
-            self.cost_figure.legend[0].items = self.cost_figure.legend[0].items[-len(names) :]
+        self._cost_lines(len(names))
+        self.cost_sources = [source for _r, source in self._cost_pool[: len(names)]]
+        for renderer, source in self._cost_pool[: len(names)]:
+            source.data = {"x": [], "y": [], "name": []}
+            renderer.visible = True
+        for renderer, _source in self._cost_pool[len(names) :]:
+            renderer.visible = False
+        self.cost_legend.items = [
+            LegendItem(label=name, renderers=[renderer])
+            for (renderer, _s), name in zip(self._cost_pool, names, strict=False)
+        ]
         data = prepared.dataset
         self.extent = None
         self.boundary_sources = []
-        boundaries: list[Any] = []
         if data.X_train.shape[0] == 2:
             self.extent = grid_extent(data.X_train)
             x0, x1, y0, y1 = self.extent
             k = data.n_classes
             if prepared.network.output == "softmax":
-                mapper = LinearColorMapper(palette=list(Category10[max(3, min(10, k))])[:k],
-                                           low=-0.5, high=k - 0.5)  # fmt: skip
+                self.boundary_mapper.update(
+                    palette=list(Category10[max(3, min(10, k))])[:k], low=-0.5, high=k - 0.5
+                )
             else:
-                mapper = LinearColorMapper(palette=TWO_CLASSES, low=0, high=1)
+                self.boundary_mapper.update(palette=TWO_CLASSES, low=0, high=1)
             Xb, Yb = batch(data.X_train, data.Y_train)
-            points = {"x": Xb[0], "y": Xb[1], "c": [COLOURS[int(c) % 10] for c in Yb[0]]}
-            for name in names:
-                p = figure(
-                    title=name, width=260, height=260, x_range=(x0, x1), y_range=(y0, y1),
-                    tools="pan,wheel_zoom,reset,save",
-                )  # fmt: skip
-                source = ColumnDataSource(
-                    {"image": [np.full((2, 2), np.nan)], "x": [x0], "y": [y0],
-                     "dw": [x1 - x0], "dh": [y1 - y0]}
-                )  # fmt: skip
-                p.image("image", x="x", y="y", dw="dw", dh="dh", source=source,
-                        color_mapper=mapper, alpha=0.6)  # fmt: skip
-                p.scatter("x", "y", color="c", source=ColumnDataSource(points), size=4,
-                          line_color="black", line_width=0.3)  # fmt: skip
+            self.boundary_points.data = {
+                "x": Xb[0], "y": Xb[1], "c": [COLOURS[int(c) % 10] for c in Yb[0]],
+            }  # fmt: skip
+            while len(self._boundary_pool) < len(names):
+                self._boundary_pool.append(self._boundary_figure())
+            for (p, source), name in zip(self._boundary_pool, names, strict=False):
+                p.title.text = name
+                p.x_range.update(start=x0, end=x1)
+                p.y_range.update(start=y0, end=y1)
+                source.data = {"image": [np.full((2, 2), np.nan)], "x": [x0], "y": [y0],
+                               "dw": [x1 - x0], "dh": [y1 - y0]}  # fmt: skip
                 self.boundary_sources.append(source)
-                boundaries.append(p)
+            self.boundary_box.children = [p for p, _s in self._boundary_pool[: len(names)]]
         else:
-            boundaries.append(
-                Div(text=f"(the data has {data.X_train.shape[0]} features: "
+            self.boundary_box.children = [
+                _div(text=f"(the data has {data.X_train.shape[0]} features: "
                     "decision boundaries are drawn for 2-D data)")
-            )  # fmt: skip
-        self.boundary_box.children = boundaries
-        self.hist_sources = []
-        rows = []
+            ]  # fmt: skip
+        depth = prepared.network.depth
         for kind in ("activations", "gradients"):
-            figures = []
-            for l in range(prepared.network.depth):
-                label = f"a[{l + 1}]" if kind == "activations" else f"dJ/dW[{l + 1}]"
-                tips = [("from", "@left"), ("to", "@right"), ("count", "@top")]
-                p = figure(title=label, width=180, height=150, tools="hover,save", tooltips=tips)
-                source = ColumnDataSource({"left": [], "right": [], "top": []})
-                p.quad(left="left", right="right", top="top", bottom=0, source=source,
-                       color="#4c72b0" if kind == "activations" else "#dd8452")  # fmt: skip
-                p.yaxis.visible = False
-                p.xaxis.ticker.desired_num_ticks = 3
-                self.hist_sources.append(source)
-                figures.append(p)
-            rows.append(row(figures))
-        self.histogram_box.children = rows
+            pool = self._hist_pool[kind]
+            while len(pool) < depth:
+                pool.append(self._histogram_figure(kind))
+        self.hist_sources = [
+            source
+            for kind in ("activations", "gradients")
+            for _p, source in self._hist_pool[kind][:depth]
+        ]
+        for source in self.hist_sources:
+            source.data = {"left": [], "right": [], "top": []}
+        rows = [
+            row([p for p, _s in self._hist_pool[kind][:depth]])
+            for kind in ("activations", "gradients")
+        ]
+        if [list(r.children) for r in rows] != [
+            list(r.children) for r in self.histogram_box.children
+        ]:
+            self.histogram_box.children = rows
         self.w_model.options = list(names)
         self.w_model.value = names[-1]
         self.w_snapshot.update(start=0, end=1, value=0, disabled=True)
         self.w_flags.text = ""
         self.w_results.text = ""
+
+    def _cost_lines(self, n: int) -> None:
+        while len(self._cost_pool) < n:
+            source = ColumnDataSource({"x": [], "y": [], "name": []})
+            i = len(self._cost_pool)
+            renderer = self.cost_figure.line(
+                "x", "y", source=source, color=_colour(i), line_width=2
+            )
+            self._cost_pool.append((renderer, source))
+
+    def _boundary_figure(self) -> tuple[Any, ColumnDataSource]:
+        p = figure(width=260, height=260, x_range=(0, 1), y_range=(0, 1),
+                   tools="pan,wheel_zoom,reset,save")  # fmt: skip
+        source = ColumnDataSource({"image": [], "x": [], "y": [], "dw": [], "dh": []})
+        p.image("image", x="x", y="y", dw="dw", dh="dh", source=source,
+                color_mapper=self.boundary_mapper, alpha=0.6)  # fmt: skip
+        p.scatter("x", "y", color="c", source=self.boundary_points, size=4,
+                  line_color="black", line_width=0.3)  # fmt: skip
+        return p, source
+
+    def _histogram_figure(self, kind: str) -> tuple[Any, ColumnDataSource]:
+        l = len(self._hist_pool[kind]) + 1
+        label = f"a[{l}]" if kind == "activations" else f"dJ/dW[{l}]"
+        tips = [("from", "@left"), ("to", "@right"), ("count", "@top")]
+        p = figure(title=label, width=180, height=150, tools="hover,save", tooltips=tips)
+        source = ColumnDataSource({"left": [], "right": [], "top": []})
+        p.quad(left="left", right="right", top="top", bottom=0, source=source,
+               color="#4c72b0" if kind == "activations" else "#dd8452")  # fmt: skip
+        p.yaxis.visible = False
+        p.xaxis.ticker.desired_num_ticks = 3
+        return p, source
 
     # -- running -----------------------------------------------------------------
 
@@ -484,7 +549,16 @@ class Lab:
             first = self._pending is None
             self._pending = (run_id, progress, View(progress.snapshot, grids))
         if first:
-            self._post(self._apply_pending)
+            self._post(self._apply_soon)
+
+    def _apply_soon(self) -> None:
+        """Apply the newest progress now, or when :data:`REFRESH` has passed since the
+        last (the browser redraws every chart a progress touches)."""
+        wait = REFRESH - (time.monotonic() - self._applied)
+        if wait > 0:
+            self.doc.add_timeout_callback(self._apply_pending, int(wait * 1000))
+        else:
+            self._apply_pending()
 
     # -- on the document's loop ----------------------------------------------------
 
@@ -502,8 +576,9 @@ class Lab:
         if pending is None:
             return
         run_id, progress, view = pending
-        if run_id != self.run_id or self.prepared is None:
+        if run_id != self.run_id or self.finished == run_id or self.prepared is None:
             return
+        self._applied = time.monotonic()
         self._show_costs(progress.costs)
         for source, grid in zip(self.boundary_sources, view.grids, strict=False):
             source.data = {"image": [grid.values], "x": [grid.x0], "y": [grid.y0],
@@ -530,6 +605,8 @@ class Lab:
     def _finish(self, run_id: int, outcome: Outcome) -> None:
         if run_id != self.run_id:
             return
+        with self._lock:
+            self.finished, self._pending = run_id, None
         self.outcome = outcome
         prepared = outcome.prepared
         if self.prepared is not prepared:

@@ -195,9 +195,27 @@ def start_server(
     raise AssertionError("unreachable")
 
 
+def _local_resources(tornado: Any) -> None:
+    """Serve BokehJS from this server whatever ``BOKEH_RESOURCES`` says (never a CDN), and
+    only the bundles the page uses (not the 1.8 MB MathJax and the tables bundles)."""
+    from bokeh.resources import Resources
+    from bokeh.server.views.static_handler import StaticHandler
+
+    prefix = getattr(tornado, "_prefix", "") or ""
+
+    def resources(absolute_url: Any = None) -> Resources:
+        return Resources(
+            mode="server", root_url=prefix.rstrip("/") + "/",
+            path_versioner=StaticHandler.append_version,
+            components=["bokeh", "bokeh-widgets"],
+        )  # fmt: skip
+
+    tornado.resources = resources
+
+
 def _server(Server: Any, application: Any, shared: Shared, host: str, port: int) -> Any:
     try:
-        return Server(
+        server = Server(
             {"/": application},
             address=host,
             port=port,
@@ -219,6 +237,8 @@ def _server(Server: Any, application: Any, shared: Shared, host: str, port: int)
                 "or --port 0 for a free one"
             ) from None
         raise OSError(f"cannot listen on {host}:{port} ({exc.strerror or exc})") from None
+    _local_resources(server._tornado)
+    return server
 
 
 def _origins(host: str, port: int) -> list[str]:

@@ -48,6 +48,9 @@ __all__ = [
 
 #: about this many steps (snapshots) per run: log-spaced early, then evenly spaced
 STEPS = 30
+#: one call of the engine does at most about this many floating-point operations (a
+#: fraction of a second), so that a cancelled run stops soon
+CALL_FLOPS = 2 * 10**9
 #: a run whose final cost exceeds its first by more than this factor "exploded"
 #: (as the command line says it)
 EXPLOSION_FACTOR = 100.0
@@ -219,35 +222,57 @@ def train(
 
 
 def _train_in_steps(outcome, optimizer, at, cancel, on_progress) -> None:  # type: ignore[no-untyped-def]
-    prepared = outcome.prepared
-    network, data = prepared.network, prepared.dataset
-    params = list(prepared.starts)
+    params = list(outcome.prepared.starts)
     outcome.snapshot_at, outcome.snapshots = [0], [list(params)]
     if on_progress is not None:
         on_progress(Progress(0, int(at[-1]), outcome.costs[:, :0], 0, outcome))
     for start, stop in itertools.pairwise(at):
-        if cancel.is_set():
+        if not _train_pieces(outcome, optimizer, params, int(start), int(stop), cancel):
             return
-        live = [i for i in range(len(params)) if outcome.diverged_at[i] < 0]
-        if live:
-            result = train_population(
-                network, [params[i] for i in live], data.X_train, data.Y_train,
-                learning_rate=optimizer.learning_rate, iterations=int(stop - start),
-                optimizer=optimizer, threads=threads_for(len(live)),
-            )  # fmt: skip
-            outcome.backend = result.backend
-            for j, i in enumerate(live):
-                outcome.costs[i, start:stop] = result.costs[j]
-                params[i] = result.params[j]
-                if result.diverged_at[j] >= 0:
-                    outcome.diverged_at[i] = start + int(result.diverged_at[j])
-        outcome.done = int(stop)
-        outcome.params = list(params)
         outcome.snapshot_at.append(int(stop))
         outcome.snapshots.append(list(params))
         if on_progress is not None:
             k = len(outcome.snapshot_at) - 1
             on_progress(Progress(int(stop), int(at[-1]), outcome.costs[:, :stop], k, outcome))
+
+
+def update_flops(network: Network, samples: int) -> int:
+    """About the floating-point operations of one full-batch update: ``6 m sum n_{l-1} n_l``
+    (a forward and two backward matrix products per layer)."""
+    sizes = network.layer_sizes
+    return 6 * samples * sum(a * b for a, b in itertools.pairwise(sizes))
+
+
+def _train_pieces(outcome, optimizer, params, start, stop, cancel) -> bool:  # type: ignore[no-untyped-def]
+    """Updates ``start..stop`` of the live models in pieces of at most :data:`CALL_FLOPS`
+    each (so that a cancel is seen soon even for wide networks); ``False`` if cancelled."""
+    prepared = outcome.prepared
+    network, data = prepared.network, prepared.dataset
+    at = start
+    while at < stop:
+        if cancel.is_set():
+            return False
+        live = [i for i in range(len(params)) if outcome.diverged_at[i] < 0]
+        if not live:
+            break
+        cost = update_flops(network, data.X_train.shape[1]) * len(live)
+        end = min(stop, at + max(1, CALL_FLOPS // cost))
+        result = train_population(
+            network, [params[i] for i in live], data.X_train, data.Y_train,
+            learning_rate=optimizer.learning_rate, iterations=end - at,
+            optimizer=optimizer, threads=threads_for(len(live)),
+        )  # fmt: skip
+        outcome.backend = result.backend
+        for j, i in enumerate(live):
+            outcome.costs[i, at:end] = result.costs[j]
+            params[i] = result.params[j]
+            if result.diverged_at[j] >= 0:
+                outcome.diverged_at[i] = at + int(result.diverged_at[j])
+        at = end
+        outcome.done = at
+        outcome.params = list(params)
+    outcome.done = stop
+    return True
 
 
 def _train_at_once(outcome, optimizer, at, cancel, on_progress) -> None:  # type: ignore[no-untyped-def]

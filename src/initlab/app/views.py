@@ -16,7 +16,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import expit, softmax
 
 from initlab.diagnostics import diagnose, network_statistics
 from initlab.network import Network, Parameters, backward, forward
@@ -86,7 +85,7 @@ def boundary_grid(
         if network.output == "softmax":
             values = np.argmax(logits, axis=0).astype(np.float64)
         else:
-            values = expit(logits[0])
+            values = network.head.probabilities(logits)[0]
     return Grid(x_min, y_min, dw, dh, values.reshape(resolution, resolution))
 
 
@@ -133,8 +132,7 @@ def layer_histograms(
         cache = forward(network, params, X)
         _, grads = backward(network, params, cache, Y)
         logits = cache.logits
-        head = softmax(logits, axis=0) if network.output == "softmax" else expit(logits)
-        outputs = [*cache.activations[1:], head]
+        outputs = [*cache.activations[1:], network.head.probabilities(logits)]
         names = [*network.activations, network.output]
         return [
             LayerHistograms(l + 1, names[l], histogram(outputs[l], bins), histogram(g, bins))
