@@ -24,7 +24,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from appserver import CHROMIUM, CHROMIUM_ARGS, app_server
+from appserver import app_server
+from browser import CHROMIUM, CHROMIUM_ARGS
 
 
 def in_process() -> dict[str, float]:

@@ -1,9 +1,4 @@
-"""``initlab app`` in a subprocess for the tests, and headless Chromium to look at it.
-
-The browser is the system's (Debian's ``chromium``), driven by Playwright with
-``executable_path``: nothing is downloaded. Screenshots go to
-``$INITLAB_TEST_ARTIFACTS`` (default ``test-artifacts/`` in the working directory).
-"""
+"""``initlab app`` in a subprocess for the tests (the browser is :mod:`browser`'s)."""
 
 from __future__ import annotations
 
@@ -16,22 +11,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
 
 def artifacts() -> Path:
-    """Where screenshots are kept (created)."""
-    folder = Path(os.environ.get("INITLAB_TEST_ARTIFACTS", "test-artifacts"))
+    """Where screenshots are kept (created): ``$INITLAB_ARTIFACTS`` (as
+    :mod:`browser`'s fixture), else ``test-artifacts/`` in the working directory."""
+    folder = Path(os.environ.get("INITLAB_ARTIFACTS", "test-artifacts"))
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 

@@ -12,12 +12,12 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from appserver import CHROMIUM_ARGS, app_server, artifacts
-from extras import require, require_program
+from extras import require
 
 require("bokeh", "app")
-sync_api = require("playwright.sync_api", "test")
-CHROMIUM = require_program("chromium", "chromium")
+
+from appserver import app_server, artifacts  # noqa: E402
+from browser import browser, sync_api  # noqa: E402, F401  (the session's Chromium)
 
 expect = sync_api.expect
 
@@ -33,18 +33,10 @@ def server():
         assert proc.poll() is None, "the server stopped"
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
 class Watched:
     """A page whose console errors and off-server requests are recorded."""
 
-    def __init__(self, browser, server: str) -> None:
+    def __init__(self, browser, server: str) -> None:  # noqa: F811
         self.errors: list[str] = []
         self.external: list[str] = []
         self.page = browser.new_page(
@@ -90,7 +82,7 @@ class Watched:
 
 
 @pytest.fixture
-def watched(browser, server):
+def watched(browser, server):  # noqa: F811
     page = Watched(browser, server)
     yield page
     page.page.close()
@@ -189,7 +181,7 @@ def test_bad_upload_is_explained_and_the_page_goes_on(watched, server, tmp_path)
     watched.check()
 
 
-def test_two_tabs_do_not_interfere(browser, server, course_expected) -> None:
+def test_two_tabs_do_not_interfere(browser, server, course_expected) -> None:  # noqa: F811
     slow, fast = Watched(browser, server), Watched(browser, server)
     try:
         # minutes of training (64-wide layers, 200000 updates), cut short below

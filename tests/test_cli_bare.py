@@ -24,15 +24,15 @@ def test_bare_options_run_the_course(tmp_path: Path, capsys, options: list[str])
     outputs = {}
     for name, prefix in (("bare", []), ("course", ["course"])):
         out = tmp_path / name
-        code, stdout, stderr = run_cli(capsys, *prefix, *options, *settings, "--out", str(out))
+        argv = [*prefix, *options, *settings, "--out", str(out)]
+        code, stdout, stderr = run_cli(capsys, *argv)
         assert code == 0, stderr
-        outputs[name] = (
-            stdout.replace(str(out), "OUT"),
-            stderr,
-            (out / "results.json").read_text(),
-        )
+        document = json.loads((out / "results.json").read_text())
+        provenance = document.pop("provenance")  # the command line that made it
+        assert provenance["argv"] == argv and provenance["command"].startswith("initlab ")
+        outputs[name] = (stdout.replace(str(out), "OUT"), stderr, json.dumps(document))
         assert sorted(p.name for p in files_under(out)) == [
-            "costs.png", "decision_boundaries.png", "results.json"
+            "costs.png", "decision_boundaries.png", "report.html", "results.json"
         ]  # fmt: skip
     assert outputs["bare"] == outputs["course"]
     if "-q" in options or "--quiet" in options:

@@ -100,7 +100,9 @@ def test_figure_is_written(default_run) -> None:
     out, _ = default_run
     figure = (out / "layer_std.png").read_bytes()
     assert figure.startswith(PNG) and len(figure) > 10_000
-    assert sorted(p.name for p in files_under(out)) == ["diagnostics.json", "layer_std.png"]
+    assert sorted(p.name for p in files_under(out)) == [
+        "diagnostics.json", "layer_std.png", "report.html"
+    ]  # fmt: skip
 
 
 def test_train_options_pick_the_network_the_data_and_the_biases(tmp_path: Path, capsys) -> None:

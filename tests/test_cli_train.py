@@ -45,7 +45,7 @@ def test_two_inits_on_moons_write_everything(tmp_path: Path, capsys) -> None:
     assert "[he] Cost after iteration 40:" in stdout
     assert "test acc." in stdout
     assert {p.name for p in out.iterdir()} == {
-        "results.json", "costs.png", "decision_boundaries.png"
+        "results.json", "costs.png", "decision_boundaries.png", "report.html"
     }  # fmt: skip
     document = json.loads((out / "results.json").read_text())
     assert document == json.loads((tmp_path / "copy.json").read_text())
@@ -72,6 +72,7 @@ def test_two_inits_on_moons_write_everything(tmp_path: Path, capsys) -> None:
             )
         )
     )  # fmt: skip
+    assert document.pop("provenance")["argv"][0] == "train"
     assert library == document
 
 
@@ -84,7 +85,7 @@ def test_multiclass_epochs_minibatches_and_no_boundary_for_4d(tmp_path: Path, ca
         "--epochs", "3", "--batch-size", "50", "--out", str(out), "--quiet",
     )  # fmt: skip
     assert code == 0, stderr
-    assert {p.name for p in out.iterdir()} == {"results.json", "costs.png"}
+    assert {p.name for p in out.iterdir()} == {"results.json", "costs.png", "report.html"}
     document = json.loads((out / "results.json").read_text())
     config = document["config"]
     assert config["network"]["layer_sizes"] == [4, 8, 3]

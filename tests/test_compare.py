@@ -19,6 +19,7 @@ from initlab import Network, gradient_descent, initialize
 from initlab.experiments.train import TrainConfig, prepare
 from initlab.sweep.compare import CompareSpec, _weight_rng, run_compare
 from initlab.sweep.store import Store
+from reportpage import Page, assert_self_contained
 
 SMALL = TrainConfig(
     dataset="course_circles", hidden=(10, 5), activations=("relu",), optimizer="gd",
@@ -96,6 +97,17 @@ def test_the_command_writes_statistics_figure_and_store(tmp_path: Path, capsys):
     pairs = {(p["a"], p["b"], p["metric"]) for p in summary["paired"]}
     assert ("zeros", "he", "final_cost") in pairs and len(pairs) == 9
     assert "Per initialization" in stdout and "Paired on shared seeds" in stdout
+    # its report: the statistics as summary.json has them, every stored run, the figure
+    page = (out / "report.html").read_text()
+    assert_self_contained(page)
+    parsed = Page(page)
+    for row, group in zip(parsed.rows("groups"), summary["groups"], strict=True):
+        for metric in ("final_cost", "test_accuracy"):
+            for stat in ("mean", "median", "ci_low", "ci_high"):
+                assert float(row[f"{metric}.{stat}"][1]) == group[metric][stat]
+    assert len(parsed.rows("paired")) == len(summary["paired"])
+    assert len(parsed.rows("stored")) == 18
+    assert [a["alt"] for t, a in parsed.tags if t == "img"] == ["comparison.png"]
     # run again: nothing is trained, the same statistics come out
     code, stdout, _ = run_cli(capsys, "compare", *SMALL_ARGS, "--out", str(out))
     assert code == 0 and "(18 already stored" in stdout
@@ -112,6 +124,13 @@ def test_a_folder_of_another_comparison_is_refused(tmp_path: Path, capsys):
     assert_one_line_error(code, stderr, str(out))
     assert "another sweep specification" in stderr
     assert (out / "runs.sqlite").read_bytes() == before
+
+
+def _without_provenance(path: Path) -> dict:
+    """A results file without the field that records when and by which command it was made."""
+    document = json.loads(path.read_text())
+    del document["provenance"]
+    return document
 
 
 def _start(out: Path, *extra: str) -> subprocess.Popen:
@@ -161,9 +180,7 @@ def test_killed_and_resumed_equals_uninterrupted(tmp_path: Path, sig):
     with sqlite3.connect(whole / "runs.sqlite") as a, sqlite3.connect(cut / "runs.sqlite") as b:
         query = "select hash, metrics, costs from runs order by hash"
         assert a.execute(query).fetchall() == b.execute(query).fetchall()
-    assert json.loads((whole / "summary.json").read_text()) == json.loads(
-        (cut / "summary.json").read_text()
-    )
+    assert _without_provenance(whole / "summary.json") == _without_provenance(cut / "summary.json")
 
 
 def test_results_summarizes_filters_and_exports_the_store(tmp_path: Path, capsys):

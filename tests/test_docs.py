@@ -66,46 +66,6 @@ def test_the_csv_example_trains(tmp_path, capsys, monkeypatch) -> None:
     assert all(not run["diverged"] for run in document["runs"])
 
 
-def _duration(us: float) -> str:
-    if us < 10:
-        return f"{us:.1f} us"
-    return f"{us:.0f} us" if us < 1000 else f"{us / 1000:.1f} ms"
-
-
-def test_readme_benchmark_figures_are_the_json() -> None:
-    bench = json.loads((ROOT / "docs" / "engine-benchmark.json").read_text())
-    readme = (ROOT / "README.md").read_text()
-    single = bench["single"]
-    pop = {row["models"]: row for row in bench["population"]}
-    width = {
-        (row["width"], row["backend"]): row["us_per_model_iter"] for row in bench["growth_width"]
-    }
-    samples = [row["ns_per_model_iter_sample"] for row in bench["growth_samples"]]
-    full, compile_ = bench["full_1000"], bench["compile"]
-    expected = [
-        f"GEMM peak by `np.dot` in the same run: {bench['gemm_peak_gflops']:.0f} GFLOP/s",
-        f"reference loop {single['reference_s']:.3f} s, engine {single['engine_s']:.3f} s: "
-        f"{single['ratio']:.1f}x; largest cost difference {single['max_cost_diff']:.1e}",
-        f"M = 1: {pop[1]['us_per_model_iter']:.2f} us per model-iteration "
-        f"({pop[1]['gflops']:.0f} GFLOP/s, {pop[1]['pct_of_gemm_peak']:.0f} % of peak); "
-        f"M = 10: {pop[10]['us_per_model_iter']:.2f} us; "
-        f"M = 100: {pop[100]['us_per_model_iter']:.2f} us; "
-        f"M = 1000: {pop[1000]['us_per_model_iter']:.2f} us "
-        f"({pop[1000]['gflops']:.0f} GFLOP/s, {pop[1000]['pct_of_gemm_peak']:.0f} %)",
-        f"{full['seconds']:.1f} s, peak memory {full['peak_rss_mb']:.0f} MB",
-        " / ".join(f"{ns:.1f}" for ns in samples) + " ns per model-iteration-sample",
-        " / ".join(_duration(width[w, "compiled"]) for w in (10, 100, 1000))
-        + " per model-iteration (compiled); "
-        + " / ".join(_duration(width[w, "numpy"]) for w in (10, 100, 1000)),
-        f"{compile_['first_call_s']:.1f} s to compile, "
-        f"{compile_['cached_call_s']:.2f} s once cached",
-        f"{compile_['first_cli_s']:.1f} s the very first time (compiling), "
-        f"{compile_['second_cli_s']:.1f} s afterwards",
-    ]
-    for line in expected:
-        assert line in readme, line
-
-
 def test_engine_doc_quotes_no_second_set_of_figures() -> None:
     engine = (ROOT / "docs" / "engine.md").read_text()
     speed = engine[engine.index("### Speed") :]

@@ -16,6 +16,7 @@ from initlab.experiments.published import (
     finite_width_factor,
     run_experiment,
 )
+from reportpage import Page, assert_self_contained
 
 
 def test_the_relu_relative_variance_behind_the_tolerance_is_five():
@@ -65,6 +66,15 @@ def test_the_command_prints_pass_and_writes_its_files(tmp_path: Path, capsys):
     document = json.loads((out / "experiment.json").read_text())
     assert document["experiment"] == "tanh-std" and document["passed"] is True
     assert (out / "experiment.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # its report: every check with its measured value, the curves and the figure
+    page = (out / "report.html").read_text()
+    assert_self_contained(page)
+    parsed = Page(page)
+    checks = parsed.rows("checks")
+    assert [float(r["measured"][1]) for r in checks] == [c["measured"] for c in document["checks"]]
+    assert [r["passed"][0] for r in checks] == ["true"] * 4
+    assert [a["alt"] for t, a in parsed.tags if t == "img"] == ["experiment.png"]
+    assert sum(1 for t, a in parsed.tags if t == "svg" and a.get("class") == "chart") == 1
 
 
 def test_a_failed_check_exits_1_with_one_line(tmp_path: Path, capsys, monkeypatch):

@@ -41,13 +41,11 @@ import numpy as np
 from initlab._special import expit, ndtr
 from initlab.spec import (
     Range,
+    Registry,
     declare,
     declared_params,
-    fold_keys,
-    fold_name,
     format_spec,
     parse_spec,
-    unknown_name_message,
 )
 
 __all__ = [
@@ -283,7 +281,7 @@ def _rule_gain_activation(**fields: Any) -> Activation:
     return Activation(fixed_gain=None, gain_rule=RULE_GAIN, **fields)
 
 
-ACTIVATION_FACTORIES: dict[str, Callable[..., Activation]] = {
+ACTIVATION_FACTORIES: Registry[Callable[..., Activation]] = Registry("activation", {
     "relu": relu,
     "leaky_relu": leaky_relu,
     "tanh": tanh,
@@ -294,22 +292,14 @@ ACTIVATION_FACTORIES: dict[str, Callable[..., Activation]] = {
     "gelu": gelu,
     "softplus": softplus,
     "silu": silu,
-}
+}, {"swish": "silu", "linear": "identity"})  # fmt: skip
 #: Other accepted names (torch's ``linear``, ``swish``) -> canonical name.
-ACTIVATION_ALIASES: dict[str, str] = {"swish": "silu", "linear": "identity"}
+ACTIVATION_ALIASES: dict[str, str] = ACTIVATION_FACTORIES.aliases
 
 
 def _resolve(spec: str) -> tuple[str, Callable[..., Activation], tuple, dict[str, Any]]:
     """``(registered name, factory, args, kwargs)`` of ``spec``, names and keys case-folded."""
-    name, args, kwargs = parse_spec(spec)
-    registered = fold_name(name, [*ACTIVATION_FACTORIES, *ACTIVATION_ALIASES])
-    if registered is None:
-        raise ValueError(
-            unknown_name_message("activation", name, ACTIVATION_FACTORIES, ACTIVATION_ALIASES)
-        )
-    factory = ACTIVATION_FACTORIES[ACTIVATION_ALIASES.get(registered, registered)]
-    params = fold_keys(dict(kwargs), declared_params(factory), f"activation {spec!r}")
-    return registered, factory, args, params
+    return ACTIVATION_FACTORIES.parse(spec, declared_params)
 
 
 def activation_factory(spec: str) -> Callable[..., Activation]:
@@ -365,10 +355,7 @@ def get_activation(name: str | Activation) -> Activation:
 
 def activation_names(*, aliases: bool = False) -> list[str]:
     """The registered activation names (and aliases if asked)."""
-    names = set(ACTIVATION_FACTORIES)
-    if aliases:
-        names |= set(ACTIVATION_ALIASES)
-    return sorted(names)
+    return ACTIVATION_FACTORIES.names(aliases=aliases)
 
 
 #: Every registered activation with its default parameters.

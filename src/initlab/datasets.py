@@ -39,7 +39,11 @@ from typing import Any
 import numpy as np
 
 from initlab.memory import check_samples, shown
-from initlab.spec import check_params, exact_integers, fold_keys, lookup, parse_keyword_spec
+from initlab.spec import (
+    Registry,
+    check_params,
+    exact_integers,
+)
 
 __all__ = [
     "DATASETS",
@@ -527,7 +531,7 @@ class DatasetEntry:
         return {p.name: p.default for p in parameters}
 
 
-DATASETS: dict[str, DatasetEntry] = {
+DATASETS: Registry[DatasetEntry] = Registry("dataset", {
     entry.name: entry
     for entry in (
         DatasetEntry("course_circles", None, "course", "the course's circles, bit for bit "
@@ -547,7 +551,7 @@ DATASETS: dict[str, DatasetEntry] = {
                      "column holds the classes, every other column a numeric feature"),
         DatasetEntry("npz", from_npz, "file", "your .npz archive with X (m, n) and y (m,)"),
     )
-}  # fmt: skip
+})  # fmt: skip
 
 
 def resolve_spec(
@@ -558,9 +562,7 @@ def resolve_spec(
     Raises:
         ValueError: for bad syntax, an unknown dataset or an unknown parameter.
     """
-    name, params = parse_keyword_spec(spec, "dataset")
-    entry = lookup(DATASETS, name, "dataset")
-    params = fold_keys(params, entry.defaults, f"dataset {entry.name!r}")  # Noise -> noise
+    name, entry, _, params = DATASETS.parse(spec, lambda e: e.defaults, keywords_only=True)
     params = {**params, **{k: v for k, v in (overrides or {}).items() if v is not None}}
     params = exact_integers(params)  # sizes beyond float64 are refused by their own range
     check_params("dataset", name, params, entry.defaults, checks_values=True)

@@ -24,12 +24,10 @@ import numpy as np
 from initlab.network import Parameters
 from initlab.spec import (
     Range,
+    Registry,
     check_params,
     declare,
     declared_params,
-    fold_keys,
-    lookup,
-    parse_keyword_spec,
 )
 
 __all__ = [
@@ -216,12 +214,9 @@ class Adam(Optimizer):
         return learning_rate * m_hat / (np.sqrt(v_hat) + self.eps)
 
 
-OPTIMIZERS: dict[str, type[Optimizer]] = {
-    "gd": GradientDescent,
-    "sgd": SGD,
-    "momentum": Momentum,
-    "adam": Adam,
-}
+OPTIMIZERS: Registry[type[Optimizer]] = Registry(
+    "optimizer", {"gd": GradientDescent, "sgd": SGD, "momentum": Momentum, "adam": Adam}
+)
 
 
 def get_optimizer(
@@ -240,11 +235,9 @@ def get_optimizer(
     """
     if isinstance(spec, Optimizer):
         return spec
-    name, params = parse_keyword_spec(spec, "optimizer")
-    factory = lookup(OPTIMIZERS, name, "optimizer")
+    _, factory, _, params = OPTIMIZERS.parse(spec, declared_params, keywords_only=True)
     own = ("learning_rate", "weight_decay")
     declared = declared_params(factory)
-    params = fold_keys(params, declared, f"optimizer {spec!r}")
     for key in own:
         if key in params:
             raise ValueError(f"optimizer {spec!r}: give {key} as its own option, not in the spec")

@@ -34,7 +34,7 @@ import functools
 import inspect
 import math
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, TypeVar
@@ -49,6 +49,7 @@ __all__ = [
     "NonFiniteLiteral",
     "Param",
     "Range",
+    "Registry",
     "Spec",
     "abbreviate",
     "check_params",
@@ -362,6 +363,87 @@ def lookup(registry: Mapping[str, T], name: str, what: str) -> T:
     if found is None:
         raise ValueError(unknown_name_message(what, name, registry))
     return registry[found]
+
+
+class Registry(Mapping[str, T]):
+    """A catalogue of named entries, shared by the activations, optimizers and datasets.
+
+    A read-only mapping from each entry's canonical name to the entry; ``aliases``
+    maps other accepted names to canonical ones. Names are looked up as
+    :func:`fold_name` does (case-insensitively, but for mixed-case aliases), and an
+    unknown name is a ``ValueError`` that suggests the closest name and lists the
+    choices (:func:`unknown_name_message`). :meth:`parse` reads a whole spec
+    (``name(key=value, ...)``): the entry, its positional values and its keyword
+    values with their keys spelled as the entry declares them.
+    """
+
+    def __init__(
+        self, what: str, entries: Mapping[str, T], aliases: Mapping[str, str] | None = None
+    ) -> None:
+        aliases = aliases or {}
+        unknown = sorted(set(aliases.values()) - set(entries))
+        if unknown:
+            raise ValueError(f"{what} aliases refer to unregistered names: {unknown}")
+        self.what = what
+        self._entries = dict(entries)
+        self.aliases = dict(aliases)
+
+    def __getitem__(self, name: str) -> T:
+        return self._entries[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._entries)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __repr__(self) -> str:
+        return f"Registry({self.what!r}, {sorted(self._entries)})"
+
+    def match(self, name: str) -> str:
+        """The registered spelling ``name`` matches: a canonical name or an alias."""
+        found = fold_name(name, [*self._entries, *self.aliases])
+        if found is None:
+            raise ValueError(unknown_name_message(self.what, name, self._entries, self.aliases))
+        return found
+
+    def canonical(self, name: str) -> str:
+        """The canonical name of ``name`` (an alias resolved): ``ReLU`` -> ``relu``."""
+        found = self.match(name)
+        return self.aliases.get(found, found)
+
+    def lookup(self, name: str) -> T:
+        """The entry named ``name`` (any accepted spelling)."""
+        return self._entries[self.canonical(name)]
+
+    def names(self, *, aliases: bool = False) -> list[str]:
+        """The canonical names, sorted (with the aliases if asked)."""
+        return sorted({*self._entries, *(self.aliases if aliases else ())})
+
+    def parse(
+        self,
+        spec: str,
+        keys: Callable[[T], Iterable[str]],
+        *,
+        keywords_only: bool = False,
+    ) -> tuple[str, T, tuple[Any, ...], dict[str, Any]]:
+        """``(registered spelling, entry, positional values, keyword values)`` of ``spec``,
+        each key spelled as one of ``keys(entry)`` when it matches one case-insensitively
+        (unknown keys are left for the caller's :func:`check_params`).
+
+        Raises:
+            ValueError: for a malformed spec, positional values where ``keywords_only``,
+                an unknown name or a key given twice.
+        """
+        if keywords_only:
+            name, params = parse_keyword_spec(spec, self.what)
+            args: tuple[Any, ...] = ()
+        else:
+            name, args, pairs = parse_spec(spec)
+            params = dict(pairs)
+        registered = self.match(name)
+        entry = self._entries[self.aliases.get(registered, registered)]
+        return registered, entry, args, fold_keys(params, keys(entry), f"{self.what} {spec!r}")
 
 
 def check_params(

@@ -8,6 +8,7 @@ from initlab.cli.course import course
 from initlab.cli.diagnose import diagnose
 from initlab.cli.experiment import experiment
 from initlab.cli.inits import inits
+from initlab.cli.report import report
 from initlab.cli.results import results
 from initlab.cli.train import train
 
@@ -16,6 +17,7 @@ cli.add_command(train)
 cli.add_command(compare)
 cli.add_command(experiment)
 cli.add_command(results)
+cli.add_command(report)
 cli.add_command(inits)
 cli.add_command(activations)
 cli.add_command(diagnose)

@@ -17,9 +17,17 @@ from rich.table import Table
 from rich.text import Text
 
 from initlab.cli.options import POSITIVE_INT, quiet_option, sizes_as_options
-from initlab.cli.output import figure_writer, print_table, stdout, warn, write_outputs
+from initlab.cli.output import (
+    figure_writer,
+    print_table,
+    stdout,
+    warn,
+    with_provenance,
+    write_outputs,
+)
 from initlab.cli.paths import check_outputs, out_option
 from initlab.cli.train import config_from_options, train, train_option
+from initlab.report import with_report
 
 __all__ = ["compare"]
 
@@ -161,8 +169,8 @@ def compare(seeds: int, out_dir: Path, quiet: bool, **options: Any) -> None:
 
     Every run is stored, as its batch finishes, in --out's runs.sqlite: run the same
     command again to resume after a stop (Ctrl-C or a crash); finished runs are not
-    trained again. Also writes summary.json and comparison.png (the distributions and
-    the mean cost curves with 95% bands).
+    trained again. Also writes summary.json, comparison.png (the distributions and
+    the mean cost curves with 95% bands) and report.html (all of it on one page).
     """
     from initlab.experiments.train import prepare
     from initlab.results import json_bytes
@@ -202,7 +210,7 @@ def compare(seeds: int, out_dir: Path, quiet: bool, **options: Any) -> None:
         progress.stop()
         frame = store.frame(costs=True)
     summary = compare_summary(frame, config.inits)
-    document = {"experiment": "compare", "spec": spec.as_dict(), **summary}
+    document = with_provenance({"experiment": "compare", "spec": spec.as_dict(), **summary})
     if not quiet:
         print_table(groups_table(summary["groups"]))
         if summary["paired"]:
@@ -223,7 +231,7 @@ def compare(seeds: int, out_dir: Path, quiet: bool, **options: Any) -> None:
             lambda: comparison_figure(values, curves, ["test_accuracy", "final_cost"]),
         )),
     ]  # fmt: skip
-    write_outputs(writers, quiet)
+    write_outputs(with_report(writers, out_dir, stored_runs=True), quiet)
 
 
 compare.params[:0] = _inherited_options()

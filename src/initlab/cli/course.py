@@ -67,8 +67,8 @@ def course(
     Trains the [2, 10, 5, 1] ReLU network on the course's circles by full-batch
     gradient descent from each initialization, prints the cost every
     --print-every iterations and an accuracy table, and writes the cost curves
-    (costs.png), the decision boundaries (decision_boundaries.png) and
-    results.json into --out.
+    (costs.png), the decision boundaries (decision_boundaries.png),
+    results.json and report.html (all of it on one page) into --out.
     """
     check_outputs(out_dir, OUTPUT_FILES, json_path)
     with sizes_as_options():

@@ -22,6 +22,7 @@ from initlab.cli.output import (
     print_table,
     runtime_warnings_as_lines,
     stdout,
+    with_provenance,
     write_outputs,
 )
 from initlab.cli.paths import OutputPathType, check_outputs, json_option
@@ -36,6 +37,7 @@ from initlab.experiments.diagnose import (
     diagnose_to_dict,
 )
 from initlab.experiments.train import COURSE_INITS
+from initlab.report import with_report
 
 DIAGNOSTICS_FILE = "diagnostics.json"
 LAYER_STD_FIGURE = "layer_std.png"
@@ -229,7 +231,8 @@ def diagnose(
     and saturated units, the gradient norm ||dJ/dW|| and the std of the backward
     signal dJ/dz, on the training set (at most its first 1000 samples); then the
     flags in plain words. Writes diagnostics.json and layer_std.png (measured
-    and predicted std per layer, every --init on one chart) into --out. The
+    and predicted std per layer, every --init on one chart) and report.html
+    (all of it on one page) into --out. The
     network and data options are those of `initlab train`; the default is the
     course's network on the course's data. With --iterations N the networks are
     also trained as `initlab train` trains them, and diagnosed again at
@@ -256,7 +259,7 @@ def diagnose(
             print_diagnosis(diagnosis)
             if result.trained:
                 print_training(diagnosis)
-    document = diagnose_to_dict(result)
+    document = with_provenance(diagnose_to_dict(result))
     writers = [
         ("diagnostics", lambda: (out_dir / DIAGNOSTICS_FILE, json_bytes(document))),
         (
@@ -266,7 +269,7 @@ def diagnose(
     ]
     if json_path is not None:
         writers.append(("diagnostics copy", lambda: (json_path, json_bytes(document))))
-    write_outputs(writers, quiet, write_through=[json_path])
+    write_outputs(with_report(writers, out_dir), quiet, write_through=[json_path])
 
 
 diagnose.params[:0] = [

@@ -9,8 +9,15 @@ from rich.table import Table
 from rich.text import Text
 
 from initlab.cli.options import quiet_option
-from initlab.cli.output import figure_writer, print_table, stdout, write_outputs
+from initlab.cli.output import (
+    figure_writer,
+    print_table,
+    stdout,
+    with_provenance,
+    write_outputs,
+)
 from initlab.cli.paths import check_outputs, out_option
+from initlab.report import with_report
 
 __all__ = ["experiment"]
 
@@ -42,7 +49,8 @@ def _experiments_help() -> str:
 def experiment(name: str, quick: bool, seed: int, out_dir: Path, quiet: bool) -> None:
     """Run experiment NAME, print each claim's expected and measured value with PASS or
     FAIL, and write experiment.json and experiment.png (the curves behind the claims: per
-    layer, measured solid and mean-field prediction dashed, or per iteration) into --out.
+    layer, measured solid and mean-field prediction dashed, or per iteration) and
+    report.html (all of it on one page) into --out.
     Exits 1 if a check fails."""
     from initlab.experiments.published import run_experiment
     from initlab.plots import plot_layer_std, plot_series
@@ -74,13 +82,12 @@ def experiment(name: str, quick: bool, seed: int, out_dir: Path, quiet: bool) ->
             plot_series(ax, curves, title=result.name, xlabel=result.xlabel, ylabel=result.ylabel)
         return fig
 
-    write_outputs(
-        [
-            ("results", lambda: (out_dir / RESULT_FILE, json_bytes(result.as_dict()))),
-            ("figure", figure_writer(out_dir / FIGURE_FILE, figure)),
-        ],
-        quiet,
-    )
+    document = with_provenance(result.as_dict())
+    writers = [
+        ("results", lambda: (out_dir / RESULT_FILE, json_bytes(document))),
+        ("figure", figure_writer(out_dir / FIGURE_FILE, figure)),
+    ]
+    write_outputs(with_report(writers, out_dir), quiet)
     failed = [check for check in result.checks if not check.passed]
     if failed:
         details = "; ".join(

@@ -252,11 +252,24 @@ def figure_writer(path: Path, build: Callable[[], Figure]) -> Render:
     return render
 
 
+def with_provenance(document: dict) -> dict:
+    """``document`` with its ``provenance`` field (:func:`initlab.report.provenance`):
+    the command line that made it, the versions of initlab, Python and its dependencies,
+    the time."""
+    from initlab.cli.app import invocation
+    from initlab.report import provenance
+
+    return {**document, "provenance": provenance(invocation())}
+
+
 def results_writers(
     document: dict, out_dir: Path, json_path: Path | None
 ) -> list[tuple[str, Render]]:
-    """Writers for ``out_dir/results.json`` and, if given, the ``--json`` copy."""
+    """Writers for ``out_dir/results.json`` and, if given, the ``--json`` copy (the
+    document with its provenance, :func:`with_provenance`)."""
     from initlab.results import json_bytes
+
+    document = with_provenance(document)
 
     def render(path: Path) -> Render:
         return lambda: (path, json_bytes(document))

@@ -219,7 +219,11 @@ def check_json_path(json_path: Path, out_dir: Path, names: Sequence[str]) -> Pat
 
 def check_outputs(out_dir: Path, names: Sequence[str], json_path: Path | None) -> None:
     """Check ``--out`` (the folder of ``names``) and ``--json`` before any work; create
-    nothing. Raises :class:`click.BadParameter` naming the option."""
+    nothing; ``report.html`` (:func:`initlab.report.with_report`) is one of ``--out``'s
+    files too. Raises :class:`click.BadParameter` naming the option."""
+    from initlab.report import REPORT_FILE
+
+    names = [*names, REPORT_FILE]
     check_out_dir(out_dir, names)
     if json_path is not None:
         check_json_path(json_path, out_dir, names)

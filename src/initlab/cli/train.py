@@ -49,6 +49,7 @@ from initlab.experiments.train import (
 )
 from initlab.fit import steps_per_epoch
 from initlab.optimizers import OPTIMIZERS, get_optimizer
+from initlab.report import with_report
 from initlab.spec import split_top_level
 
 
@@ -294,7 +295,8 @@ def train(
     minibatch order, so they differ only by their initialization. Prints the
     cost every --print-every updates and an accuracy table, and writes the
     cost curves (costs.png), the decision boundaries for 2-D data
-    (decision_boundaries.png) and results.json into --out. Everything,
+    (decision_boundaries.png), results.json and report.html (all of it on one
+    page) into --out. Everything,
     including the data, is checked before training starts.
     """
     config = config_from_options(print_every=print_every, **options)
@@ -336,7 +338,7 @@ def run_and_write(
         writers.append(
             ("decision boundaries", figure_writer(path, lambda: decision_boundary_figure(result)))
         )
-    write_outputs(writers, quiet, write_through=[json_path])
+    write_outputs(with_report(writers, out_dir), quiet, write_through=[json_path])
 
 
 def train_option(name: str, **changes: Any) -> click.Option:

@@ -90,6 +90,8 @@ class ExperimentResult:
                 label: {"measured": measured, "predicted": predicted}
                 for label, (measured, predicted) in self.curves.items()
             },
+            "xlabel": self.xlabel,
+            "ylabel": self.ylabel,
         }
 
 
