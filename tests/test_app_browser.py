@@ -132,6 +132,15 @@ def test_train_he_and_zeros_gives_the_course_accuracies(
     for init in ("he", "zeros"):
         for key in ("train_accuracy", "test_accuracy"):
             assert runs[init][key] == course_expected["runs"][init][key]
+    # and report.html, a page of its own with the same runs
+    with page.expect_download() as info:
+        page.locator("a", has_text="report.html").click()
+    report = tmp_path / "report.html"
+    info.value.save_as(report)
+    text = report.read_text()
+    assert text.startswith("<!DOCTYPE html") and "initlab report: app" in text
+    he = course_expected["runs"]["he"]["train_accuracy"]
+    assert f'data-key="train_accuracy" data-value="{he!r}"' in text
     page.screenshot(path=artifacts() / "app-he-zeros.png", full_page=True)
     watched.check()
 

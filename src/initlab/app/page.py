@@ -621,13 +621,8 @@ class Lab:
         self.w_links.text = (
             f'<a href="?{html.escape(prepared.config.query())}">link to this configuration</a>'
             f' · download <a href="download/{self.token}/results.json" download="results.json">'
-            "results.json</a>"
-            + (
-                f' · <a href="download/{self.token}/report.html" download="report.html">'
-                "report.html</a>"
-                if self.shared.reports
-                else ""
-            )
+            f'results.json</a> · <a href="download/{self.token}/report.html" '
+            'download="report.html">report.html</a>'
         )
 
     def _fail(self, run_id: int, exc: BaseException) -> None:

@@ -3,7 +3,8 @@
 The layout is that of ``initlab course``'s ``results.json`` (``experiment``,
 ``config``, ``runs`` with ``costs``, accuracies, status, and the per-layer
 statistics and flags at initialization), with ``"experiment": "app"``, the page's
-configuration and the URL query that reproduces it.
+configuration and the URL query that reproduces it, and the ``provenance`` (versions,
+and how to run it again) that ``report.html`` shows.
 """
 
 from __future__ import annotations
@@ -98,9 +99,16 @@ def results_document(outcome: Outcome, *, source: str | None = None) -> dict[str
                 "flags": flags,
             }
         )
+    from initlab.report.provenance import provenance
+
+    query = config.query()
     return {
         "experiment": "app",
         "initlab_version": __version__,
+        "provenance": {
+            **provenance(["app"]),
+            "command": f"initlab app  # then open the page's address with ?{query}",
+        },
         "config": {
             **config.as_dict(),
             "network": prepared.network.as_dict(),
@@ -110,7 +118,7 @@ def results_document(outcome: Outcome, *, source: str | None = None) -> dict[str
             "statistics_samples": int(
                 batch(prepared.dataset.X_train, prepared.dataset.Y_train)[0].shape[1]
             ),
-            "query": config.query(),
+            "query": query,
         },
         "runs": runs,
     }

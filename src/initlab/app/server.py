@@ -46,26 +46,13 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def _write_report(document: bytes) -> bytes | None:
-    """``report.html`` for a run, from its ``results.json`` (None if reports are missing)."""
-    try:
-        from initlab.report import write_report  # type: ignore[import-not-found]
-    except ImportError:
-        return None
+def _write_report(document: bytes) -> bytes:
+    """``report.html`` for a run, from its ``results.json`` (:mod:`initlab.report`)."""
+    from initlab.report import write_report
+
     with tempfile.TemporaryDirectory(prefix="initlab-app-report-") as folder:
         Path(folder, "results.json").write_bytes(document)
-        written = write_report(folder)
-        path = Path(written) if written else Path(folder, "report.html")
-        return path.read_bytes()
-
-
-def reports_available() -> bool:
-    """Whether this installation can write ``report.html``."""
-    try:
-        import initlab.report  # type: ignore[import-not-found]  # noqa: F401
-    except ImportError:
-        return False
-    return True
+        return Path(write_report(folder)).read_bytes()
 
 
 @dataclass
@@ -73,7 +60,6 @@ class Shared:
     """What the tabs of one server share: settings, finished outcomes, downloads."""
 
     allow_custom_code: bool = False
-    reports: bool = field(default_factory=reports_available)
     _cache: OrderedDict[AppConfig, Future[Outcome]] = field(default_factory=OrderedDict)
     _downloads: dict[str, dict[str, Any]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -107,10 +93,7 @@ class Shared:
             if not files or "results.json" not in files:
                 return None
             if name == "report.html" and name not in files:
-                report = _write_report(files["results.json"])
-                if report is None:
-                    return None
-                files[name] = report
+                files[name] = _write_report(files["results.json"])
             return files.get(name)
 
     def cached(self, config: AppConfig) -> Future[Outcome] | None:
