@@ -17,7 +17,7 @@ from extras import require
 require("bokeh", "app")
 
 from appserver import app_server, artifacts  # noqa: E402
-from browser import browser, sync_api  # noqa: E402, F401  (the session's Chromium)
+from browser import CHROMIUM, CHROMIUM_ARGS, sync_api  # noqa: E402
 
 expect = sync_api.expect
 
@@ -33,10 +33,20 @@ def server():
         assert proc.poll() is None, "the server stopped"
 
 
+@pytest.fixture(scope="module")
+def chromium():
+    """Chromium for this module only: Playwright's synchronous API runs one instance at a
+    time, and the report tests start their own."""
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
 class Watched:
     """A page whose console errors and off-server requests are recorded."""
 
-    def __init__(self, browser, server: str) -> None:  # noqa: F811
+    def __init__(self, browser, server: str) -> None:
         self.errors: list[str] = []
         self.external: list[str] = []
         self.page = browser.new_page(
@@ -82,8 +92,8 @@ class Watched:
 
 
 @pytest.fixture
-def watched(browser, server):  # noqa: F811
-    page = Watched(browser, server)
+def watched(chromium, server):
+    page = Watched(chromium, server)
     yield page
     page.page.close()
 
@@ -190,8 +200,8 @@ def test_bad_upload_is_explained_and_the_page_goes_on(watched, server, tmp_path)
     watched.check()
 
 
-def test_two_tabs_do_not_interfere(browser, server, course_expected) -> None:  # noqa: F811
-    slow, fast = Watched(browser, server), Watched(browser, server)
+def test_two_tabs_do_not_interfere(chromium, server, course_expected) -> None:
+    slow, fast = Watched(chromium, server), Watched(chromium, server)
     try:
         # minutes of training (64-wide layers, 200000 updates), cut short below
         slow.page.goto(server + "?init=he&iterations=200000&hidden=64,64,64")
