@@ -4,6 +4,7 @@ serves."""
 from __future__ import annotations
 
 import socket
+import sys
 import urllib.error
 import urllib.request
 from html.parser import HTMLParser
@@ -80,3 +81,41 @@ def test_the_page_and_its_scripts_come_from_the_server_only() -> None:
             urllib.request.urlopen(url + "download/not-a-token/results.json", timeout=30)
         assert info.value.code == 404
         info.value.close()
+
+
+def _served(monkeypatch) -> list[tuple[tuple, dict]]:
+    """Replace the server by a recorder of how it would be started."""
+    import initlab.app.server as server
+
+    calls: list[tuple[tuple, dict]] = []
+    monkeypatch.setattr(server, "serve", lambda *a, **k: calls.append((a, k)))
+    return calls
+
+
+def test_a_host_beyond_this_machine_is_warned_about(capsys, monkeypatch) -> None:
+    calls = _served(monkeypatch)
+    code, _out, err = run_cli(capsys, "app", "--host", "0.0.0.0", "--allow-custom-code")
+    assert code == 0
+    assert err.startswith("initlab: warning: listening on 0.0.0.0, not only on this machine")
+    assert "run code" in err
+    assert calls == [
+        (
+            ("0.0.0.0", 0),
+            {"open_browser": True, "allow_custom_code": True, "on_start": calls[0][1]["on_start"]},
+        )
+    ]
+
+
+def test_loopback_is_not_warned_about(capsys, monkeypatch) -> None:
+    calls = _served(monkeypatch)
+    code, _out, err = run_cli(capsys, "app", "--no-browser", "--port", "8050")
+    assert (code, err) == (0, "")
+    args, kwargs = calls[0]
+    assert args == ("127.0.0.1", 8050)
+    assert kwargs["open_browser"] is False and kwargs["allow_custom_code"] is False
+
+
+def test_without_bokeh_the_extra_is_named(capsys, monkeypatch) -> None:
+    monkeypatch.setitem(sys.modules, "bokeh", None)  # import bokeh raises ImportError
+    code, _out, err = run_cli(capsys, "app", "--no-browser")
+    assert_one_line_error(code, err, "pip install 'initlab[app]'")
