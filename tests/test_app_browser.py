@@ -8,6 +8,9 @@ too. Screenshots are kept as test artifacts (:func:`appserver.artifacts`).
 from __future__ import annotations
 
 import json
+import urllib.error
+import urllib.request
+from html.parser import HTMLParser
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -221,3 +224,32 @@ def test_two_tabs_do_not_interfere(chromium, server, course_expected) -> None:
     finally:
         slow.page.close()
         fast.page.close()
+
+
+class _Links(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        for name, value in attrs:
+            if name in ("src", "href") and value:
+                self.urls.append(value)
+
+
+def test_the_page_and_its_scripts_come_from_the_server_only(server) -> None:
+    url = server
+    assert url.startswith("http://127.0.0.1:")
+    with urllib.request.urlopen(url, timeout=30) as response:
+        page = response.read().decode()
+    links = _Links()
+    links.feed(page)
+    assert links.urls, page[:500]
+    for link in links.urls:
+        assert link.startswith("/static/"), link
+        with urllib.request.urlopen(url.rstrip("/") + link, timeout=30) as response:
+            assert response.status == 200
+    with pytest.raises(urllib.error.HTTPError) as info:
+        urllib.request.urlopen(url + "download/not-a-token/results.json", timeout=30)
+    assert info.value.code == 404
+    info.value.close()

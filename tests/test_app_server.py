@@ -5,13 +5,9 @@ from __future__ import annotations
 
 import socket
 import sys
-import urllib.error
-import urllib.request
-from html.parser import HTMLParser
 
 import pytest
 
-from appserver import app_server
 from badinput import assert_one_line_error, run_cli
 from extras import require
 
@@ -52,35 +48,6 @@ def test_loopback_names() -> None:
         assert is_loopback(host), host
     for host in ("0.0.0.0", "::", "192.168.1.10", "example.org", ""):
         assert not is_loopback(host), host
-
-
-class _Links(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.urls: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        for name, value in attrs:
-            if name in ("src", "href") and value:
-                self.urls.append(value)
-
-
-def test_the_page_and_its_scripts_come_from_the_server_only() -> None:
-    with app_server() as (url, _proc):
-        assert url.startswith("http://127.0.0.1:")
-        with urllib.request.urlopen(url, timeout=30) as response:
-            page = response.read().decode()
-        links = _Links()
-        links.feed(page)
-        assert links.urls, page[:500]
-        for link in links.urls:
-            assert link.startswith("/static/"), link
-            with urllib.request.urlopen(url.rstrip("/") + link, timeout=30) as response:
-                assert response.status == 200
-        with pytest.raises(urllib.error.HTTPError) as info:
-            urllib.request.urlopen(url + "download/not-a-token/results.json", timeout=30)
-        assert info.value.code == 404
-        info.value.close()
 
 
 def _served(monkeypatch) -> list[tuple[tuple, dict]]:

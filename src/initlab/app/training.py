@@ -50,7 +50,7 @@ __all__ = [
 STEPS = 30
 #: one call of the engine does at most about this many floating-point operations (a
 #: fraction of a second), so that a cancelled run stops soon
-CALL_FLOPS = 2 * 10**9
+CALL_FLOPS = 5 * 10**8
 #: a run whose final cost exceeds its first by more than this factor "exploded"
 #: (as the command line says it)
 EXPLOSION_FACTOR = 100.0

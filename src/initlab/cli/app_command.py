@@ -45,8 +45,8 @@ def app(port: int, host: str, no_browser: bool, allow_custom_code: bool) -> None
     it trains, the cost curves, the decision boundaries (2-D data), per-layer
     activation and gradient histograms with a slider over snapshots, and the flags in
     plain words. It opens on the course's experiment, already trained. Its address
-    reproduces the configuration; results.json can be downloaded. Uploaded CSV files
-    are limited to 1 MiB and only read as numbers. Stop with Ctrl-C.
+    reproduces the configuration; results.json and report.html download. Uploaded CSV
+    files are limited to 1 MiB and only read as numbers. Stop with Ctrl-C.
     """
     try:
         import bokeh  # noqa: F401
