@@ -186,6 +186,10 @@ def test_bad_upload_is_explained_and_the_page_goes_on(watched, server, tmp_path)
     expect(message).to_contain_text("no label column 'label'", timeout=LOAD)
     expect(message).to_contain_text("<script>window.__injected=1</script>")
     assert page.evaluate("window.__injected") is None
+    big = tmp_path / "big.csv"
+    big.write_text("x,label\n" + "1.000000,0\n" * 110_000)  # 1.1 MB, over the 1 MiB limit
+    page.locator("input[type=file]").set_input_files(str(big))
+    expect(page.locator(".initlab-error")).to_contain_text("uploads are limited to 1,048,576 bytes")
     good = tmp_path / "good.csv"
     good.write_text("x,y,label\n" + "".join(f"{i},{i % 3},{i % 2}\n" for i in range(40)))
     page.locator("input[type=file]").set_input_files(str(good))

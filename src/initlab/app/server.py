@@ -32,6 +32,10 @@ from initlab.app.training import Outcome, prepare, train
 
 __all__ = ["Shared", "is_loopback", "serve", "start_server"]
 
+#: the largest message a page may send (an upload travels base64-encoded in one): files
+#: up to about 15 MB get the page's "too large" message, larger ones close the tab's
+#: connection (reload the page)
+WEBSOCKET_LIMIT = 20 * 1024 * 1024
 #: finished outcomes kept per server (the course's pre-trained one always)
 CACHE_SIZE = 8
 
@@ -209,7 +213,7 @@ def _server(Server: Any, application: Any, shared: Shared, host: str, port: int)
                     _download_handler(shared),
                 )
             ],
-            websocket_max_message_size=8 * 1024 * 1024,
+            websocket_max_message_size=WEBSOCKET_LIMIT,
             check_unused_sessions_milliseconds=5000,
             unused_session_lifetime_milliseconds=15000,
         )
