@@ -116,6 +116,7 @@ def test_first_page_shows_the_course_trained(watched, server, course_expected) -
     # every chart drew: the cost chart, 3 boundaries, 3 x 2 histograms
     expect(watched.page.locator(".bk-Canvas, canvas").first).to_be_visible()
     expect(watched.page.locator(".initlab-flags")).to_contain_text("symmetry not broken")
+    expect(watched.page.locator(".bk-slider-value")).to_have_text("iteration 15000")  # slider
     watched.page.screenshot(path=artifacts() / "app-first-page.png", full_page=True)
     watched.check()
 

@@ -28,6 +28,7 @@ from bokeh.models import (
     Checkbox,
     ColumnDataSource,
     CustomJS,
+    CustomJSTickFormatter,
     Div,
     FileInput,
     Legend,
@@ -271,11 +272,18 @@ class Lab:
         }
         self.w_results = _div(text="", width=640, css_classes=["initlab-results"])
         self.boundary_box = row(children=[])
-        self.w_snapshot = Slider(title="Snapshot", start=0, end=1, step=1, value=0, width=400)
+        #: the slider's value is a snapshot's index; it shows that snapshot's iteration
+        self.snapshot_format = CustomJSTickFormatter(
+            args={"at": []},
+            code="return at[tick] === undefined ? String(tick) : 'iteration ' + at[tick];",
+        )
+        self.w_snapshot = Slider(
+            title="Snapshot", start=0, end=1, step=1, value=0, width=400,
+            format=self.snapshot_format,
+        )  # fmt: skip
         self.w_snapshot.on_change("value", lambda _a, _o, _n: self._show_snapshot())
         self.w_model = Select(title="Histograms of", options=[], width=200)
         self.w_model.on_change("value", lambda _a, _o, _n: self._show_snapshot())
-        self.w_iteration = _div(text="")
         self.histogram_box = column(children=[])
         self.w_flags = _div(text="", width=900, css_classes=["initlab-flags"])
         # the figures of the course (3 runs, 3 layers), built with the page: the browser
@@ -296,7 +304,7 @@ class Lab:
             self.boundary_box,
             _div(text="<b>Per layer</b>: activations a[l] on the training batch (top) and "
                 "the weight gradients dJ/dW[l] (bottom)"),
-            row(self.w_snapshot, self.w_model, self.w_iteration), self.histogram_box,
+            row(self.w_snapshot, self.w_model), self.histogram_box,
             _div(text="<b>Flags</b> at this snapshot"), self.w_flags,
         )  # fmt: skip
 
@@ -656,6 +664,10 @@ class Lab:
         self._quiet = True
         try:
             value = last if following else min(int(self.w_snapshot.value), last)
+            outcome = self.outcome
+            at = list(outcome.snapshot_at[: last + 1]) if outcome is not None else []
+            if at != self.snapshot_format.args.get("at"):
+                self.snapshot_format.args = {"at": at}
             self.w_snapshot.update(start=0, end=max(1, last), value=value, disabled=last < 1)
         finally:
             self._quiet = False
@@ -674,7 +686,6 @@ class Lab:
         X, Y = batch(data.X_train, data.Y_train)
         i = outcome.names.index(self.w_model.value)
         params = outcome.snapshots[k][i]
-        self.w_iteration.text = f"iteration {outcome.snapshot_at[k]}"
         hists = layer_histograms(network, params, X, Y)
         sources = self.hist_sources
         depth = len(hists)
