@@ -29,9 +29,14 @@ class Page(HTMLParser):
         self._stack.append(tag)
         if tag == "table":
             self._table = a.get("class") or ""
-            self.tables.setdefault(self._table, [])
+            # the rows of every table of a class, under the whole class and each of its names
+            self._lists = [
+                self.tables.setdefault(c, []) for c in {self._table, *self._table.split()}
+            ]
         elif tag == "tr" and self._table is not None:
-            self.tables[self._table].append({})
+            self._row: dict[str, tuple[str, str | None]] = {}
+            for rows in self._lists:
+                rows.append(self._row)
         elif tag == "td" and "data-key" in a:
             self._cell = (a["data-key"] or "", a.get("data-value"))
             self._cell_text = []
@@ -41,7 +46,7 @@ class Page(HTMLParser):
             self._stack.pop()
         if tag == "td" and self._cell is not None and self._table is not None:
             key, value = self._cell
-            self.tables[self._table][-1][key] = ("".join(self._cell_text), value)
+            self._row[key] = ("".join(self._cell_text), value)
             self._cell = None
         elif tag == "table":
             self._table = None

@@ -274,3 +274,51 @@ def test_iterations_diagnose_at_log_spaced_snapshots_of_training(tmp_path: Path,
     assert "  after 40 updates: cost " + f"{he['snapshots'][-1]['loss']:.3g}" in lines
     rows = [line for line in lines if line.startswith("│ ") and " 1 relu " in line]
     assert len(rows) == 2 * (1 + len(expected))  # per init: the layer table and each snapshot
+    for name in ("layer_std", "activation_std", "gradient_norms", "histograms"):
+        assert (tmp_path / f"{name}.png").read_bytes()[:8] == PNG, name
+
+
+def test_jacobian_singular_values_at_initialization(tmp_path: Path, capsys) -> None:
+    from initlab.diagnostics import input_output_jacobian, singular_values
+
+    code, out, _ = run_cli(capsys, "diagnose", "--init", "he", "--jacobian", "4", "--out",
+                           str(tmp_path))  # fmt: skip
+    assert code == 0
+    [entry] = json.loads((tmp_path / "diagnostics.json").read_text())["inits"]
+    params = course_parameters("he")
+    data = course_circles()
+    net = Network.course()
+    expected = singular_values(input_output_jacobian(net, params, data.X_train[:, :4]))
+    np.testing.assert_allclose(entry["jacobian"]["singular_values"], expected, rtol=1e-12)
+    assert entry["jacobian"]["samples"] == 4
+    assert entry["jacobian"]["median"] == pytest.approx(float(np.median(expected)), rel=1e-12)
+    line = f"  Jacobian dz[L]/dx on 4 sample(s): singular values median {np.median(expected):.3g}"
+    assert line in out
+
+
+@pytest.mark.parametrize(
+    ("args", "names"),
+    [
+        (["--jacobian", "301"], ["301", "1 to 300"]),
+        (["--dataset", "digits", "--hidden", "5000,5000", "--jacobian", "1000"],
+         ["MiB", "at most 890 samples fit"]),
+    ],
+)  # fmt: skip
+def test_a_jacobian_too_large_is_refused_before_anything_is_written(
+    tmp_path: Path, capsys, args, names
+) -> None:
+    """The memory of the Jacobian is estimated first: one line, exit 2, no file."""
+    out = tmp_path / "d"
+    code, _, stderr = run_cli(capsys, "diagnose", "--init", "he", *args, "--out", str(out))
+    assert_one_line_error(code, stderr, *names)
+    assert files_under(tmp_path) == []
+
+
+def test_an_unknown_heatmap_statistic_names_the_closest() -> None:
+    from initlab.diagnostics.figures import training_figures
+
+    result = diagnose_inits(diagnose_config(inits=("he",), iterations=3), snapshots=2)
+    with pytest.raises(ValueError, match="unknown statistic 'a_sd'; did you mean 'a_std'"):
+        training_figures(result, heatmap="a_sd")
+    figures = training_figures(result, heatmap="grad_w_std")
+    assert figures["activation_std"].axes[0].images

@@ -276,5 +276,27 @@ def test_unknown_statistic_names_the_choices() -> None:
     network = Network((2, 1), ())
     params = Parameters([np.ones((1, 2))], [np.zeros((1, 1))])
     stats = network_statistics(network, params, np.ones((2, 2)))
-    with pytest.raises(ValueError, match="unknown statistic 'z_sd'; choose one of: z_mean"):
+    with pytest.raises(
+        ValueError, match=r"unknown statistic 'z_sd'; did you mean 'z_std'\? choose one of: a_mean"
+    ):
         stats.statistic("z_sd")
+
+
+def test_distinct_units_are_counted_exactly_fast_path_or_not() -> None:
+    """Against np.unique(axis=0): random rows (the projection shortcut), copies, zero rows
+    with a -0.0, and non-finite rows (the exact fallback)."""
+    from initlab.diagnostics.stats import _distinct_units
+
+    rng = np.random.default_rng(3)
+    W = rng.standard_normal((50, 20))
+    b = rng.standard_normal((50, 1))
+    assert _distinct_units(W, b) == 50
+    W[7], b[7] = W[3], b[3]
+    W[9], b[9] = W[3], b[3]
+    assert _distinct_units(W, b) == 48
+    zeros = np.zeros((4, 3))
+    zeros[1, 0] = -0.0
+    assert _distinct_units(zeros, np.zeros((4, 1))) == 1
+    W[0, 0] = np.nan
+    expected = np.unique(np.hstack([W, b]), axis=0).shape[0]
+    assert _distinct_units(W, b) == expected

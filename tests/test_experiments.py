@@ -78,9 +78,9 @@ def test_the_command_prints_pass_and_writes_its_files(tmp_path: Path, capsys):
 
 
 def test_a_failed_check_exits_1_with_one_line(tmp_path: Path, capsys, monkeypatch):
-    import initlab.experiments.published as published
+    from initlab.experiments.published import he_depth
 
-    monkeypatch.setattr(published, "finite_width_factor", lambda *args: 1.0001)  # too tight
+    monkeypatch.setattr(he_depth, "finite_width_factor", lambda *args: 1.0001)  # too tight
     code, _, stderr = run_cli(capsys, "experiment", "he-depth", "--quick", "-q",
                               "--out", str(tmp_path / "e"))  # fmt: skip
     assert code == 1
@@ -100,3 +100,65 @@ def test_chaos_the_x10_run_amplifies_one_rounding_step_and_he_does_not():
     he, _ = result.curves["he (He)"]
     assert max(random[:1001]) > 1e-3  # 1e-15 grown by more than 1e12
     assert max(he[:1001]) < 1e-12
+
+
+def test_isometry_states_its_input_scale_and_writes_both_spectra(tmp_path: Path, capsys):
+    """The tanh inputs have the fixed point's second moment q* at sigma_b^2 = 1e-4 and the
+    critical sigma_w^2 (chi_1 = 1), both printed; the spectra are in the JSON."""
+    from initlab.diagnostics.meanfield import chi_1, critical_sigma_w2, fixed_point
+
+    sigma_w2 = critical_sigma_w2("tanh", 1e-4)
+    assert sigma_w2 == pytest.approx(1.086, abs=5e-4)
+    assert chi_1("tanh", sigma_w2, 1e-4) == pytest.approx(1.0, abs=1e-10)
+    q_star = fixed_point("tanh", sigma_w2, 1e-4)
+    out = tmp_path / "iso"
+    code, stdout, stderr = run_cli(capsys, "experiment", "isometry", "--quick", "--out", str(out))
+    assert code == 0, stderr
+    assert f"q* = {q_star:.3g}" in stdout and f"std {math.sqrt(q_star):.3g}" in stdout
+    document = json.loads((out / "experiment.json").read_text())
+    data = document["data"]
+    assert data["q_star"] == pytest.approx(q_star, rel=1e-12)
+    spectra = data["singular_values"]
+    assert sorted(spectra) == sorted(
+        ["tanh, orthogonal", "tanh, Gaussian", "linear, orthogonal", "linear, Gaussian"]
+    )
+    assert len(spectra["tanh, orthogonal"]) == 400 and len(spectra["linear, Gaussian"]) == 128
+    assert (out / "experiment.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_edge_of_chaos_critical_point_is_interpolated_where_chi_1_crosses_1():
+    from initlab.diagnostics.meanfield import chi_1, critical_sigma_w2
+    from initlab.experiments.published.edge_of_chaos import SIGMA_B2, _crossing
+
+    assert _crossing([1.0, 2.0, 3.0], [0.5, 0.9, 1.3], 1.0) == pytest.approx(2.25, rel=1e-12)
+    assert math.isnan(_crossing([1.0, 2.0], [0.5, 0.9], 1.0))
+    critical = critical_sigma_w2("tanh", SIGMA_B2)
+    assert critical == pytest.approx(1.76, abs=0.005)  # Schoenholz et al. 2017
+    grid = [1.5, 1.75, 2.0]
+    # on the exact chi_1 the interpolation lands within the grid's curvature of the root
+    assert _crossing(grid, [chi_1("tanh", s, SIGMA_B2) for s in grid], 1.0) == pytest.approx(
+        critical, abs=0.01
+    )
+
+
+def test_dead_relu_zero_bias_dead_units_do_not_depend_on_the_weight_scale():
+    """relu(c z) = c relu(z): with zero biases, the same draws scaled by a power of 2 give
+    the same dead units exactly; a negative bias makes them depend on the scale."""
+    from initlab.experiments.published.dead_relu import BIASES, dead_fractions
+
+    def at(scale: float, bias: str) -> np.ndarray:
+        return dead_fractions(8, 12, scale, BIASES[bias], np.random.default_rng(5), samples=30)
+
+    np.testing.assert_array_equal(at(0.125, "zeros"), at(8.0, "zeros"))
+    assert at(1.0, "zeros").max() > 0  # there are dead units to compare
+    assert at(0.125, "constant(-0.1)").mean() > at(8.0, "constant(-0.1)").mean() + 0.3
+
+
+def test_the_fitted_depth_scale_recovers_an_exponential_decay():
+    from initlab.experiments.published.edge_of_chaos import fitted_depth_scale
+
+    layers = np.arange(1, 101)
+    assert fitted_depth_scale((1 - 0.5 * np.exp(-layers / 7.0)).tolist()) == pytest.approx(
+        7.0, rel=1e-9
+    )
+    assert math.isnan(fitted_depth_scale([0.999] * 50))  # under the floor: nothing to fit

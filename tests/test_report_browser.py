@@ -11,8 +11,10 @@ from browser import artifacts, browser, visit  # noqa: F401
 from initlab.cli import main
 from initlab.report import REPORT_FILE
 from initlab.report.html import format_value
+from initlab.results import load
 
 MAX_COURSE_REPORT = 2 * 2**20
+VALUES = "cells => cells.map(cell => cell.getAttribute('data-value'))"
 EVIL_COLUMN = "<script>window.injected = 1</script>"
 EVIL_LABEL = '<img src=x onerror="window.injected = 2">'
 
@@ -136,7 +138,16 @@ def test_compare_report(folders, visit) -> None:  # noqa: F811
                 assert cell.is_visible()
                 assert float(cell.get_attribute("data-value")) == group[metric][stat]
                 assert cell.inner_text() == format_value(group[metric][stat])
-    assert page.locator("table.stored tbody tr").count() == 9  # 3 inits x 3 seeds
+    stored = page.locator("table.stored")
+    assert stored.locator("tbody tr").count() == 9  # 3 inits x 3 seeds
+    # a click on a column's name sorts the table by it, a second click the other way
+    costs = sorted(r["final_cost"] for r in load(folders["compare"]).to_dict("records"))
+    header = stored.locator("thead th", has_text="final_cost")
+    cells = stored.locator('tbody td[data-key="final_cost"]')
+    header.click()
+    assert [float(v) for v in cells.evaluate_all(VALUES)] == costs
+    header.click()
+    assert [float(v) for v in cells.evaluate_all(VALUES)] == costs[::-1]
     seen.assert_clean()
 
 

@@ -16,7 +16,15 @@ import numpy as np
 if TYPE_CHECKING:
     from initlab.network import Network
 
-__all__ = ["as_rng", "check_positive_int", "check_real", "check_training_data", "is_real"]
+__all__ = [
+    "as_rng",
+    "check_inputs",
+    "check_positive_int",
+    "check_real",
+    "check_targets",
+    "check_training_data",
+    "is_real",
+]
 
 
 def is_real(value: object) -> bool:
@@ -72,15 +80,9 @@ def _real_array(name: str, value: object) -> np.ndarray:
     return array
 
 
-def check_training_data(network: Network, X: object, Y: object) -> tuple[np.ndarray, np.ndarray]:
-    """``X`` and ``Y`` checked against ``network``: ``(X, Y)`` as float64 ``(n_0, m)`` and
-    labels of shape ``(1, m)`` (float64 0/1 for a sigmoid head, int64 for softmax).
-
-    ``X`` must be real, finite, of shape ``(n_0, m)`` with ``m >= 1``; ``Y`` must
-    hold one label per column (shape ``(1, m)`` or ``(m,)``), each an integer
-    from 0 to ``k - 1`` for the network's ``k`` classes (``k = 2``, labels 0 and 1,
-    for a sigmoid head). Floats with integral values count as integers.
-    """
+def check_inputs(network: Network, X: object) -> np.ndarray:
+    """``X`` checked against ``network``'s input layer: real, finite, of shape ``(n_0, m)``
+    with ``m >= 1``; returned as float64."""
     X = _real_array("X", X)
     n0 = network.layer_sizes[0]
     if X.ndim != 2 or X.shape[0] != n0:
@@ -88,12 +90,45 @@ def check_training_data(network: Network, X: object, Y: object) -> tuple[np.ndar
             f"X must have shape ({n0}, m) for the network's input layer of {n0} units, "
             f"got {X.shape}"
         )
-    m = X.shape[1]
-    if m == 0:
+    if X.shape[1] == 0:
         raise ValueError("X has no samples (shape (n_0, 0)); at least one column is needed")
     X = np.asarray(X, dtype=np.float64)
     if not np.isfinite(X).all():
         raise ValueError("X contains non-finite values (nan or inf)")
+    return X
+
+
+def check_targets(network: Network, Y: object, m: int) -> np.ndarray:
+    """Real regression targets for an ``"identity"`` head of ``k`` outputs: finite, of
+    shape ``(k, m)`` (or ``(m,)`` when ``k = 1``); returned as float64 ``(k, m)``."""
+    k = network.layer_sizes[-1]
+    Y = _real_array("Y", Y)
+    shapes = ((k, m), (m,)) if k == 1 else ((k, m),)
+    if Y.shape not in shapes:
+        raise ValueError(
+            f"Y must have shape ({k}, {m}), one target per output unit and column of X, "
+            f"for the network's identity head of {k} output(s), got {Y.shape}"
+        )
+    Y = np.asarray(Y, dtype=np.float64).reshape(k, m)
+    if not np.isfinite(Y).all():
+        raise ValueError("Y contains non-finite targets (nan or inf)")
+    return Y
+
+
+def check_training_data(network: Network, X: object, Y: object) -> tuple[np.ndarray, np.ndarray]:
+    """``X`` and ``Y`` checked against ``network``: ``(X, Y)`` as float64 ``(n_0, m)`` and
+    labels of shape ``(1, m)`` (float64 0/1 for a sigmoid head, int64 for softmax), or
+    float64 targets ``(k, m)`` for a regression (``"identity"``) head (:func:`check_targets`).
+
+    ``X`` must be real, finite, of shape ``(n_0, m)`` with ``m >= 1``; ``Y`` must
+    hold one label per column (shape ``(1, m)`` or ``(m,)``), each an integer
+    from 0 to ``k - 1`` for the network's ``k`` classes (``k = 2``, labels 0 and 1,
+    for a sigmoid head). Floats with integral values count as integers.
+    """
+    X = check_inputs(network, X)
+    m = X.shape[1]
+    if not network.head.classifier:
+        return X, check_targets(network, Y, m)
     Y = _real_array("Y", Y)
     if Y.shape not in ((1, m), (m,)):
         raise ValueError(f"Y must have shape (1, {m}), one label per column of X, got {Y.shape}")

@@ -7,11 +7,15 @@ once. Its functions take logits of shape ``(..., k, m)`` (``k`` output units,
 ``m`` samples, any leading axes: one network, or a population of ``M``) and
 integer labels of shape ``(1, m)`` (or ``(..., 1, m)``).
 
-Both losses are computed from the logits, so they stay finite when the output
-saturates, and their gradient with respect to the logits has the same form:
-``dJ/dz = (p - onehot(y)) / m``. :meth:`Head.errors` returns ``m`` times it,
+The classification losses are computed from the logits, so they stay finite when
+the output saturates, and their gradient with respect to the logits has the same
+form: ``dJ/dz = (p - onehot(y)) / m``. :meth:`Head.errors` returns ``m`` times it,
 ``p - onehot(y)``; callers divide their sums by ``m`` (see
 :func:`initlab.network.backward`).
+
+The regression head :class:`IdentityHead` outputs the logits themselves and
+takes real targets ``Y`` of shape ``(k, m)``; with the half mean squared error
+its gradient has the same form again, ``dJ/dz = (z - y) / m``.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ import numpy as np
 
 from initlab._special import expit, logsumexp, softmax
 
-__all__ = ["HEADS", "Head", "SigmoidHead", "SoftmaxHead", "get_head"]
+__all__ = ["HEADS", "Head", "IdentityHead", "SigmoidHead", "SoftmaxHead", "get_head"]
 
 
 @dataclass(frozen=True)
@@ -31,13 +35,17 @@ class Head:
     """Base class of the output heads."""
 
     name: ClassVar[str] = ""
+    #: whether the head tells classes apart (labels) or regresses real targets
+    classifier: ClassVar[bool] = True
 
     def loss(self, logits: np.ndarray, Y: np.ndarray) -> np.ndarray:
-        """The mean cross-entropy over the samples: shape ``logits.shape[:-2]``."""
+        """The mean loss over the samples (cross-entropy, or half the squared error):
+        shape ``logits.shape[:-2]``."""
         raise NotImplementedError
 
     def errors(self, logits: np.ndarray, Y: np.ndarray) -> np.ndarray:
-        """``p - onehot(y)``: ``m`` times the gradient of :meth:`loss` at the logits."""
+        """``p - onehot(y)`` (``z - y`` for regression): ``m`` times the gradient of
+        :meth:`loss` at the logits."""
         raise NotImplementedError
 
     def probabilities(self, logits: np.ndarray) -> np.ndarray:
@@ -104,12 +112,44 @@ class SoftmaxHead(Head):
         return np.argmax(logits, axis=-2)[..., None, :].astype(np.int64)
 
 
+@dataclass(frozen=True)
+class IdentityHead(Head):
+    """``k >= 1`` output units, the output is the logits themselves: regression.
+
+    Targets ``Y`` are real, of shape ``(k, m)``. Half the mean squared error over
+    the samples, ``J = (1 / 2m) sum_i ||z_i - y_i||^2`` (the squared error summed over
+    the ``k`` outputs of sample ``i``, scikit-learn's ``squared_error`` for ``k = 1``),
+    so that ``dJ/dz = (z - y) / m``. With identity hidden activations this is the
+    deep linear network of Saxe, McClelland and Ganguli (2014).
+    """
+
+    name: ClassVar[str] = "identity"
+    classifier: ClassVar[bool] = False
+
+    def loss(self, logits: np.ndarray, Y: np.ndarray) -> np.ndarray:
+        residual = logits - Y
+        return 0.5 * np.mean(np.sum(residual * residual, axis=-2), axis=-1)
+
+    def errors(self, logits: np.ndarray, Y: np.ndarray) -> np.ndarray:
+        return logits - Y
+
+    def probabilities(self, logits: np.ndarray) -> np.ndarray:
+        """The output itself (a regression head has no probabilities): the logits."""
+        return logits
+
+    def predict(self, logits: np.ndarray) -> np.ndarray:
+        """The predicted targets: the logits, shape ``(..., k, m)``."""
+        return logits
+
+
 #: every head by name
-HEADS: dict[str, Head] = {head.name: head for head in (SigmoidHead(), SoftmaxHead())}
+HEADS: dict[str, Head] = {
+    head.name: head for head in (SigmoidHead(), SoftmaxHead(), IdentityHead())
+}
 
 
 def get_head(name: str) -> Head:
-    """The head called ``name`` (``"sigmoid"`` or ``"softmax"``)."""
+    """The head called ``name`` (``"sigmoid"``, ``"softmax"`` or ``"identity"``)."""
     try:
         return HEADS[name]
     except KeyError:

@@ -27,6 +27,12 @@ Two output heads:
 
 For both heads ``Y`` holds *integer class labels* of shape ``(1, m)``: values in
 {0, 1} for the sigmoid, in {0, ..., k-1} for the softmax (not one-hot rows).
+
+And one regression head, ``"identity"``: ``k >= 1`` output units, the output is
+``z[L]`` itself, ``Y`` holds real targets of shape ``(k, m)`` and the loss is half
+the mean squared error ``J = (1/2m) sum_i ||z[L]_i - y_i||^2``
+(:class:`initlab.heads.IdentityHead`); :func:`predict` returns the outputs and
+:func:`accuracy` refuses it.
 """
 
 from __future__ import annotations
@@ -67,8 +73,9 @@ class Network:
             output units.
         activations: one activation name per hidden layer (``L - 1`` names).
         output: the output head: ``"sigmoid"`` (1 output unit, binary
-            cross-entropy) or ``"softmax"`` (``k >= 2`` output units,
-            categorical cross-entropy).
+            cross-entropy), ``"softmax"`` (``k >= 2`` output units,
+            categorical cross-entropy) or ``"identity"`` (``k >= 1`` output
+            units, regression with half the mean squared error).
     """
 
     layer_sizes: tuple[int, ...]
@@ -139,7 +146,15 @@ class Network:
 
     @property
     def n_classes(self) -> int:
-        """Number of classes the output head tells apart."""
+        """Number of classes the output head tells apart.
+
+        Raises:
+            ValueError: for the regression head ``"identity"``, which has none.
+        """
+        if not self.head.classifier:
+            raise ValueError(
+                f"a network with an {self.output!r} output is a regression: it has no classes"
+            )
         return 2 if self.output == "sigmoid" else self.layer_sizes[-1]
 
     @classmethod
@@ -223,8 +238,9 @@ def backward(
 ) -> tuple[float, Parameters]:
     """Return the cost and its gradients with respect to every ``W[l]`` and ``b[l]``.
 
-    With ``e[L] = sigmoid(z[L]) - Y`` (sigmoid head) or
-    ``e[L] = softmax(z[L]) - onehot(Y)`` (softmax head) and, going down,
+    With ``e[L] = sigmoid(z[L]) - Y`` (sigmoid head),
+    ``e[L] = softmax(z[L]) - onehot(Y)`` (softmax head) or ``e[L] = z[L] - Y``
+    (identity head) and, going down,
     ``dW[l] = (e[l] a[l-1]^T) / m``, ``db[l] = (sum_cols e[l]) / m``,
     ``e[l-1] = (W[l]^T e[l]) * g'(z[l-1])``.
 
@@ -262,7 +278,8 @@ def predict_proba(network: Network, params: Parameters, X: np.ndarray) -> np.nda
     """Class probabilities for every column of ``X``.
 
     Sigmoid head: the probability of class 1, shape ``(1, m)``. Softmax head:
-    one row per class, shape ``(k, m)``, each column summing to 1.
+    one row per class, shape ``(k, m)``, each column summing to 1. Identity
+    head (regression): the outputs ``z[L]``.
     """
     return network.head.probabilities(forward(network, params, X).logits)
 
@@ -271,11 +288,21 @@ def predict(network: Network, params: Parameters, X: np.ndarray) -> np.ndarray:
     """Class labels, shape ``(1, m)``, int.
 
     Sigmoid head: probability > 0.5, as the course thresholds. Softmax head:
-    the class of the largest logit.
+    the class of the largest logit. Identity head (regression): the outputs
+    ``z[L]``, shape ``(k, m)``, float.
     """
     return network.head.predict(forward(network, params, X).logits)
 
 
 def accuracy(network: Network, params: Parameters, X: np.ndarray, Y: np.ndarray) -> float:
-    """Fraction of columns of ``X`` whose predicted label equals ``Y``."""
+    """Fraction of columns of ``X`` whose predicted label equals ``Y``.
+
+    Raises:
+        ValueError: for a regression (``"identity"``) head, which predicts no labels.
+    """
+    if not network.head.classifier:
+        raise ValueError(
+            f"accuracy needs a classifier; a network with an {network.output!r} output is a "
+            "regression (use its loss)"
+        )
     return float(np.mean(predict(network, params, X) == Y))

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+import numpy as np
 from rich.table import Table
 from rich.text import Text
 
@@ -41,7 +42,14 @@ from initlab.report import with_report
 
 DIAGNOSTICS_FILE = "diagnostics.json"
 LAYER_STD_FIGURE = "layer_std.png"
-DIAGNOSE_FILES = (DIAGNOSTICS_FILE, LAYER_STD_FIGURE)  # what diagnose may write in --out
+#: with --iterations: the figures over training (see initlab.diagnostics.figures)
+TRAINING_FIGURES = {
+    "activation_std": "activation_std.png",
+    "gradient_norms": "gradient_norms.png",
+    "histograms": "histograms.png",
+}
+#: what diagnose may write in --out
+DIAGNOSE_FILES = (DIAGNOSTICS_FILE, LAYER_STD_FIGURE, *TRAINING_FIGURES.values())
 
 #: the options of ``initlab train`` that set the training of ``--iterations N``
 TRAINING_OPTIONS = ("optimizer", "learning_rate", "weight_decay", "batch_size")
@@ -169,6 +177,14 @@ def print_diagnosis(diagnosis: InitDiagnosis) -> None:
         stdout.print(f"  {line}", markup=False)
     if diagnosis.prediction is None:
         stdout.print(f"  theory: none ({diagnosis.no_prediction})", markup=False)
+    if diagnosis.jacobian is not None:
+        values = diagnosis.jacobian
+        stdout.print(
+            f"  Jacobian dz[L]/dx on {values.shape[0]} sample(s): singular values median "
+            f"{_number(float(np.median(values)))}, from {_number(float(values.min()))} to "
+            f"{_number(float(values.max()))}",
+            markup=False,
+        )
 
 
 EPILOG = f"""{_datasets_help()}
@@ -210,6 +226,29 @@ Examples:
     show_default=True,
     help="With --iterations: about this many log-spaced updates, 0 and N included.",
 )
+@click.option(
+    "--jacobian",
+    "jacobian",
+    type=POSITIVE_INT,
+    default=None,
+    metavar="K",
+    help="Also the singular values of the input-output Jacobian dz[L]/dx at initialization, "
+    "on the first K statistics samples (its memory is estimated first).",
+)
+@click.option(
+    "--torch-model",
+    metavar="PACKAGE.MODULE:FACTORY",
+    default=None,
+    help="Diagnose your PyTorch model instead (imports that module and runs its code): the "
+    "factory is called with no arguments and returns an nn.Module; needs the torch extra.",
+)
+@click.option(
+    "--input-shape",
+    metavar="D1,D2,...",
+    default=None,
+    help="With --torch-model: one example's shape, e.g. 1,8,8 (default: a first Linear "
+    "layer's in_features).",
+)
 @json_option
 @quiet_option
 @click.pass_context
@@ -218,9 +257,12 @@ def diagnose(
     inits: tuple[str, ...],
     iterations: int | None,
     snapshots: int,
+    jacobian: int | None,
     out_dir: Path,
     json_path: Path | None,
     quiet: bool,
+    torch_model: str | None,
+    input_shape: str | None,
     **options: Any,
 ) -> None:
     """Look inside a network at initialization, layer by layer, once per --init.
@@ -236,8 +278,22 @@ def diagnose(
     network and data options are those of `initlab train`; the default is the
     course's network on the course's data. With --iterations N the networks are
     also trained as `initlab train` trains them, and diagnosed again at
-    --snapshots log-spaced updates.
+    --snapshots log-spaced updates, and activation_std.png (a heatmap of the
+    activation std over layer x update), gradient_norms.png (each layer's
+    ||dJ/dW|| over the updates) and histograms.png (layer outputs over the
+    updates) are written as well.
+
+    With --torch-model package.module:factory (which imports that module and
+    runs its code) it diagnoses your PyTorch model instead, on Gaussian inputs
+    of --input-shape, once per --init (none: the model's own initialization).
     """
+    if torch_model is not None:  # a user's torch model: initlab.cli.torch_model
+        from initlab.cli.torch_model import diagnose_torch_model
+
+        return diagnose_torch_model(ctx, torch_model, input_shape, inits, out_dir, json_path,
+                                    quiet, options, DIAGNOSE_FILES)  # fmt: skip
+    if input_shape is not None:
+        raise click.UsageError("--input-shape goes with --torch-model")
     from initlab.plots import layer_std_figure
     from initlab.results import json_bytes
 
@@ -252,7 +308,9 @@ def diagnose(
         )
     check_outputs(out_dir, DIAGNOSE_FILES, json_path)
     with sizes_as_options(), runtime_warnings_as_lines():
-        result = diagnose_inits(config, snapshots=None if iterations is None else snapshots)
+        result = diagnose_inits(
+            config, snapshots=None if iterations is None else snapshots, jacobian=jacobian
+        )
     if not quiet:
         _print_header(result)
         for diagnosis in result.diagnoses:
@@ -267,6 +325,20 @@ def diagnose(
             figure_writer(out_dir / LAYER_STD_FIGURE, lambda: layer_std_figure(result)),
         ),
     ]
+    if result.trained:
+        built: dict[str, Any] = {}  # the three figures are drawn together, once
+
+        def training_figure(key: str):  # type: ignore[no-untyped-def]
+            from initlab.diagnostics.figures import training_figures
+
+            if not built:
+                built.update(training_figures(result))
+            return built[key]
+
+        for key, name in TRAINING_FIGURES.items():
+            build = lambda key=key: training_figure(key)  # noqa: E731
+            label = key.replace("_", " ") + " figure"
+            writers.append((label, figure_writer(out_dir / name, build)))
     if json_path is not None:
         writers.append(("diagnostics copy", lambda: (json_path, json_bytes(document))))
     write_outputs(with_report(writers, out_dir), quiet, write_through=[json_path])

@@ -73,6 +73,10 @@ def experiment(name: str, quick: bool, seed: int, out_dir: Path, quiet: bool) ->
     def figure():  # type: ignore[no-untyped-def]
         from matplotlib.figure import Figure
 
+        if result.draw is not None:
+            fig = Figure(figsize=(11, 4.4), layout="constrained")
+            result.draw(fig, result)
+            return fig
         fig = Figure(figsize=(7, 4.4), layout="constrained")
         ax = fig.subplots()
         curves = [(label, m, p) for label, (m, p) in result.curves.items()]

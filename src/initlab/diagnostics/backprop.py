@@ -5,7 +5,8 @@ With ``z[l] = W[l] a[l-1] + b[l]``, ``a[l] = g_l(z[l])`` and the cost
 ``l`` is ``delta[l] = dJ/dz[l]`` (shape ``(n_l, m)``):
 
 * ``delta[L] = (p - onehot(y)) / m`` with ``p = sigmoid(z[L])`` (sigmoid head)
-  or ``p = softmax(z[L])`` (softmax head);
+  or ``p = softmax(z[L])`` (softmax head), ``delta[L] = (z[L] - y) / m`` (identity
+  head, regression);
 * ``delta[l-1] = (W[l]^T delta[l]) * g'_{l-1}(z[l-1])``;
 * ``dJ/dW[l] = delta[l] a[l-1]^T``, ``dJ/db[l] = sum_cols delta[l]``.
 

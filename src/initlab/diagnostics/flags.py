@@ -23,7 +23,8 @@ kind                        raised when
                             ``[UPDATE_RATIO_LOW, UPDATE_RATIO_HIGH]`` (healthy: about 1e-3)
 ``huge_loss``               the loss is over ``HUGE_LOSS_FACTOR`` times that of predicting
                             every class with equal probability (``ln 2`` for a sigmoid head,
-                            ``ln k`` for a softmax over ``k`` classes)
+                            ``ln k`` for a softmax over ``k`` classes; none for the
+                            regression head ``identity``)
 =========================== ================================================================
 
 A layer flagged ``symmetry`` with *all* its units identical gets no other flag
@@ -235,7 +236,7 @@ def diagnose(stats: NetworkStatistics) -> list[Flag]:
                     f"{bound:g} (healthy: about 1e-3)",
                 )
             )
-    if stats.labelled and math.isfinite(stats.loss):
+    if stats.labelled and math.isfinite(stats.loss) and stats.activations[-1] != "identity":
         classes = 2 if stats.activations[-1] == "sigmoid" else stats.units[-1]
         chance = math.log(classes)
         if stats.loss > HUGE_LOSS_FACTOR * chance:

@@ -84,7 +84,7 @@ def input_output_jacobian(
     sub = Network(
         network.layer_sizes[: top + 1],
         network.activations[: top - 1],
-        network.output if top == network.depth else _any_head(network.layer_sizes[top]),
+        "identity",  # the head plays no part in the Jacobian of z
     )
     sub_params = Parameters(params.weights[:top], params.biases[:top])
     cache = forward(sub, sub_params, X)
@@ -94,11 +94,6 @@ def input_output_jacobian(
     first = propagate_back(sub, sub_params, cache, seeds)[0]
     rows = sub_params.weights[0].T @ first  # (n_0, k m)
     return rows.reshape(n_0, k, m).transpose(2, 1, 0)
-
-
-def _any_head(units: int) -> str:
-    """A head that accepts ``units`` outputs (the head plays no part in the Jacobian of z)."""
-    return "sigmoid" if units == 1 else "softmax"
 
 
 def singular_values(jacobians: np.ndarray) -> np.ndarray:

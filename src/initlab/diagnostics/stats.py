@@ -2,7 +2,8 @@
 
 For layer ``l = 1..L`` of a network on a batch ``X`` of ``m`` columns, with
 ``z[l] = W[l] a[l-1] + b[l]``, ``a[l] = g_l(z[l])`` (``a[L]`` is the head's
-output: ``sigmoid(z[L])`` or ``softmax(z[L])``) and ``delta[l] = dJ/dz[l]``:
+output: ``sigmoid(z[L])``, ``softmax(z[L])`` or, regression, ``z[L]``) and
+``delta[l] = dJ/dz[l]``:
 
 ==================== ==========================================================
 statistic            definition (over all ``n_l x m`` entries unless stated)
@@ -51,11 +52,11 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
-from initlab._special import expit, softmax
 from initlab.activations import get_activation
-from initlab.checks import check_training_data
+from initlab.checks import check_inputs, check_training_data
 from initlab.diagnostics.backprop import backward_pass
 from initlab.network import Network, Parameters, forward
+from initlab.spec import unknown_name_message
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -66,6 +67,7 @@ __all__ = [
     "SATURATION_RULES",
     "NetworkStatistics",
     "SaturationRule",
+    "check_statistic",
     "network_statistics",
     "to_frame",
 ]
@@ -111,8 +113,8 @@ LAYER_STATISTICS: tuple[str, ...] = (
 class NetworkStatistics:
     """Per-layer statistics (lists indexed by layer, entry ``l`` is layer ``l + 1``).
 
-    ``activations[l]`` names layer ``l + 1``'s activation (the head, ``"sigmoid"``
-    or ``"softmax"``, for the last layer); ``units[l]`` its width; ``loss`` is
+    ``activations[l]`` names layer ``l + 1``'s activation (the head, ``"sigmoid"``,
+    ``"softmax"`` or ``"identity"``, for the last layer); ``units[l]`` its width; ``loss`` is
     the cost on the batch and ``labelled`` whether labels were given (without
     them the loss and the backward statistics are NaN). See the module
     docstring for each statistic.
@@ -142,11 +144,7 @@ class NetworkStatistics:
 
     def statistic(self, name: str) -> list[float]:
         """The per-layer list of statistic ``name`` (one of :data:`LAYER_STATISTICS`)."""
-        if name not in LAYER_STATISTICS:
-            raise ValueError(
-                f"unknown statistic {name!r}; choose one of: {', '.join(LAYER_STATISTICS)}"
-            )
-        return getattr(self, name)
+        return getattr(self, check_statistic(name))
 
     def rows(self) -> Iterable[tuple[int | None, str, float]]:
         """``(layer, statistic, value)`` with layers numbered from 1; the loss has layer None."""
@@ -157,13 +155,40 @@ class NetworkStatistics:
                 yield l, name, value
 
 
+def check_statistic(name: str) -> str:
+    """``name`` if it is one of :data:`LAYER_STATISTICS`.
+
+    Raises:
+        ValueError: naming it, with the closest statistic (did you mean ...?) and the choices.
+    """
+    if name not in LAYER_STATISTICS:
+        raise ValueError(unknown_name_message("statistic", str(name), LAYER_STATISTICS))
+    return name
+
+
 def _base_name(activation: str, head: bool) -> str:
     """The name that keys the rule tables: the head's name, or the activation's without params."""
     return activation if head else get_activation(activation).name.split("(")[0]
 
 
+#: a fixed direction to project each unit's row on: equal rows project to equal numbers
+_PROBE = np.random.default_rng(20170101).standard_normal(4096)
+
+
 def _distinct_units(W: np.ndarray, b: np.ndarray) -> float:
-    return float(np.unique(np.hstack([W, b]), axis=0).shape[0])
+    """The number of distinct rows of ``[W b]``, exactly.
+
+    Equal rows have bitwise equal projections on any vector (the same products summed
+    in the same order), so when the projections on :data:`_PROBE` are all distinct (every
+    random initialization) so are the rows, at the cost of one matrix-vector product;
+    otherwise (identical units, non-finite values) the rows are compared by sorting.
+    """
+    rows = np.hstack([W, b])
+    if rows.shape[1] <= _PROBE.size:
+        projection = rows @ _PROBE[: rows.shape[1]]
+        if np.isfinite(projection).all() and np.unique(projection).size == rows.shape[0]:
+            return float(rows.shape[0])
+    return float(np.unique(rows, axis=0).shape[0])
 
 
 def _update_ratio(learning_rate: float | None, grad: np.ndarray, W: np.ndarray) -> float:
@@ -192,9 +217,7 @@ def _check_batch(
     """``X`` (and ``Y``) as :func:`initlab.checks.check_training_data` checks training data."""
     if Y is not None:
         return check_training_data(network, X, Y)
-    m = np.shape(X)[1] if np.ndim(X) == 2 else 1
-    X, _ = check_training_data(network, X, np.zeros((1, m), dtype=np.int64))  # X alone
-    return X, None
+    return check_inputs(network, X), None
 
 
 def network_statistics(
@@ -221,7 +244,7 @@ def network_statistics(
     with np.errstate(over="ignore", invalid="ignore"):
         cache = forward(network, params, X)
         logits = cache.logits
-        head = softmax(logits, axis=0) if network.output == "softmax" else expit(logits)
+        head = network.head.probabilities(logits)
         outputs = [*cache.activations[1:], head]
         names = [*network.activations, network.output]
         nan = float("nan")

@@ -105,8 +105,17 @@ def supports(network: Network, optimizer: Optimizer, full_batch: bool = True) ->
 
     The kernel trains full-batch gradient descent (no weight decay, one learning
     rate for the population) on a sigmoid head with identity, ReLU, sigmoid or
-    tanh hidden layers; the batched NumPy engine trains everything else.
+    tanh hidden layers; the batched NumPy engine trains everything else but the
+    regression head ``"identity"``, which neither engine trains yet.
+
+    Raises:
+        ValueError: for an ``"identity"`` head (train it with :func:`initlab.fit.fit`).
     """
+    if not network.head.classifier:
+        raise ValueError(
+            f"the population engine does not train a network with an {network.output!r} "
+            "(regression) output; train it with initlab.fit.fit"
+        )
     reasons = []
     if network.output != "sigmoid":
         reasons.append(f"a {network.output!r} head")

@@ -25,8 +25,8 @@ about ``1 / sqrt(n)`` relative per layer.
 With ``snapshots`` the networks are then trained as ``initlab train`` trains them
 (the configuration's optimizer, learning rate, batch size and updates, the same
 minibatch order; all initializers at once on :func:`initlab.engine.train_population`)
-and the statistics and flags are computed again, on the same batch, from the
-parameters *before* each snapshot update (``updates`` itself: the final
+and the statistics, flags and per-layer output histograms are computed again, on the
+same batch, from the parameters *before* each snapshot update (``updates`` itself: the final
 parameters); an ``int`` asks for that many log-spaced updates
 (:func:`initlab.engine.log_spaced`).
 
@@ -50,6 +50,13 @@ from initlab.diagnostics import (
     network_statistics,
     predicted_preactivation_variances,
 )
+from initlab.diagnostics.histograms import LayerHistogram, layer_histograms
+from initlab.diagnostics.jacobian import (
+    MAX_JACOBIAN_BYTES,
+    input_output_jacobian,
+    jacobian_bytes,
+    singular_values,
+)
 from initlab.diagnostics.meanfield import variance_scaling_weight_variances
 from initlab.experiments.train import (
     TrainConfig,
@@ -72,10 +79,13 @@ __all__ = [
     "Prediction",
     "Snapshot",
     "bias_variance",
+    "check_jacobian_samples",
     "diagnose_config",
     "diagnose_inits",
     "diagnose_to_dict",
+    "one_blas_thread",
     "predict",
+    "snapshot_diagnosis",
 ]
 
 #: ``initlab diagnose`` looks at the course's network on the course's data by default
@@ -91,6 +101,8 @@ class Snapshot:
     update: int
     statistics: NetworkStatistics
     flags: list[Flag]
+    #: every layer's output histogram (:func:`initlab.diagnostics.histograms.layer_histograms`)
+    histograms: list[LayerHistogram] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -121,6 +133,9 @@ class InitDiagnosis:
     no_prediction: str = ""
     #: during training (empty without): at each snapshot update, in order
     snapshots: list[Snapshot] = field(default_factory=list)
+    #: singular values of the input-output Jacobian ``dz[L]/dx`` at initialization, one row
+    #: per sample (``None``: not asked for)
+    jacobian: np.ndarray | None = None
 
 
 @dataclass
@@ -181,24 +196,71 @@ def predict(
     return Prediction(variances, sigma_b2, moments), ""
 
 
+def _mebibytes(size: int) -> str:
+    mib = size / 2**20
+    return f"{mib:.0f} MiB" if mib >= 10 else f"{mib:.2g} MiB"
+
+
+def check_jacobian_samples(
+    network: Network, samples: object, available: int, max_bytes: int | None = None
+) -> int:
+    """``samples`` checked for :func:`initlab.diagnostics.input_output_jacobian` of
+    ``network``: a positive integer, at most ``available``, whose estimated memory
+    (:func:`~initlab.diagnostics.jacobian.jacobian_bytes`) is within ``max_bytes``
+    (default :data:`~initlab.diagnostics.jacobian.MAX_JACOBIAN_BYTES`).
+
+    Raises:
+        ValueError: naming the value and what is allowed (for memory: the estimate, the
+            limit and the most samples that fit).
+    """
+    if max_bytes is None:
+        max_bytes = MAX_JACOBIAN_BYTES
+    if isinstance(samples, bool) or not isinstance(samples, int | np.integer) or samples < 1:
+        raise ValueError(f"jacobian samples must be a positive integer, got {samples!r}")
+    if samples > available:
+        raise ValueError(
+            f"jacobian samples {samples} is more than the {available} statistics samples; "
+            f"allowed: 1 to {available}"
+        )
+    need = jacobian_bytes(network, int(samples))
+    if need > max_bytes:
+        fit = max_bytes // jacobian_bytes(network, 1)
+        more = f"at most {fit} samples fit" if fit else "not even 1 sample fits"
+        raise ValueError(
+            f"the input-output Jacobian of {list(network.layer_sizes)} at {samples} samples "
+            f"needs about {_mebibytes(need)} (estimated), over the limit of "
+            f"{_mebibytes(max_bytes)}; {more}"
+        )
+    return int(samples)
+
+
 def diagnose_inits(
-    config: TrainConfig | TrainSetup, *, snapshots: int | Sequence[int] | None = None
+    config: TrainConfig | TrainSetup,
+    *,
+    snapshots: int | Sequence[int] | None = None,
+    jacobian: int | None = None,
 ) -> DiagnoseResult:
     """Every initializer of ``config`` at initialization and, with ``snapshots`` (a
     number of log-spaced updates, or the updates themselves, ``0`` to the
-    configuration's updates), during training (see the module docstring).
+    configuration's updates), during training (see the module docstring). With
+    ``jacobian`` (a number of samples, the first of the statistics batch) the singular
+    values of the input-output Jacobian ``dz[L]/dx`` at initialization as well
+    (:func:`initlab.diagnostics.input_output_jacobian`).
 
     Raises:
         ValueError: as :func:`~initlab.experiments.train.prepare` and
             :func:`~initlab.initializers.initialize` do, for data, sizes or
             initializers they refuse; for snapshot updates outside the run, or a
-            count below 2; all before any training.
+            count below 2; for a Jacobian :func:`check_jacobian_samples` refuses (its
+            memory estimated first); all before any training.
     """
     from initlab.engine import log_spaced, train_population
 
     setup = config if isinstance(config, TrainSetup) else prepare(config)
     data, network = setup.dataset, setup.network
     X, Y = statistics_batch(data.X_train, data.Y_train)
+    if jacobian is not None:
+        jacobian = check_jacobian_samples(network, jacobian, int(X.shape[1]))
     moment = float(np.mean(X * X))
     learning_rate = plain_step_size(setup)
     result = DiagnoseResult(setup, int(X.shape[1]), moment, learning_rate)
@@ -206,12 +268,19 @@ def diagnose_inits(
     if snapshots is not None:
         at = log_spaced(setup.updates, snapshots) if isinstance(snapshots, int) else snapshots
     starts = starting_parameters(setup)
-    for init, params in zip(setup.config.inits, starts, strict=True):
-        stats, flags = diagnose_start(
-            network, params, data.X_train, data.Y_train, learning_rate=learning_rate
-        )
-        prediction, why_not = predict(network, init, setup.config.bias_init, moment)
-        result.diagnoses.append(InitDiagnosis(init, params, stats, flags, prediction, why_not))
+    with one_blas_thread():
+        for init, params in zip(setup.config.inits, starts, strict=True):
+            stats, flags = diagnose_start(
+                network, params, data.X_train, data.Y_train, learning_rate=learning_rate
+            )
+            prediction, why_not = predict(network, init, setup.config.bias_init, moment)
+            spectrum = None
+            if jacobian is not None:
+                J = input_output_jacobian(network, params, X[:, :jacobian])
+                spectrum = singular_values(J)
+            result.diagnoses.append(
+                InitDiagnosis(init, params, stats, flags, prediction, why_not, jacobian=spectrum)
+            )
     if at is None:
         return result
     population = train_population(
@@ -223,13 +292,37 @@ def diagnose_inits(
         snapshots=at,
     )
     result.snapshot_at = [int(k) for k in population.snapshot_at]
-    for i, diagnosis in enumerate(result.diagnoses):
-        for k, update in enumerate(result.snapshot_at):
-            stats = network_statistics(
-                network, population.snapshot(i, k), X, Y, learning_rate=learning_rate
-            )
-            diagnosis.snapshots.append(Snapshot(update, stats, diagnose(stats)))
+    with one_blas_thread():
+        for i, diagnosis in enumerate(result.diagnoses):
+            for k, update in enumerate(result.snapshot_at):
+                params = population.snapshot(i, k)
+                diagnosis.snapshots.append(
+                    snapshot_diagnosis(network, params, X, Y, update, learning_rate)
+                )
     return result
+
+
+def one_blas_thread():  # type: ignore[no-untyped-def]
+    """BLAS on one thread for the statistics: their products are small or few, and on a
+    machine whose cores are shared a second BLAS thread made them several times slower
+    (measured: 8.5 s against 2.6 s for the diagnosis of 30 layers of 256)."""
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1, user_api="blas")
+
+
+def snapshot_diagnosis(
+    network: Network,
+    params: Parameters,
+    X: np.ndarray,
+    Y: np.ndarray,
+    update: int,
+    learning_rate: float | None,
+) -> Snapshot:
+    """The statistics, flags and per-layer histograms of ``params`` on the batch ``X, Y``
+    (what every snapshot of training gets; ``benchmarks/diagnostics.py`` times it)."""
+    stats = network_statistics(network, params, X, Y, learning_rate=learning_rate)
+    return Snapshot(update, stats, diagnose(stats), layer_histograms(network, params, X))
 
 
 def _snapshot_to_dict(snapshot: Snapshot) -> dict[str, Any]:
@@ -238,6 +331,16 @@ def _snapshot_to_dict(snapshot: Snapshot) -> dict[str, Any]:
         "loss": finite_or_none(snapshot.statistics.loss),
         "layers": layers_to_dicts(snapshot.statistics),
         "flags": flags_to_dicts(snapshot.flags),
+    }
+
+
+def _jacobian_to_dict(values: np.ndarray) -> dict[str, Any]:
+    return {
+        "samples": int(values.shape[0]),
+        "median": finite_or_none(float(np.median(values))),
+        "min": finite_or_none(float(values.min())),
+        "max": finite_or_none(float(values.max())),
+        "singular_values": [[finite_or_none(float(v)) for v in row] for row in values],
     }
 
 
@@ -258,7 +361,9 @@ def diagnose_to_dict(result: DiagnoseResult) -> dict[str, Any]:
     (:func:`~initlab.results.flags_to_dicts`) and ``predicted`` (the mean-field
     prediction, or ``null`` with the reason in ``no_prediction``); when trained,
     ``config.training`` and per initializer ``snapshots``: ``update``, ``loss``,
-    ``layers`` and ``flags`` at each snapshot."""
+    ``layers`` and ``flags`` at each snapshot; with the Jacobian, per initializer
+    ``jacobian``: ``samples``, ``median``, ``min``, ``max`` and the ``singular_values``
+    of each sample."""
     setup = result.setup
     network = setup.network
     config = {
@@ -294,6 +399,7 @@ def diagnose_to_dict(result: DiagnoseResult) -> dict[str, Any]:
                     if result.trained
                     else {}
                 ),
+                **({"jacobian": _jacobian_to_dict(d.jacobian)} if d.jacobian is not None else {}),
             }
             for d in result.diagnoses
         ],

@@ -8,12 +8,12 @@ messages) goes through :func:`html.escape`, so ``<script>`` in a spec shows as t
 
 The layout of a results file is read loosely, so that any command's file renders:
 
-- ``config`` or ``spec``: a key/value table, nested objects as dotted keys;
 - ``runs`` or ``inits`` (a list of objects, one per run): a table of their scalar fields,
   a chart of the ``costs`` curves, the ``flags`` and the per-layer statistics
   (``layers``, with the theory's ``predicted`` values beside them) of each;
 - ``curves`` (``{label: {"measured": [...], "predicted": [...]}}``): one chart;
 - any other list of objects (``checks``, ``groups``, ``paired``): a table;
+- ``config`` or ``spec``: a key/value table, nested objects as dotted keys;
 - the other scalar fields: a key/value table at the top;
 - ``provenance``: the command line and versions, under "Reproduce".
 """
@@ -65,6 +65,9 @@ th, td {
   text-align: left; vertical-align: top;
 }
 th { background: var(--band); font-weight: 600; }
+table.sortable thead th { cursor: pointer; }
+th[aria-sort="ascending"]::after { content: " \\25B2"; }
+th[aria-sort="descending"]::after { content: " \\25BC"; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 tr.off td { opacity: .35; }
 div.off { opacity: .35; }
@@ -113,6 +116,27 @@ SCRIPT = """(function () {
   document.querySelectorAll('input[data-toggle]').forEach(function (box) {
     box.addEventListener('change', function () {
       show(box.getAttribute('data-toggle'), box.checked);
+    });
+  });
+  function key(row, column) {
+    var cell = row.cells[column], value = cell.getAttribute('data-value');
+    return value === null ? cell.textContent : parseFloat(value);
+  }
+  document.querySelectorAll('table.sortable thead th').forEach(function (th) {
+    th.addEventListener('click', function () {
+      var table = th.closest('table'), body = table.tBodies[0];
+      var column = Array.prototype.indexOf.call(th.parentNode.children, th);
+      var up = th.getAttribute('aria-sort') !== 'ascending';
+      table.querySelectorAll('thead th').forEach(function (h) { h.removeAttribute('aria-sort'); });
+      th.setAttribute('aria-sort', up ? 'ascending' : 'descending');
+      var rows = Array.prototype.slice.call(body.rows);
+      rows.sort(function (a, b) {
+        var x = key(a, column), y = key(b, column);
+        var d = typeof x === 'number' && typeof y === 'number'
+          ? x - y : String(x).localeCompare(String(y));
+        return up ? d : -d;
+      });
+      rows.forEach(function (row) { body.appendChild(row); });
     });
   });
 })();"""
@@ -217,7 +241,7 @@ def _table(
         attrs = f' data-run="{run}"' if run is not None else ""
         cells = "".join(_cell(c, row.get(c)) for c in columns)
         body.append(f"<tr{attrs}>{cells}</tr>")
-    cls = f' class="{css}"' if css else ""
+    cls = f' class="sortable {css}"' if css else ' class="sortable"'
     return (
         f'<div class="scroll"><table{cls}><thead><tr>{head}</tr></thead>'
         f"<tbody>{''.join(body)}</tbody></table></div>"
@@ -442,10 +466,6 @@ def _document_section(name: str, document: dict[str, Any], registry: Runs, ancho
     top = [(k, v) for k, v in document.items() if _scalar(v) and k not in SKIPPED]
     if top:
         out.append(_key_values(top, css="summary"))
-    for key in CONFIG_KEYS:
-        if isinstance(document.get(key), dict):
-            out.append(f"<h3>Configuration <small>({escape(key)})</small></h3>")
-            out.append(_key_values(flatten(document[key])))
     x_label = str(document.get("xlabel") or "iteration")
     for key in RUN_LISTS:
         value = document.get(key)
@@ -470,6 +490,10 @@ def _document_section(name: str, document: dict[str, Any], registry: Runs, ancho
             ]
             out.append(f"<h3>{escape(key.replace('_', ' ').capitalize())}</h3>")
             out.append(_table(rows, runs=runs, css=escape(key)))
+    for key in CONFIG_KEYS:  # last: the results first
+        if isinstance(document.get(key), dict):
+            out.append(f"<h3>Configuration <small>({escape(key)})</small></h3>")
+            out.append(_key_values(flatten(document[key])))
     out.append("</section>")
     return "\n".join(out)
 
@@ -625,12 +649,12 @@ def build_html(sources: Sources, title: str | None = None) -> str:
         anchor = f"doc-{i}"
         sections.append(_document_section(name, document, registry, anchor))
         nav.append((anchor, document.get("experiment") or name))
-    if sources.runs is not None:
-        sections.append(_store_section(sources.runs, registry))
-        nav.append(("stored-runs", "stored runs"))
     if sources.figures:
         sections.append(_figures_section(sources.figures, sources.older))
         nav.append(("figures", "figures"))
+    if sources.runs is not None:  # after the figures: it can be a long table
+        sections.append(_store_section(sources.runs, registry))
+        nav.append(("stored-runs", "stored runs"))
     sections.append(_reproduce_section(sources))
     nav.append(("reproduce", "reproduce"))
     if sources.problems:
@@ -647,7 +671,8 @@ def build_html(sources: Sources, title: str | None = None) -> str:
             f"<style>{STYLE}</style>",
             "</head><body>",
             f"<h1>{escape(heading)}</h1>",
-            '<p class="lead">Hover a point of a chart for its value; untick a run to hide it.</p>',
+            '<p class="lead">Hover a point of a chart for its value; untick a run to hide it; '
+            "click a column's name to sort its table.</p>",
             f"<nav>{links}</nav>",
             registry.toggles(),
             *sections,
