@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import socket
 import sys
+import time
 
 import pytest
 
@@ -86,3 +87,76 @@ def test_without_bokeh_the_extra_is_named(capsys, monkeypatch) -> None:
     monkeypatch.setitem(sys.modules, "bokeh", None)  # import bokeh raises ImportError
     code, _out, err = run_cli(capsys, "app", "--no-browser")
     assert_one_line_error(code, err, "pip install 'initlab[app]'")
+
+
+class _Loop:
+    """One thread that runs a document's callbacks in order, as the server's event loop
+    does; the exceptions they raise are kept."""
+
+    def __init__(self) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.pool = ThreadPoolExecutor(max_workers=1)
+        self.errors: list[BaseException] = []
+
+    def call(self, callback, *args):
+        def run():
+            try:
+                return callback(*args)
+            except BaseException as exc:
+                self.errors.append(exc)
+                raise
+
+        return self.pool.submit(run)
+
+
+def _lab(query: dict[str, list[bytes]]):
+    """A page's controller, its document's callbacks run by a :class:`_Loop` (no browser)."""
+    from bokeh.document import Document
+
+    from initlab.app.page import Lab
+    from initlab.app.server import Shared
+
+    loop = _Loop()
+    doc = Document()
+    doc.add_next_tick_callback = lambda callback: loop.call(callback)
+    doc.add_timeout_callback = lambda callback, _ms: loop.call(callback)
+    lab = loop.call(Lab, doc, Shared(), query).result()
+    return lab, loop
+
+
+def _wait(predicate, what: str) -> None:
+    for _ in range(6000):  # a failure after a minute, never a measurement
+        if predicate():
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"not {what} within a minute")
+
+
+def test_a_new_train_cancels_the_run_in_progress(course_expected) -> None:
+    from initlab.app.config import AppConfig
+
+    lab, loop = _lab({"init": [b"he"], "iterations": [b"200000"], "hidden": [b"64,64,64"]})
+    _wait(lambda: lab.outcome is not None, "training")
+    first = lab.cancel
+    loop.call(lab.start, AppConfig(inits=("he", "zeros"))).result()  # as the Train button
+    assert first.is_set()
+    _wait(lambda: "done" in lab.w_status.text, "done")
+    assert lab.outcome is not None and lab.outcome.names == ("he", "zeros")
+    assert not lab.outcome.cancelled
+    for i, init in enumerate(("he", "zeros")):
+        scores = lab.outcome.scores(i)
+        assert scores["train_accuracy"] == course_expected["runs"][init]["train_accuracy"]
+    assert 'data-init="he"' in lab.w_results.text and "random" not in lab.w_results.text
+    assert loop.errors == []
+
+
+def test_a_bad_form_is_said_in_the_page_and_nothing_runs() -> None:
+    lab, loop = _lab({"init": [b"he"], "iterations": [b"5"]})
+    _wait(lambda: "done" in lab.w_status.text, "done")
+    run = lab.run_id
+    lab.w_inits.value = "<b>he</b>"
+    loop.call(lab._on_train).result()
+    assert "&lt;b&gt;he&lt;/b&gt;" in lab.w_status.text and "<b>he" not in lab.w_status.text
+    assert lab.run_id == run
+    assert loop.errors == []

@@ -537,8 +537,7 @@ class Lab:
                 return
             source = self.upload[1] if config.uploaded and self.upload else None
             document = results_bytes(results_document(outcome, source=source))
-            self.shared.store(self.token, document, outcome)
-            self._post(self._finish, run_id, outcome)
+            self._post(self._finish, run_id, outcome, document)
         except Exception as exc:  # a bad spec or data: say it in the page
             self._post(self._fail, run_id, exc)
 
@@ -610,9 +609,10 @@ class Lab:
             y = costs[i, x] if done else np.empty(0)
             source.data = {"x": x, "y": y, "name": [names[i]] * len(x)}
 
-    def _finish(self, run_id: int, outcome: Outcome) -> None:
+    def _finish(self, run_id: int, outcome: Outcome, document: bytes) -> None:
         if run_id != self.run_id:
             return
+        self.shared.store(self.token, document, outcome)  # the tab's downloads: this run
         with self._lock:
             self.finished, self._pending = run_id, None
         self.outcome = outcome
