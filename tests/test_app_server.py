@@ -3,6 +3,7 @@ serves."""
 
 from __future__ import annotations
 
+import signal
 import socket
 import sys
 import time
@@ -160,3 +161,13 @@ def test_a_bad_form_is_said_in_the_page_and_nothing_runs() -> None:
     assert "&lt;b&gt;he&lt;/b&gt;" in lab.w_status.text and "<b>he" not in lab.w_status.text
     assert lab.run_id == run
     assert loop.errors == []
+
+
+def test_ctrl_c_stops_the_server_with_one_line() -> None:
+    from appserver import app_server
+
+    with app_server() as (_url, proc):
+        proc.send_signal(signal.SIGINT)
+        code = proc.wait(60)
+        err = proc.stderr.read()
+    assert code == 130 and err.strip() == "initlab: aborted", (code, err)
