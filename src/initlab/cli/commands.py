@@ -2,6 +2,7 @@
 
 from initlab.cli.activations import activations
 from initlab.cli.app import cli
+from initlab.cli.app_command import app
 from initlab.cli.compare import compare
 from initlab.cli.course import course
 from initlab.cli.diagnose import diagnose
@@ -22,3 +23,4 @@ cli.add_command(report)
 cli.add_command(inits)
 cli.add_command(activations)
 cli.add_command(diagnose)
+cli.add_command(app)
