@@ -581,6 +581,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     general = bench_general(args.quick)
     print_general(general)
+    import default_job  # benchmarks/default_job.py, beside this script
+
+    job = default_job.measure(2 if args.quick else 5)
+    print(
+        f"bare initlab: {job['default_job_s']:.2f} s; the course loop for its three runs "
+        f"{job['course_loop_s']:.2f} s (ratio {job['ratio']:.2f}, target <= 0.33)"
+    )
     full = None if args.skip_full or args.quick else bench_full_1000()
     if full:
         print(
@@ -610,6 +617,8 @@ def main(argv: list[str] | None = None) -> int:
         "peak_rss_mb": full["peak_rss_mb"] if full else peak_rss,
         "benchmark_process_peak_rss_mb": peak_rss,
         "general": general,
+        "default_job": job,
+        "default_job_s": job["default_job_s"],
         "total_s": time.perf_counter() - t_start,
     }
     args.json.write_text(json.dumps(document, indent=2) + "\n")

@@ -92,14 +92,35 @@ def rows(bench: dict[str, Any]) -> list[tuple[str, str]]:
             f"{job['default_job_s']:.2f} s; the course's own loop for the same three runs "
             f"{job['course_loop_s']:.2f} s (ratio {job['ratio']:.2f})",
         ))  # fmt: skip
-    for name, section in (bench.get("general") or {}).items():
-        if isinstance(section, dict):
-            shown = ", ".join(
-                f"{key} {value:.3g}" if isinstance(value, float) else f"{key} {value}"
-                for key, value in section.items()
-                if isinstance(value, int | float | str) and not isinstance(value, bool)
-            )
-            out.append((f"general: `{name}`", shown))
+    general = bench.get("general") or {}
+    single_d = general.get("digits_single")
+    if single_d:
+        out.append((
+            "digits, one model (64 ReLU hidden, softmax, Adam, batch 32, 20 epochs)",
+            f"scikit-learn's MLPClassifier {single_d['sklearn_s']:.3f} s, initlab "
+            f"{single_d['initlab_s']:.3f} s: {single_d['ratio']:.1f}x; test accuracy "
+            f"{single_d['test_accuracy']:.3f}",
+        ))  # fmt: skip
+    population_d = general.get("digits_population")
+    if population_d:
+        shown = ", ".join(
+            f"{key} {value:.3g}" for key, value in population_d.items()
+            if isinstance(value, float)
+        )  # fmt: skip
+        out.append(("digits, 100 models (100 seeds of `he`)", shown))
+    activations = general.get("activations")
+    if activations:
+        out.append((
+            "every activation, M = 100 course networks: time over ReLU's",
+            ", ".join(f"{name} {row['ratio_to_relu']:.2f}" for name, row in activations.items()),
+        ))  # fmt: skip
+    adam = general.get("adam_course_population")
+    if adam:
+        out.append((
+            f"Adam on M = {adam['models']} course networks, full batch",
+            f"{_us(adam['adam_us_per_model_iter'])} per model-iteration, "
+            f"{adam['ratio_to_gd']:.2f}x gradient descent's",
+        ))  # fmt: skip
     out.append(("float64 GEMM peak (`np.dot`, same run)", f"{peak:.0f} GFLOP/s"))
     return out
 
