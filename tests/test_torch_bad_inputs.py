@@ -187,6 +187,18 @@ def not_a_model():
 
 def raises():
     raise RuntimeError("factory broke")
+
+class HugeInput(nn.Module):  # nn.Linear(10**12, 1) itself could not be allocated
+    def __init__(self):
+        super().__init__()
+        self.first = nn.Linear(1, 1)
+        self.first.in_features = 10**12
+
+    def forward(self, x):
+        return self.first(x)
+
+def huge_input():
+    return HugeInput()
 """
 
 
@@ -245,6 +257,13 @@ CLI_BAD = {
     ),
     "own-network option": (["--torch-model", "{m}:mlp", "--hidden", "4"], ["--hidden"]),
     "input shape alone": (["--input-shape", "1,4,4"], ["--torch-model"]),
+    "input shape too large for memory": (
+        ["--torch-model", "{m}:mlp", "--input-shape", "1000000,1000000"],
+        ["--input-shape", "1000000,1000000", "memory"],
+    ),
+    "inferred input shape too large for memory": (
+        ["--torch-model", "{m}:huge_input"], ["input shape", "memory"],
+    ),
     "unknown init": (["--torch-model", "{m}:mlp", "--init", "he_nromal"], ["he_nromal"]),
 }  # fmt: skip
 
