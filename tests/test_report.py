@@ -79,6 +79,20 @@ def test_report_of_a_folder_without_results_is_one_line_exit_2(tmp_path: Path, c
         build_report(tmp_path)
 
 
+@pytest.mark.parametrize("nesting", ["array", "object"])
+def test_a_results_file_nested_too_deeply_is_one_line_exit_2(
+    tmp_path: Path, capsys, nesting: str
+) -> None:
+    # JSON's decoder recurses once per level: 100000 levels exceed any recursion limit
+    depth = 100_000
+    text = "[" * depth + "]" * depth if nesting == "array" else '{"a":' * depth + "1" + "}" * depth
+    (tmp_path / "results.json").write_text(text)
+    code, stdout, stderr = run_cli(capsys, "report", str(tmp_path))
+    assert_one_line_error(code, stderr, str(tmp_path), "results.json", "nested too deeply")
+    assert stdout == ""
+    assert [p.name for p in files_under(tmp_path)] == ["results.json"]
+
+
 def test_json_copy_cannot_be_the_report(tmp_path: Path, capsys) -> None:
     out = tmp_path / "out"
     code, _, stderr = run_cli(
