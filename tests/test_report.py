@@ -93,6 +93,21 @@ def test_a_results_file_nested_too_deeply_is_one_line_exit_2(
     assert [p.name for p in files_under(tmp_path)] == ["results.json"]
 
 
+def test_report_checks_where_it_writes_as_every_command_checks_its_out(
+    course_out: Path, tmp_path: Path, capsys
+) -> None:
+    folder = tmp_path / "results"
+    folder.mkdir()
+    (folder / "results.json").write_bytes((course_out / "results.json").read_bytes())
+    (folder / REPORT_FILE).mkdir()  # report.html cannot be written: a folder is there
+    code, stdout, stderr = run_cli(capsys, "report", str(folder))
+    assert_one_line_error(code, stderr, "FOLDER", REPORT_FILE, "not a regular file")
+    assert stdout == "" and [p.name for p in files_under(folder)] == ["results.json"]
+    code, stdout, stderr = run_cli(capsys, "report", "")
+    assert_one_line_error(code, stderr, "FOLDER", "empty path")
+    assert stdout == ""
+
+
 def test_json_copy_cannot_be_the_report(tmp_path: Path, capsys) -> None:
     out = tmp_path / "out"
     code, _, stderr = run_cli(
