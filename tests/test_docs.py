@@ -91,3 +91,20 @@ def test_the_catalogue_shows_what_a_raising_custom_initializer_prints(
     assert code == 2
     assert captured.out.splitlines() + captured.err.splitlines() == shown
     assert not (tmp_path / "out").exists()
+
+
+def test_the_readme_python_example_runs_and_gives_the_values_it_quotes() -> None:
+    text = (ROOT / "README.md").read_text()
+    api = text[text.index("## Python API") :]
+    code = re.search(r"```python\n(.*?)```", api, re.S).group(1)
+    quoted = dict(re.findall(r"^(\S.*?)\s+# ([-0-9.e]+)$", code, re.M))
+    assert set(quoted) == {
+        "history.costs[14000]",
+        "accuracy(net, trained, data.X_test, data.Y_test)",
+    }
+    namespace: dict = {}
+    exec(code, namespace)  # the README's own example
+    for expression, value in quoted.items():
+        # the reference loop's last digits may differ between CPUs
+        got = eval(expression, namespace)
+        assert got == pytest.approx(float(value), rel=1e-12), expression
