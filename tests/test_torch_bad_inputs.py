@@ -54,6 +54,9 @@ BAD_INIT_CALLS = {
     "empty selection": (lambda m: init_(m, "he_normal", layers=[]), ValueError, "layers is empty"),
     "unknown initializer": (lambda m: init_(m, "he_normall"), ValueError, "he_normal"),
     "lsuv without data": (lambda m: init_(m, "lsuv"), ValueError, "pass a data batch"),
+    "lsuv with data None": (
+        lambda m: init_(m, "lsuv", data=None), ValueError, "pass a data batch",
+    ),
     "lsuv, data of the wrong shape": (
         lambda m: init_(m, "lsuv", data=torch.randn(8, 1, 5, 5)), ValueError,
         "in layer '3' (Linear)",
@@ -128,6 +131,11 @@ BAD_DIAGNOSE_CALLS = {
     ),
     "one example": (lambda m: diagnose(m, torch.randn(1, 1, 4, 4)), ValueError, "at least 2"),
     "text batch": (lambda m: diagnose(m, "pixels"), TypeError, "numeric"),
+    "no batch": (lambda m: diagnose(m, None), TypeError, "batch must be a tensor"),
+    "a loss that is not callable": (
+        lambda m: diagnose(m, torch.randn(4, 1, 4, 4), torch.tensor([0, 1, 2, 1]), loss=5),
+        TypeError, "loss must be callable",
+    ),
     "unknown pattern": (
         lambda m: diagnose(m, torch.randn(4, 1, 4, 4), layers="conv*"), ValueError, "'conv*'",
     ),
