@@ -108,6 +108,14 @@ def test_report_checks_where_it_writes_as_every_command_checks_its_out(
     assert stdout == ""
 
 
+def test_an_unreadable_store_is_named_and_not_called_missing(tmp_path: Path, capsys) -> None:
+    (tmp_path / "runs.sqlite").write_text("not a database")
+    code, stdout, stderr = run_cli(capsys, "report", str(tmp_path))
+    assert_one_line_error(code, stderr, "runs.sqlite", "not an initlab result store")
+    assert "no runs.sqlite" not in stderr
+    assert stdout == "" and [p.name for p in files_under(tmp_path)] == ["runs.sqlite"]
+
+
 def test_json_copy_cannot_be_the_report(tmp_path: Path, capsys) -> None:
     out = tmp_path / "out"
     code, _, stderr = run_cli(
