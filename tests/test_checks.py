@@ -182,3 +182,34 @@ def test_too_many_models_are_blamed_when_not_even_one_update_fits(monkeypatch):
                                  concurrent=largest) <= 10**6  # fmt: skip
     assert memory.training_bytes(net.layer_sizes, updates=15000, batch=300, runs=largest + 1,
                                  concurrent=largest + 1) > 10**6  # fmt: skip
+
+
+def _statistics(net, params, X, Y):
+    from initlab.diagnostics import network_statistics
+
+    return network_statistics(net, params, X, Y)
+
+
+@pytest.mark.parametrize(
+    "use",
+    [
+        lambda net, p, X, Y: gradient_descent(net, p, X, Y, learning_rate=0.1, iterations=2),
+        lambda net, p, X, Y: fit(net, p, X, Y, "gd", iterations=2),
+        lambda net, p, X, Y: train_population(net, [p], X, Y, learning_rate=0.1, iterations=2),
+        _statistics,
+    ],
+    ids=["gradient_descent", "fit", "train_population", "network_statistics"],
+)
+def test_parameters_of_another_network_are_refused_everywhere(use) -> None:
+    # the maths reads the sizes from the arrays: without the check, the other network
+    # would be trained (and recorded) under this network's name
+    X, Y = data()
+    net = Network((2, 3, 1), ("relu",))
+    wider = initialize(Network((2, 4, 1), ("relu",)), "he", np.random.default_rng(1))
+    deeper = initialize(Network((2, 3, 3, 1), ("relu", "relu")), "he", np.random.default_rng(1))
+    with pytest.raises(ValueError, match=r"layer 1 needs W of shape \(3, 2\).*got \(4, 2\)"):
+        use(net, wider, X, Y)
+    with pytest.raises(ValueError, match="weight and"):
+        use(net, deeper, X, Y)
+    with pytest.raises((TypeError, ValueError), match=r"list|Parameters|shape"):
+        use(net, [np.zeros((3, 2))], X, Y)

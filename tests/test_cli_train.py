@@ -179,6 +179,9 @@ BAD = [
     ),
     (["--hidden", "4,x"], "'4,x' is not allowed; give comma-separated positive integers"),
     (["--hidden", "4,0"], "'4,0' is not allowed"),
+    # an empty value (an unset shell variable) is no layer list: `none` says "no hidden layer"
+    (["--hidden", ""], "'' is not allowed; give comma-separated positive integers, e.g. 64,64"),
+    (["--hidden", " "], "' ' is not allowed"),
     (["--layers", "3,4,1"], "layers [3, 4, 1] start with 3 inputs but the data have 2 features"),
     (["--layers", "2,4,3"], "layers [2, 4, 3] end with 3 outputs but the data have 2 classes"),
     (["--dataset", "iris", "--layers", "4,5,1"], "end with 1 outputs but the data have 3 classes"),

@@ -78,6 +78,21 @@ def test_reference_loop_he_costs_match(course_expected) -> None:
         assert abs(history.costs[int(iteration)] - cost) < 1e-9
 
 
+@pytest.mark.parametrize("seed", [0, 1, 7])
+@pytest.mark.parametrize(("init", "scale"), [("he", None), ("random", 10.0)])
+def test_course_parameters_draw_from_random_state_3_plus_seed(init, scale, seed) -> None:
+    # the course's own draw, written out: for each layer W = randn(n_l, n_l-1) * factor
+    # (10 for random, sqrt(2 / n_l-1) for he) from one RandomState(3 + seed), zero biases
+    rng = np.random.RandomState(3 + seed)  # the course's legacy generator
+    sizes = (2, 10, 5, 1)
+    params = course_parameters(init, seed=seed)
+    for l in range(1, len(sizes)):
+        factor = scale if scale is not None else math.sqrt(2.0 / sizes[l - 1])
+        expected = rng.randn(sizes[l], sizes[l - 1]) * factor
+        np.testing.assert_allclose(params.weights[l - 1], expected, rtol=4e-16, atol=0)
+        np.testing.assert_array_equal(params.biases[l - 1], np.zeros((sizes[l], 1)))
+
+
 def test_zeros_costs_are_ln2(course_result) -> None:
     run = runs_by_init(course_result)["zeros"]
     assert len(run.history.costs) == 15000

@@ -74,3 +74,37 @@ def test_engine_doc_quotes_no_second_set_of_figures() -> None:
     assert not re.search(r"\d(\.\d+)?x\b", speed)
     assert not re.search(r"\d (us|microseconds)\b", speed)
     assert not re.search(r"compiles in \d", speed)
+
+
+def test_the_catalogue_shows_what_a_raising_custom_initializer_prints(
+    tmp_path, capsys, monkeypatch
+) -> None:
+    text = (ROOT / "docs" / "catalogue.md").read_text()
+    [block] = [b for b in re.findall(r"```console\n(.*?)```", text, re.S) if "badinits" in b]
+    command, *shown = block.splitlines()
+    (tmp_path / "badinits.py").write_text(
+        "def raises(rng, shape):\n    raise RuntimeError('boom')\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    code = main([*shlex.split(command[len("$ initlab ") :]), "--out", str(tmp_path / "out")])
+    captured = capsys.readouterr()
+    assert code == 2
+    assert captured.out.splitlines() + captured.err.splitlines() == shown
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_readme_python_example_runs_and_gives_the_values_it_quotes() -> None:
+    text = (ROOT / "README.md").read_text()
+    api = text[text.index("## Python API") :]
+    code = re.search(r"```python\n(.*?)```", api, re.S).group(1)
+    quoted = dict(re.findall(r"^(\S.*?)\s+# ([-0-9.e]+)$", code, re.M))
+    assert set(quoted) == {
+        "history.costs[14000]",
+        "accuracy(net, trained, data.X_test, data.Y_test)",
+    }
+    namespace: dict = {}
+    exec(code, namespace)  # the README's own example
+    for expression, value in quoted.items():
+        # the reference loop's last digits may differ between CPUs
+        got = eval(expression, namespace)
+        assert got == pytest.approx(float(value), rel=1e-12), expression

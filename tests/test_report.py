@@ -79,6 +79,43 @@ def test_report_of_a_folder_without_results_is_one_line_exit_2(tmp_path: Path, c
         build_report(tmp_path)
 
 
+@pytest.mark.parametrize("nesting", ["array", "object"])
+def test_a_results_file_nested_too_deeply_is_one_line_exit_2(
+    tmp_path: Path, capsys, nesting: str
+) -> None:
+    # JSON's decoder recurses once per level: 100000 levels exceed any recursion limit
+    depth = 100_000
+    text = "[" * depth + "]" * depth if nesting == "array" else '{"a":' * depth + "1" + "}" * depth
+    (tmp_path / "results.json").write_text(text)
+    code, stdout, stderr = run_cli(capsys, "report", str(tmp_path))
+    assert_one_line_error(code, stderr, str(tmp_path), "results.json", "nested too deeply")
+    assert stdout == ""
+    assert [p.name for p in files_under(tmp_path)] == ["results.json"]
+
+
+def test_report_checks_where_it_writes_as_every_command_checks_its_out(
+    course_out: Path, tmp_path: Path, capsys
+) -> None:
+    folder = tmp_path / "results"
+    folder.mkdir()
+    (folder / "results.json").write_bytes((course_out / "results.json").read_bytes())
+    (folder / REPORT_FILE).mkdir()  # report.html cannot be written: a folder is there
+    code, stdout, stderr = run_cli(capsys, "report", str(folder))
+    assert_one_line_error(code, stderr, "FOLDER", REPORT_FILE, "not a regular file")
+    assert stdout == "" and [p.name for p in files_under(folder)] == ["results.json"]
+    code, stdout, stderr = run_cli(capsys, "report", "")
+    assert_one_line_error(code, stderr, "FOLDER", "empty path")
+    assert stdout == ""
+
+
+def test_an_unreadable_store_is_named_and_not_called_missing(tmp_path: Path, capsys) -> None:
+    (tmp_path / "runs.sqlite").write_text("not a database")
+    code, stdout, stderr = run_cli(capsys, "report", str(tmp_path))
+    assert_one_line_error(code, stderr, "runs.sqlite", "not an initlab result store")
+    assert "no runs.sqlite" not in stderr
+    assert stdout == "" and [p.name for p in files_under(tmp_path)] == ["runs.sqlite"]
+
+
 def test_json_copy_cannot_be_the_report(tmp_path: Path, capsys) -> None:
     out = tmp_path / "out"
     code, _, stderr = run_cli(

@@ -54,6 +54,9 @@ BAD_INIT_CALLS = {
     "empty selection": (lambda m: init_(m, "he_normal", layers=[]), ValueError, "layers is empty"),
     "unknown initializer": (lambda m: init_(m, "he_normall"), ValueError, "he_normal"),
     "lsuv without data": (lambda m: init_(m, "lsuv"), ValueError, "pass a data batch"),
+    "lsuv with data None": (
+        lambda m: init_(m, "lsuv", data=None), ValueError, "pass a data batch",
+    ),
     "lsuv, data of the wrong shape": (
         lambda m: init_(m, "lsuv", data=torch.randn(8, 1, 5, 5)), ValueError,
         "in layer '3' (Linear)",
@@ -128,6 +131,11 @@ BAD_DIAGNOSE_CALLS = {
     ),
     "one example": (lambda m: diagnose(m, torch.randn(1, 1, 4, 4)), ValueError, "at least 2"),
     "text batch": (lambda m: diagnose(m, "pixels"), TypeError, "numeric"),
+    "no batch": (lambda m: diagnose(m, None), TypeError, "batch must be a tensor"),
+    "a loss that is not callable": (
+        lambda m: diagnose(m, torch.randn(4, 1, 4, 4), torch.tensor([0, 1, 2, 1]), loss=5),
+        TypeError, "loss must be callable",
+    ),
     "unknown pattern": (
         lambda m: diagnose(m, torch.randn(4, 1, 4, 4), layers="conv*"), ValueError, "'conv*'",
     ),
@@ -187,6 +195,18 @@ def not_a_model():
 
 def raises():
     raise RuntimeError("factory broke")
+
+class HugeInput(nn.Module):  # nn.Linear(10**12, 1) itself could not be allocated
+    def __init__(self):
+        super().__init__()
+        self.first = nn.Linear(1, 1)
+        self.first.in_features = 10**12
+
+    def forward(self, x):
+        return self.first(x)
+
+def huge_input():
+    return HugeInput()
 """
 
 
@@ -245,6 +265,13 @@ CLI_BAD = {
     ),
     "own-network option": (["--torch-model", "{m}:mlp", "--hidden", "4"], ["--hidden"]),
     "input shape alone": (["--input-shape", "1,4,4"], ["--torch-model"]),
+    "input shape too large for memory": (
+        ["--torch-model", "{m}:mlp", "--input-shape", "1000000,1000000"],
+        ["--input-shape", "1000000,1000000", "memory"],
+    ),
+    "inferred input shape too large for memory": (
+        ["--torch-model", "{m}:huge_input"], ["input shape", "memory"],
+    ),
     "unknown init": (["--torch-model", "{m}:mlp", "--init", "he_nromal"], ["he_nromal"]),
 }  # fmt: skip
 

@@ -14,11 +14,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from initlab.network import Network
+    from initlab.network import Network, Parameters
 
 __all__ = [
     "as_rng",
     "check_inputs",
+    "check_parameters",
     "check_positive_int",
     "check_real",
     "check_targets",
@@ -96,6 +97,30 @@ def check_inputs(network: Network, X: object) -> np.ndarray:
     if not np.isfinite(X).all():
         raise ValueError("X contains non-finite values (nan or inf)")
     return X
+
+
+def check_parameters(network: Network, params: Parameters, name: str = "params") -> None:
+    """Raise unless ``params`` are parameters of ``network``: for layer sizes
+    ``n_0, ..., n_L``, ``L`` weights ``W[l]`` of shape ``(n_l, n_(l-1))`` and ``L`` biases
+    ``b[l]`` of shape ``(n_l, 1)``. (The maths reads the sizes from the arrays: parameters of
+    another network would otherwise train that network under this one's name.)"""
+    from initlab.network import Parameters
+
+    if not isinstance(params, Parameters):
+        raise TypeError(f"{name} must be initlab Parameters, got {type(params).__name__}")
+    sizes = list(network.layer_sizes)
+    if len(params.weights) != network.depth or len(params.biases) != network.depth:
+        raise ValueError(
+            f"{name} has {len(params.weights)} weight and {len(params.biases)} bias arrays; "
+            f"the network {sizes} needs {network.depth} of each"
+        )
+    for l, (W, b) in enumerate(zip(params.weights, params.biases, strict=True)):
+        want_w, want_b = (sizes[l + 1], sizes[l]), (sizes[l + 1], 1)
+        if np.shape(W) != want_w or np.shape(b) != want_b:
+            raise ValueError(
+                f"{name} do not fit the network {sizes}: layer {l + 1} needs W of shape "
+                f"{want_w} and b of shape {want_b}, got {np.shape(W)} and {np.shape(b)}"
+            )
 
 
 def check_targets(network: Network, Y: object, m: int) -> np.ndarray:

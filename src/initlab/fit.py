@@ -15,7 +15,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from initlab.checks import as_rng, check_positive_int, check_real, check_training_data
+from initlab.checks import (
+    as_rng,
+    check_parameters,
+    check_positive_int,
+    check_real,
+    check_training_data,
+)
 from initlab.memory import OPTIMIZER_SLOTS, check_training
 from initlab.network import Network, Parameters, loss_and_gradients
 from initlab.optimizers import Optimizer, get_optimizer
@@ -87,6 +93,7 @@ def gradient_descent(
     """
     validate_schedule(learning_rate, iterations)
     X, Y = check_training_data(network, X, Y)
+    check_parameters(network, params)
     check_training(network.layer_sizes, updates=iterations, batch=X.shape[1])
     params = params.copy()
     costs = np.empty(iterations)
@@ -236,6 +243,7 @@ def fit(
     """
     optimizer = as_optimizer(optimizer)
     X, Y = check_training_data(network, X, Y)
+    check_parameters(network, params)
     m = X.shape[1]
     schedule = resolve_schedule(
         optimizer, m, iterations=iterations, epochs=epochs, batch_size=batch_size, rng=rng

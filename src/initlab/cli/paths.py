@@ -161,9 +161,9 @@ def _resolve(option: str, given: Path) -> Path:
     return resolve_target(given)
 
 
-def check_out_dir(out_dir: Path, names: Sequence[str]) -> Path:
-    """Check ``--out``, a folder for the files ``names``; returns it resolved."""
-    option = "--out"
+def check_out_dir(out_dir: Path, names: Sequence[str], *, option: str = "--out") -> Path:
+    """Check ``--out`` (or the folder argument called ``option``), a folder for the files
+    ``names``; returns it resolved."""
     target = _resolve(option, out_dir)
     _check_not_pseudo(option, out_dir, target)
     longest = max(names, key=lambda name: len(os.fsencode(name)))

@@ -125,6 +125,25 @@ def _input_shape(model: Any, given: tuple[int, ...] | None) -> tuple[int, ...]:
     )
 
 
+def _check_batch_fits(shape: tuple[int, ...], given: bool) -> None:
+    """Refuse an input shape whose :data:`SAMPLES` float64 examples, ``8 SAMPLES prod(shape)``
+    bytes, cannot fit in the available memory (before torch tries to allocate them)."""
+    from initlab.memory import available_bytes, format_bytes
+
+    needed = 8 * SAMPLES * math.prod(shape)
+    available = available_bytes()
+    if needed <= available:
+        return
+    text = ",".join(str(d) for d in shape)
+    message = (
+        f"{SAMPLES} Gaussian inputs of shape {text} need about {format_bytes(needed)} of "
+        f"memory, but {format_bytes(available)} is available; give a smaller shape"
+    )
+    if given:
+        raise click.BadParameter(f"{text!r}: {message}", param_hint="'--input-shape'")
+    raise click.UsageError(f"the model's input shape (from its first layer): {message}")
+
+
 def _labels(model: Any, batch: Any, seed: int) -> Any:
     """Uniformly random labels for the model's ``(N, k)`` output, or None."""
     import torch
@@ -235,7 +254,8 @@ def diagnose_torch_model(
     try:
         for label in inits or (TORCH_DEFAULT,):
             model = _build(spec, factory, seed)
-            shape = _input_shape(model, shape)
+            given, shape = shape is not None, _input_shape(model, shape)
+            _check_batch_fits(shape, given)
             generator = torch.Generator().manual_seed(seed)
             batch = torch.randn((SAMPLES, *shape), generator=generator, dtype=torch.float64)
             batch = itorch.init.as_batch(batch, model, "the Gaussian inputs")

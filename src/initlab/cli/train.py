@@ -146,7 +146,7 @@ def _activation_list(ctx: click.Context, param: click.Parameter, value: str) -> 
 def _sizes(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[int, ...] | None:
     if value is None:
         return None
-    if param.name == "hidden" and value.strip().lower() in ("", "none"):
+    if param.name == "hidden" and value.strip().lower() == "none":
         return ()
     try:
         sizes = tuple(int(item) for item in value.split(","))

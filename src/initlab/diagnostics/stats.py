@@ -53,7 +53,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 
 from initlab.activations import get_activation
-from initlab.checks import check_inputs, check_training_data
+from initlab.checks import check_inputs, check_parameters, check_training_data
 from initlab.diagnostics.backprop import backward_pass
 from initlab.network import Network, Parameters, forward
 from initlab.spec import unknown_name_message
@@ -237,10 +237,12 @@ def network_statistics(
     Raises:
         ValueError: for a batch or labels that :func:`initlab.checks.check_training_data`
             refuses (wrong shape, non-finite inputs, labels outside the head's classes)
-            or a bad learning rate.
+            or a bad learning rate, and ``params`` that do not fit ``network``
+            (:func:`initlab.checks.check_parameters`).
     """
     learning_rate = _check_learning_rate(learning_rate)
     X, Y = _check_batch(network, X, Y)
+    check_parameters(network, params)
     with np.errstate(over="ignore", invalid="ignore"):
         cache = forward(network, params, X)
         logits = cache.logits

@@ -53,8 +53,8 @@ def build_report(
     if sources.empty:
         unread = f" ({'; '.join(sources.problems)})" if sources.problems else ""
         raise ValueError(
-            f"{str(folder)!r} holds no results to report (no results JSON file, "
-            f"no runs.sqlite){unread}; run a command with --out there first"
+            f"{str(folder)!r} holds no results to report (no readable results JSON file "
+            f"or runs.sqlite){unread}; run a command with --out there first"
         )
     return build_html(sources).encode("utf-8")
 

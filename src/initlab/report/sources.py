@@ -61,6 +61,9 @@ def _parse(name: str, content: bytes, sources: Sources) -> None:
     except (UnicodeDecodeError, ValueError) as exc:
         sources.problems.append(f"{name}: not JSON ({exc})")
         return
+    except RecursionError:  # the decoder recurses once per level of nesting
+        sources.problems.append(f"{name}: not read (nested too deeply)")
+        return
     if isinstance(document, dict):
         sources.documents[name] = document
 

@@ -263,12 +263,14 @@ def diagnose(
 
     Raises:
         TypeError: a model that is not an ``nn.Module``, a batch or target that is not
-            numeric, a bad ``layers``.
+            numeric, a bad ``layers``, a ``loss`` that is not callable.
         ValueError: no supported layer, a pattern that matches none, a batch the model
             refuses (its error in one line with the layer's name), a loss that fails.
     """
     selected = select_layers(model, layers)
     learning_rate = _check_learning_rate(learning_rate)
+    if loss is not None and not callable(loss):
+        raise TypeError(f"loss must be callable as loss(output, target), got {type(loss).__name__}")
     x = as_batch(batch, model, "batch")
     y = None if target is None else _as_target(target, x.device)
     loss_fn = loss if loss is not None else (_default_loss if y is not None else None)

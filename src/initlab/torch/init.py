@@ -167,6 +167,8 @@ def as_batch(data: Any, model: nn.Module, what: str = "data") -> torch.Tensor:
     device = reference.device if reference is not None else None
     if isinstance(data, torch.Tensor):
         tensor = data.detach()
+    elif data is None:  # np.asarray(None, float) would be a 0-d nan
+        raise TypeError(f"{what} must be a tensor or a numeric array, got None")
     else:
         try:
             tensor = torch.as_tensor(np.asarray(data, dtype=np.float64))
