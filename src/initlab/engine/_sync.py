@@ -150,7 +150,7 @@ _U1 = np.uint64(1)
 _U3 = np.uint64(3)
 
 
-@njit(cache=True, nogil=True, fastmath={"reassoc", "contract"}, error_model="numpy")
+@njit(cache=True, nogil=True, fastmath={"reassoc"}, error_model="numpy")
 def combine(g, cost, busy, wall, G, Cp, sync, worker, n_workers, epoch, yield_fn, n_chunks,
             window, cmin, bad, pays):  # fmt: skip
     """One thread's share ``g``, ``cost`` of a split iteration in, the group's sums out.
