@@ -164,8 +164,12 @@ def test_a_bad_form_is_said_in_the_page_and_nothing_runs() -> None:
 
 
 def test_ctrl_c_stops_the_server_with_one_line() -> None:
+    """With the engine compiled (the first training after installation compiles it, for
+    seconds during which no Python code, the signal's handler included, can run)."""
     from appserver import app_server
+    from initlab.experiments.course import course_config, run_course
 
+    run_course(course_config(iterations=2))  # compiles the kernel into numba's cache
     with app_server() as (_url, proc):
         proc.send_signal(signal.SIGINT)
         code = proc.wait(60)
