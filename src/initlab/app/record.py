@@ -19,19 +19,13 @@ from initlab import __version__
 from initlab.app.training import Outcome
 from initlab.app.views import batch
 from initlab.diagnostics import diagnose, network_statistics
-from initlab.diagnostics.stats import LAYER_STATISTICS
 from initlab.optimizers import get_optimizer
+from initlab.results import finite_or_none, flags_to_dicts, layers_to_dicts
 
 __all__ = ["MAX_COST_POINTS", "cost_stride", "results_bytes", "results_document"]
 
 #: ``costs`` holds every ``stride``-th cost, at most this many per run
 MAX_COST_POINTS = 1000
-
-
-def _finite(value: float | None) -> float | None:
-    if value is None or not math.isfinite(value):
-        return None
-    return float(value)
 
 
 def cost_stride(updates: int) -> int:
@@ -49,28 +43,7 @@ def _layers(outcome: Outcome, i: int) -> tuple[list[dict[str, Any]], list[dict[s
     rate = config.learning_rate if type(optimizer).full_batch else None
     X, Y = batch(prepared.dataset.X_train, prepared.dataset.Y_train)
     stats = network_statistics(prepared.network, prepared.starts[i], X, Y, learning_rate=rate)
-    layers = []
-    for l in range(stats.depth):
-        record: dict[str, Any] = {
-            "layer": l + 1,
-            "units": int(stats.units[l]),
-            "activation": stats.activations[l],
-        }
-        for name in LAYER_STATISTICS:
-            record[name] = _finite(stats.statistic(name)[l])
-        record["distinct_units"] = int(stats.distinct_units[l])
-        layers.append(record)
-    flags = [
-        {
-            "kind": flag.kind,
-            "layer": flag.layer,
-            "value": _finite(flag.value),
-            "threshold": _finite(flag.threshold),
-            "message": flag.message,
-        }
-        for flag in diagnose(stats)
-    ]
-    return layers, flags
+    return layers_to_dicts(stats), flags_to_dicts(diagnose(stats))
 
 
 def results_document(outcome: Outcome, *, source: str | None = None) -> dict[str, Any]:
@@ -90,7 +63,7 @@ def results_document(outcome: Outcome, *, source: str | None = None) -> dict[str
             {
                 "init": name,
                 "costs": [
-                    {"iteration": int(t), "cost": _finite(float(costs[t]))}
+                    {"iteration": int(t), "cost": finite_or_none(float(costs[t]))}
                     for t in range(0, len(costs), stride)
                 ],
                 **outcome.scores(i),
