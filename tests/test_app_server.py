@@ -167,9 +167,10 @@ def test_ctrl_c_stops_the_server_with_one_line() -> None:
     """With the engine compiled (the first training after installation compiles it, for
     seconds during which no Python code, the signal's handler included, can run)."""
     from appserver import app_server
-    from initlab.experiments.course import course_config, run_course
+    from initlab.app.config import AppConfig
+    from initlab.app.training import prepare, train
 
-    run_course(course_config(iterations=2))  # compiles the kernel into numba's cache
+    train(prepare(AppConfig()))  # the server's own first training: compiled into the cache
     with app_server() as (_url, proc):
         proc.send_signal(signal.SIGINT)
         code = proc.wait(60)
