@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,6 +21,14 @@ def artifacts() -> Path:
     return folder
 
 
+def _drain(proc: subprocess.Popen) -> None:
+    try:
+        for line in proc.stderr:  # type: ignore[union-attr]
+            proc.stderr_lines.append(line)  # type: ignore[attr-defined]
+    except (OSError, ValueError):  # closed when the server is done with
+        pass
+
+
 @contextmanager
 def app_server(*args: str, timeout: float = 60) -> Iterator[tuple[str, subprocess.Popen]]:
     """``initlab app --no-browser ARGS`` running; yields its URL (from its first line)."""
@@ -31,12 +40,17 @@ def app_server(*args: str, timeout: float = 60) -> Iterator[tuple[str, subproces
     lines: list[str] = []
     reader = threading.Thread(target=lambda: lines.append(proc.stdout.readline()), daemon=True)
     reader.start()
+    # stderr is read all along: a server whose stderr pipe filled up would block on its
+    # next write and could not exit; what it wrote is in proc.stderr_lines
+    proc.stderr_lines = []  # type: ignore[attr-defined]
+    threading.Thread(target=_drain, args=(proc,), daemon=True).start()
     reader.join(timeout)
     try:
         found = re.search(r"http://\S+", lines[0]) if lines else None
         if found is None:
             proc.kill()
-            raise AssertionError(f"no URL from initlab app: {lines}, {proc.stderr.read()}")
+            time.sleep(0.5)
+            raise AssertionError(f"no URL from initlab app: {lines}, {proc.stderr_lines}")
         yield found.group(0), proc
     finally:
         proc.terminate()

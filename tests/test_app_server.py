@@ -164,15 +164,19 @@ def test_a_bad_form_is_said_in_the_page_and_nothing_runs() -> None:
 
 
 def test_ctrl_c_stops_the_server_with_one_line() -> None:
-    """With the engine compiled (the first training after installation compiles it, for
-    seconds during which no Python code, the signal's handler included, can run)."""
-    from appserver import app_server
-    from initlab.app.config import AppConfig
-    from initlab.app.training import prepare, train
+    """Once the page is served (the server's first training done: the first training after
+    installation compiles the engine, for seconds during which no Python code, a signal's
+    handler included, runs)."""
+    import urllib.request
 
-    train(prepare(AppConfig()))  # the server's own first training: compiled into the cache
-    with app_server() as (_url, proc):
+    from appserver import app_server
+
+    with app_server() as (url, proc):
+        with urllib.request.urlopen(url, timeout=240) as page:  # waits for the course
+            assert page.status == 200
         proc.send_signal(signal.SIGINT)
         code = proc.wait(60)
-        err = proc.stderr.read()
-    assert code == 130 and err.strip() == "initlab: aborted", (code, err)
+        time.sleep(0.2)  # the reader thread takes the last line
+        err = "".join(proc.stderr_lines)
+    assert code == 130 and err.strip().splitlines()[-1:] == ["initlab: aborted"], (code, err)
+    assert err.strip() == "initlab: aborted", err
