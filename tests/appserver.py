@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 import sys
 import threading
@@ -21,6 +22,12 @@ def artifacts() -> Path:
     return folder
 
 
+def _default_sigint() -> None:
+    """In the server process: Ctrl-C as a terminal delivers it, whatever this test process
+    inherited or set (an ignored SIGINT is inherited by every child)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _drain(proc: subprocess.Popen) -> None:
     try:
         for line in proc.stderr:  # type: ignore[union-attr]
@@ -36,6 +43,7 @@ def app_server(*args: str, timeout: float = 60) -> Iterator[tuple[str, subproces
     proc = subprocess.Popen(
         [sys.executable, "-m", "initlab", "app", "--no-browser", *args],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        preexec_fn=_default_sigint,
     )  # fmt: skip
     lines: list[str] = []
     reader = threading.Thread(target=lambda: lines.append(proc.stdout.readline()), daemon=True)

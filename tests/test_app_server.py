@@ -178,5 +178,10 @@ def test_ctrl_c_stops_the_server_with_one_line() -> None:
         code = proc.wait(60)
         time.sleep(0.2)  # the reader thread takes the last line
         err = "".join(proc.stderr_lines)
-    assert code == 130 and err.strip().splitlines()[-1:] == ["initlab: aborted"], (code, err)
+    parent = signal.getsignal(signal.SIGINT)
+    assert code == 130 and err.strip().splitlines()[-1:] == ["initlab: aborted"], (
+        code,
+        err,
+        parent,
+    )
     assert err.strip() == "initlab: aborted", err
