@@ -7,6 +7,7 @@ defaults) and ``--seeds N``; runs are stored as they finish in ``--out``'s
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -25,10 +26,9 @@ from initlab.cli.output import (
 )
 from initlab.cli.paths import check_outputs, out_option
 from initlab.cli.sweep import (
-    SweepProgress,
     executor_options,
-    stop_interrupted,
     store_and_executor,
+    train_with_progress,
 )
 from initlab.cli.train import config_from_options, train, train_option
 from initlab.report import with_report
@@ -169,17 +169,8 @@ def compare(
                 f"{setup.updates} updates ({total - left} already stored in {out_dir})",
                 markup=False,
             )
-        progress = SweepProgress(total, total - left, quiet)
-        try:
-            for _ in run_compare(
-                spec, store, setup=setup, executor=executor, on_batch=progress.update,
-                on_start=progress.start,
-            ):  # fmt: skip
-                pass
-        except KeyboardInterrupt:
-            progress.stop()
-            stop_interrupted(len(store), total, out_dir)
-        progress.stop()
+        training = partial(run_compare, spec, store, setup=setup, executor=executor)
+        train_with_progress(training, store, total, total - left, quiet, out_dir)
         frame = store.frame(costs=True)
     summary = compare_summary(frame, config.inits)
     document = with_provenance({"experiment": "compare", "spec": spec.as_dict(), **summary})

@@ -10,7 +10,8 @@ from __future__ import annotations
 import contextlib
 import shlex
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -40,6 +41,7 @@ __all__ = [
     "stop_interrupted",
     "store_and_executor",
     "sweep",
+    "train_with_progress",
 ]
 
 STORE_FILE = "runs.sqlite"
@@ -114,6 +116,27 @@ class SweepProgress:
     def stop(self) -> None:
         if self.bar is not None:
             self.bar.stop()
+
+
+def train_with_progress(
+    train: Callable[..., Iterable[object]],
+    store: Any,
+    total: int,
+    done: int,
+    quiet: bool,
+    out_dir: Path,
+) -> None:
+    """Run ``train(on_batch=..., on_start=...)`` (the batches still to train) to its end
+    with a :class:`SweepProgress` of ``total`` runs, ``done`` of them already stored; on
+    Ctrl-C stop it and exit as :func:`stop_interrupted` does."""
+    progress = SweepProgress(total, done, quiet)
+    try:
+        for _ in train(on_batch=progress.update, on_start=progress.start):
+            pass
+    except KeyboardInterrupt:
+        progress.stop()
+        stop_interrupted(len(store), total, out_dir)
+    progress.stop()
 
 
 def _fmt(value: float | None) -> str:
@@ -257,16 +280,8 @@ def sweep(
                 f"stored in {out_dir})",
                 markup=False,
             )
-        progress = SweepProgress(total, total - left, quiet)
-        try:
-            for _ in run_batches(
-                batches, store, executor, on_batch=progress.update, on_start=progress.start
-            ):
-                pass
-        except KeyboardInterrupt:
-            progress.stop()
-            stop_interrupted(len(store), total, out_dir)
-        progress.stop()
+        training = partial(run_batches, batches, store, executor)
+        train_with_progress(training, store, total, total - left, quiet, out_dir)
         frame = store.frame(costs=True)
     groups = sweep_summary(frame, by, threshold)
     document = with_provenance({
