@@ -52,8 +52,18 @@ def test_fast_and_reference_agree_run_by_run(overrides) -> None:
         assert f.train_accuracy == r.train_accuracy
         assert f.test_accuracy == r.test_accuracy
     fast_lines, reference_lines = reported["fast"], reported["reference"]
-    assert [(i, n) for i, n, _ in fast_lines] == [(i, n) for i, n, _ in reference_lines]
-    assert len(fast_lines) == 4 * 4
+    assert len(fast_lines) == len(reference_lines) == 4 * 4
+    # the reference reports run after run; the population every run at each update in turn
+    order = [r.init for r in reference]
+    assert [(i, n) for i, n, _ in reference_lines] == sorted(
+        ((i, n) for i, n, _ in reference_lines), key=lambda line: order.index(line[0])
+    )
+    assert [(i, n) for i, n, _ in fast_lines] == sorted(
+        ((i, n) for i, n, _ in reference_lines), key=lambda line: (line[1], order.index(line[0]))
+    )
+    fast_costs = {(i, n): c for i, n, c in fast_lines}
+    for i, n, c in reference_lines:
+        assert fast_costs[i, n] == pytest.approx(c, rel=1e-10, abs=0)
 
 
 def test_unknown_engine_is_refused() -> None:

@@ -146,27 +146,31 @@ def population_runs(
     on_cost: Callable[[str, int, float], None] | None = None,
     **training: Any,
 ) -> list[Run]:
-    """Train every start at once on the population engine, then report and score each run.
+    """Train every start at once on the population engine, then score each run.
 
     ``training`` is passed to :func:`initlab.engine.train_population` (learning
     rate, iterations or epochs, optimizer, batch size, rng). ``on_cost(name,
-    iteration, cost)`` is called for every ``print_every``-th finite cost, in the
-    order the one-run-at-a-time loop would report them.
+    iteration, cost)`` is called while training runs, for every ``print_every``-th
+    finite cost: the runs train together, so their costs come interleaved, every
+    run's cost at one iteration, in the order of ``names``, then the next iteration.
     """
     from initlab.engine import train_population
 
+    def report(iteration: int, costs: np.ndarray) -> None:
+        assert on_cost is not None
+        for name, cost in zip(names, costs, strict=True):
+            if np.isfinite(cost):  # a diverged run's last cost and the NaN after it
+                on_cost(name, iteration, float(cost))
+
     population = train_population(
-        network, list(starts), dataset.X_train, dataset.Y_train, **training
-    )
-    runs = []
-    for i, (name, start) in enumerate(zip(names, starts, strict=True)):
-        history = population.history(i)
-        if on_cost is not None:
-            for it in range(0, len(history.costs), print_every):
-                if it != history.diverged_at:
-                    on_cost(name, it, float(history.costs[it]))
-        runs.append(score_run(name, network, start, population.params[i], history, dataset))
-    return runs
+        network, list(starts), dataset.X_train, dataset.Y_train,
+        report_every=print_every if on_cost is not None else 0,
+        on_report=report if on_cost is not None else None, **training,
+    )  # fmt: skip
+    return [
+        score_run(name, network, start, population.params[i], population.history(i), dataset)
+        for i, (name, start) in enumerate(zip(names, starts, strict=True))
+    ]
 
 
 def score_run(

@@ -275,8 +275,8 @@ def _sizes(ctx: click.Context, param: click.Parameter, value: str | None) -> tup
 @print_every_option(100, "updates")
 @engine_option(
     "fast: every initialization trains at once on the population engine (the compiled "
-    "kernel for full-batch gd on a sigmoid head, batched NumPy for the rest), costs printed "
-    "after training; reference: the NumPy loop, one run after the other, printing live."
+    "kernel; batched NumPy for very wide layers), costs printed live, one line per run at "
+    "each printed update; reference: the NumPy loop (the oracle), one run after the other."
 )
 @out_option(Path("initlab-out") / "train")
 @json_option

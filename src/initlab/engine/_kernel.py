@@ -611,15 +611,20 @@ def train_models(net, data, opt, out, group, work, lo, hi):
       minibatches they are the thread's buffers for one batch, gathered from
       ``Xt`` (``(m, n_0)``, flat) and ``Yt`` in the order ``orders[e]`` (int32,
       one permutation per epoch ``e``, ``per_epoch`` updates each);
-    * ``opt = (code, rates, decay, hyper, c1, c2)``: the optimizer's code, the
-      float64 learning rate of every model, the L2 weight decay, ``(beta, beta1,
-      beta2, eps)`` and Adam's bias corrections ``1 - beta^t`` per update (see
-      :func:`_step`);
-    * ``out = (theta, costs, diverged_at, at, snaps)``: ``costs[i, t]`` receives
-      model ``i``'s cost before update ``t``; ``diverged_at[i]`` the first update
-      whose cost is not finite, or -1; ``snaps[k, i]`` model ``i``'s parameters
-      before update ``at[k]`` (``at``: sorted int64; an ``at[k]`` past the model's
-      last update gets its final parameters);
+    * ``opt = (code, rates, decay, hyper, c1, c2, first, stop)``: the optimizer's
+      code, the float64 learning rate of every model, the L2 weight decay, ``(beta,
+      beta1, beta2, eps)`` and Adam's bias corrections ``1 - beta^t`` per update (see
+      :func:`_step`); this call runs updates ``first..stop-1`` of the run (a run
+      trained in several calls, one span of updates after the other, gives the same
+      bits as one call: the optimizer's state is kept in ``out``);
+    * ``out = (theta, costs, diverged_at, at, snaps, v1s, v2s)``: ``costs[i, t]``
+      receives model ``i``'s cost before update ``t``; ``diverged_at[i]`` the first
+      update whose cost is not finite, or -1 (a model with ``diverged_at[i] >= 0``
+      is not trained further); ``snaps[k, i]`` model ``i``'s parameters before
+      update ``at[k]`` (``at``: sorted int64; an ``at[k]`` past the model's last
+      update gets its final parameters, once the run's last span is trained);
+      ``v1s[i]``, ``v2s[i]``: model ``i``'s velocity or Adam moments, read at the
+      start and written at the end of the span (``(0, P)`` for gradient descent);
     * ``group = (worker, n_workers, G, Cp, sync, yield_fn, pays)``: with
       ``n_workers`` > 1, this call is thread ``worker`` of a group making the
       same call together: each passes over its own contiguous range of chunks,
@@ -635,8 +640,8 @@ def train_models(net, data, opt, out, group, work, lo, hi):
     """
     sizes, w_off, b_off, acts, act_par, head = net
     Xc, Yc, Xt, Yt, orders, m, nc, batch, per_epoch = data
-    code, rates, decay, hyper, c1s, c2s = opt
-    theta, costs, diverged_at, at, snaps = out
+    code, rates, decay, hyper, c1s, c2s, first, stop = opt
+    theta, costs, diverged_at, at, snaps, v1s, v2s = out
     worker, n_workers, G, Cp, sync, yield_fn, pays = group
     E, T, poly, bits, fb, rows = work
     L = sizes.shape[0] - 1
@@ -645,6 +650,7 @@ def train_models(net, data, opt, out, group, work, lo, hi):
     n_at = at.shape[0]
     P = np.uint64(theta.shape[1])
     iterations = costs.shape[1]
+    stateful = v1s.shape[0] > 0
     minibatch = batch < m
     # one buffer H of rows of nc values: for each layer l = 1..L, the pre-activations z
     # from row zr[l] = rows[l] and the activations a from row ar[l] = rows[L + 1 + l]
@@ -681,15 +687,20 @@ def train_models(net, data, opt, out, group, work, lo, hi):
         barrier(sync, worker, n_workers, epoch, yield_fn)
     t_free = t_window = cycles()
     for model in range(lo, hi):
+        if diverged_at[model] >= 0:  # in an earlier span (every thread of a group reads it)
+            continue
         for p in range(P):
             th[p] = theta[model, p]
-            v1[p] = 0.0
-            v2[p] = 0.0
+        if stateful:
+            for p in range(P):
+                v1[p] = v1s[model, p]
+                v2[p] = v2s[model, p]
         lr = rates[model]
-        if lead:
-            diverged_at[model] = -1
         ks = 0
-        for it in range(iterations):
+        while ks < n_at and at[ks] < first:
+            ks += 1
+        ended = stop == iterations
+        for it in range(first, stop):
             if lead:
                 while ks < n_at and at[ks] == it:
                     for p in range(P):
@@ -788,6 +799,7 @@ def train_models(net, data, opt, out, group, work, lo, hi):
             if not math.isfinite(cost):
                 if lead:
                     diverged_at[model] = it
+                ended = True
                 break
             c1 = c1s[it] if code == ADAM else 1.0
             c2 = c2s[it] if code == ADAM else 1.0
@@ -795,7 +807,11 @@ def train_models(net, data, opt, out, group, work, lo, hi):
         if lead:
             for p in range(P):
                 theta[model, p] = th[p]
-            while ks < n_at:  # the end of the run, or the parameters it diverged with
+            if stateful:
+                for p in range(P):
+                    v1s[model, p] = v1[p]
+                    v2s[model, p] = v2[p]
+            while ended and ks < n_at:  # the end of the run, or the parameters it diverged with
                 for p in range(P):
                     snaps[ks, model, p] = th[p]
                 ks += 1

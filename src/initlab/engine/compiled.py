@@ -10,6 +10,8 @@ population is trained with the compiled backend.
 from __future__ import annotations
 
 import math
+import time
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -20,6 +22,7 @@ from initlab.engine._sync import STRIDE, yield_address
 from initlab.engine.codes import (
     ACTIVATION_PARAMETER,
     ADAM,
+    GD,
     HEADS,
     KERNEL_ACTIVATIONS,
     KERNEL_OPTIMIZERS,
@@ -41,6 +44,9 @@ SPLIT_PAYS = 1.0
 #: measured with the course network: fewer, longer chunks pay less loop overhead,
 #: while the chunk's activations still fit in the L2 cache
 MAX_CHUNK = 160
+
+#: with reports, a run is trained in spans of about this many seconds (see :func:`spans`)
+SPAN_SECONDS = 0.2
 
 
 def chunk_length(m: int) -> int:
@@ -113,6 +119,8 @@ def train_compiled(
     orders: np.ndarray | None = None,
     threads: int | None = None,
     snapshot_at: np.ndarray | None = None,
+    report_every: int = 0,
+    on_report: Callable[[int, np.ndarray], None] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Train every row of ``theta`` (``(M, P)``, updated in place) with the kernel:
     ``updates`` steps of ``optimizer`` (its hyper-parameters; model ``i`` with
@@ -128,6 +136,13 @@ def train_compiled(
     not a multiple of ``threads`` (all of them when ``M < threads``) are trained
     after the others, each by a group of threads that split its chunks (see
     :func:`split_plan`).
+
+    With ``on_report`` and ``report_every`` > 0, the run is trained in spans of
+    whole report intervals (see :func:`spans`), and after each span
+    ``on_report(update, costs)`` is called with every model's cost (NaN once
+    diverged) for each reported update of the span, while training goes on: the
+    same bits as one call, as the kernel keeps each model's optimizer state
+    between spans.
     """
     M, P = theta.shape
     n0, m = X.shape
@@ -147,12 +162,15 @@ def train_compiled(
     net = kernel_network(network)
     code, decay, hyper, c1, c2 = kernel_optimizer(optimizer, updates)
     rates = np.ascontiguousarray(learning_rates, dtype=np.float64)
-    opt = (np.int64(code), rates, decay, hyper, c1, c2)
     costs = np.full((M, updates), np.nan)
     diverged_at = np.full(M, -1, dtype=np.int64)
     at = np.empty(0, np.int64) if snapshot_at is None else np.asarray(snapshot_at, np.int64)
     snaps = np.empty((len(at), M, P), dtype=theta.dtype)
-    out = (theta, costs, diverged_at, at, snaps)
+    state_rows = M if code != GD else 0  # momentum's velocity, Adam's moments
+    v1s = np.zeros((state_rows, P), theta.dtype)
+    v2s = np.zeros((state_rows, P), theta.dtype)
+    out = (theta, costs, diverged_at, at, snaps, v1s, v2s)
+    span = [np.int64(0), np.int64(updates)]
     yield_fn = np.int64(yield_address())
     solo = _Group(1, P, theta.dtype)
 
@@ -165,15 +183,53 @@ def train_compiled(
         data, work = scratch() if mine is None else mine
         sync = (np.int64(worker), np.int64(group.n_workers), group.G, group.Cp, group.sync,
                 yield_fn, float(SPLIT_PAYS))  # fmt: skip
+        opt = (np.int64(code), rates, decay, hyper, c1, c2, span[0], span[1])
         train_models(net, data, opt, out, sync, work, np.int64(lo), np.int64(hi))
 
     threads = usable_cores() if threads is None else max(1, int(threads))
     pooled, per_model = split_plan(M, threads, math.ceil(batch / nc))
     run(0, 0)  # load or compile the kernel once, before any thread starts
+    every = report_every if on_report is not None else 0
+    for first, stop in spans(updates, every):
+        span[:] = np.int64(first), np.int64(stop)
+        _train_span(run, M, threads, pooled, per_model, P, theta.dtype, scratch)
+        if every:  # as the NumPy engine reports: while any model still runs
+            for it in range(-(-first // every) * every, stop, every):
+                if ((diverged_at < 0) | (diverged_at > it)).any():
+                    on_report(it, costs[:, it])
+    return costs, diverged_at, snaps
+
+
+def spans(
+    updates: int, report_every: int, seconds: float = SPAN_SECONDS
+) -> Iterator[tuple[int, int]]:
+    """``(first, stop)`` spans of updates that cover ``0..updates-1`` in order: one span
+    without reports (``report_every`` 0); with reports, whole multiples of
+    ``report_every`` sized, from the time the previous span took, to take about
+    ``seconds`` (the first: one interval), so that reports come often without the
+    spans' overhead (a kernel call and a thread pool each) mattering."""
+    if report_every <= 0:
+        yield 0, updates
+        return
+    first, size = 0, report_every
+    while first < updates:
+        stop = min(updates, first + size)
+        start = time.perf_counter()
+        yield first, stop
+        took = time.perf_counter() - start
+        per_update = took / (stop - first)
+        intervals = int(seconds / max(per_update * report_every, 1e-9))
+        size = report_every * min(max(1, intervals), 1_000_000)
+        first = stop
+
+
+def _train_span(run, M, threads, pooled, per_model, P, dtype, scratch) -> None:  # type: ignore[no-untyped-def]
+    """Every model's current span: ``pooled`` models over the thread pool, each of the
+    others over a group of ``per_model`` threads (see :func:`split_plan`)."""
     if pooled:
         _pool(run, pooled, min(threads, pooled))
     if pooled < M:
-        groups = [_Group(per_model, P, theta.dtype) for _ in range(pooled, M)]
+        groups = [_Group(per_model, P, dtype) for _ in range(pooled, M)]
         # everything a thread needs is made here: a thread that failed before reaching
         # the kernel would leave the others of its group waiting at the barrier
         jobs = [
@@ -185,7 +241,6 @@ def train_compiled(
             futures = [pool.submit(run, *job) for job in jobs]
             for future in futures:
                 future.result()
-    return costs, diverged_at, snaps
 
 
 def workspace(network: Network, nc: int) -> tuple[np.ndarray, ...]:

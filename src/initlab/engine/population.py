@@ -245,6 +245,20 @@ def _learning_rates(value: object, models: int) -> np.ndarray:
     return rates
 
 
+class _ReportFailed(Exception):
+    """``on_report`` raised (the exception is the cause): not a failure of the engine."""
+
+
+def _reporting(on_report: PopulationCallback) -> PopulationCallback:
+    def report(update: int, costs: np.ndarray) -> None:
+        try:
+            on_report(update, costs)
+        except Exception as exc:
+            raise _ReportFailed from exc
+
+    return report
+
+
 def train_population(
     network: Network,
     initial_params: Sequence[Parameters] | np.ndarray,
@@ -307,8 +321,10 @@ def train_population(
             reproduce published numbers.
         threads: worker threads for the compiled backend (default: usable cores).
         report_every, on_report: ``on_report(update, costs)`` with every model's
-            cost is called every ``report_every`` updates (numpy backend, as
-            training runs; compiled backend, afterwards).
+            cost is called every ``report_every`` updates, as training runs (the
+            compiled backend trains in spans of whole report intervals of about
+            0.2 s and reports after each span; the same bits as without reports).
+            An exception raised by ``on_report`` stops training and propagates.
         snapshots: updates (``0`` to the number of updates) at which to keep every
             model's parameters, e.g. :func:`initlab.engine.snapshots.log_spaced`;
             read them with :meth:`PopulationResult.snapshot`.
@@ -390,9 +406,12 @@ def train_population(
                     orders[e] = drawing.permutation(m)
             try:
                 costs, diverged_at, snaps = train_compiled(
-                    network, work, X, Y, optimizer, rates, updates, batch, orders, threads, at
-                )
+                    network, work, X, Y, optimizer, rates, updates, batch, orders, threads, at,
+                    report_every, None if on_report is None else _reporting(on_report),
+                )  # fmt: skip
                 theta = work
+            except _ReportFailed as failed:  # the caller's own exception, not the engine's
+                raise failed.__cause__ from None
             except Exception as exc:  # a compilation failure
                 if backend == "compiled":
                     raise
@@ -403,12 +422,6 @@ def train_population(
                     stacklevel=2,
                 )
                 chosen = "numpy"
-            else:
-                if on_report is not None and report_every > 0:  # as the NumPy engine does
-                    running = np.where(diverged_at < 0, updates, diverged_at)
-                    for it in range(0, min(updates, int(running.max()) + 1), report_every):
-                        if (running > it).any():
-                            on_report(it, costs[:, it])
     if chosen == "numpy":
         from initlab.engine.batched import train_batched
 

@@ -95,11 +95,12 @@ def run_course(
     named ``"course"``.
 
     ``on_cost(init, iteration, cost)`` is called for every ``print_every``-th
-    iteration (finite costs only): live while training with ``engine="reference"``
-    (one run after the other with the plain NumPy loop, the oracle), after training
-    with ``engine="fast"``, which trains all initializations at once as one
-    population (:func:`initlab.engine.train_population`). Both engines give the same
-    results up to rounding (about 1e-15 relative in the costs).
+    iteration (finite costs only), live: with ``engine="reference"`` one run after
+    the other (the plain NumPy loop, the oracle); with ``engine="fast"``, which
+    trains all initializations at once as one population
+    (:func:`initlab.engine.train_population`), every run's cost at one iteration,
+    then the next. Both engines give the same results up to rounding (about 1e-15
+    relative in the costs).
     """
     result = run_train(config or course_config(), on_cost=on_cost, engine=engine)
     result.experiment = "course"

@@ -361,13 +361,12 @@ def run_train(
 ) -> TrainResult:
     """Train one network per initializer of ``config`` and score each on train and test.
 
-    ``on_cost(init, update, cost)`` is called every ``print_every`` updates.
+    ``on_cost(init, update, cost)`` is called every ``print_every`` updates, live.
     With ``engine="fast"`` all initializers train at once on the population
-    engine (:func:`initlab.engine.train_population`: the compiled kernel for
-    full-batch gradient descent on a sigmoid head, the batched NumPy engine for
-    everything else) and ``on_cost`` is called after training; with
-    ``engine="reference"`` they train one after the other with
-    :func:`initlab.fit.fit` (the oracle), reporting live. Both shuffle the
+    engine (:func:`initlab.engine.train_population`: the compiled kernel; the
+    batched NumPy engine for very wide layers), and the costs come interleaved,
+    every initializer's at one update, then the next; with ``engine="reference"``
+    they train one after the other with :func:`initlab.fit.fit` (the oracle). Both shuffle the
     minibatches of every run in the same order, from the same seed.
     """
     if engine not in ENGINES:
