@@ -12,11 +12,13 @@ longer to compile, and runs no faster):
 
 * :func:`_gemm_rows`: a layer's pre-activations ``z = W a + b`` for one chunk of
   samples (also ``W^T dz`` going down);
-* :func:`_activate`: ``a = f(z)`` (``z`` is kept: GELU's and SiLU's derivatives
-  need it);
+* :func:`_activate`: ``a = f(z)``, and for activations whose derivative is not a
+  cheap function of ``a`` (leaky ReLU, ELU, SELU, GELU, softplus, SiLU) ``f'(z)``
+  too, in the same pass, sharing its exponentials (GELU's normal CDF is a
+  vectorized Chebyshev series, :func:`_erfc_over_gauss`);
 * :func:`_head`: the loss from the logits and the output layer's error signal
   ``p - onehot(y)`` (sigmoid or softmax);
-* :func:`_activation_grad`: ``dz = da * f'(z)``;
+* :func:`_activation_grad`: ``dz = da * f'(z)``, with ``f'`` from ``a`` or as stored;
 * :func:`_weight_grads`: ``dW += dz a^T``, ``db += sum dz``;
 * :func:`_step`: the optimizer's update of the parameters (gradient descent,
   momentum or Adam, L2 weight decay), written as :mod:`initlab.optimizers` writes
@@ -71,7 +73,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+from numba import njit, types
+from numba.extending import intrinsic
 
 from initlab.activations import SELU_ALPHA, SELU_LAMBDA
 from initlab.engine._sync import BAD_WINDOWS, WINDOW, barrier, combine, cycles
@@ -87,6 +90,7 @@ from initlab.engine.codes import (
     SELU,
     SIGMOID,
     SIGMOID_HEAD,
+    SILU,
     SOFTPLUS,
     TANH,
 )
@@ -101,6 +105,34 @@ _EXP_MAX = 709.0
 _SELU_SCALE = SELU_LAMBDA * SELU_ALPHA  # as initlab.activations.selu computes it
 _SQRT1_2 = 0.7071067811865476
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+# erfc(x) = t h(s) exp(-x^2), t = K / (K + x), s = 2 t - 1: h's Chebyshev coefficients,
+# printed by tools/erfc_chebyshev.py
+_ERFC_K = 4.0
+_ERFC_CHEBYSHEV = np.array([
+    0.40802446954913146, 0.37635823567636745, 0.14758035457222363, 0.049571317930027586,
+    0.014227107557117175, 0.003443493262717524, 0.000682254183283808, 0.00010340451975756189,
+    9.72854595199015e-06, -1.1988713758412045e-07, -2.1747767703449563e-07,
+    -3.0291767735991394e-08, 9.47991756520455e-10, 8.633411694990956e-10,
+    6.872156425953403e-11, -1.7034898438296277e-11, -3.3921306868290887e-12,
+    2.6158087668540244e-13, 1.212767580310864e-13, -2.114689543244809e-15,
+    -4.117340933404178e-15, -6.328712721700708e-17, 1.4393110983449846e-16,
+    4.5614947982841305e-18,
+])  # fmt: skip
+_ERFC_TERMS = len(_ERFC_CHEBYSHEV)
+
+
+@intrinsic
+def _fma(typingctx, a, b, c):
+    """``a * b + c`` rounded once (LLVM's ``llvm.fma``): a fused multiply-add where the
+    code asks for one, never where the compiler would choose to contract (see the
+    module docstring); correctly rounded on every CPU, so the same bits everywhere
+    (a CPU without FMA instructions computes it in software, slowly)."""
+    sig = types.float64(types.float64, types.float64, types.float64)
+
+    def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
+        return builder.fma(*args)
+
+    return sig, codegen
 
 
 @njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy", inline="always")
@@ -117,19 +149,19 @@ def _vexp_into(x, xo, out, oo, poly, bits, fb, n):
         nf = math.floor(v * _LOG2E + 0.5)
         r = (v - nf * _LN2_HI) - nf * _LN2_LO
         p = 1.0 / 6227020800.0
-        p = p * r + 1.0 / 479001600.0
-        p = p * r + 1.0 / 39916800.0
-        p = p * r + 1.0 / 3628800.0
-        p = p * r + 1.0 / 362880.0
-        p = p * r + 1.0 / 40320.0
-        p = p * r + 1.0 / 5040.0
-        p = p * r + 1.0 / 720.0
-        p = p * r + 1.0 / 120.0
-        p = p * r + 1.0 / 24.0
-        p = p * r + 1.0 / 6.0
-        p = p * r + 0.5
-        p = p * r + 1.0
-        p = p * r + 1.0
+        p = _fma(p, r, 1.0 / 479001600.0)
+        p = _fma(p, r, 1.0 / 39916800.0)
+        p = _fma(p, r, 1.0 / 3628800.0)
+        p = _fma(p, r, 1.0 / 362880.0)
+        p = _fma(p, r, 1.0 / 40320.0)
+        p = _fma(p, r, 1.0 / 5040.0)
+        p = _fma(p, r, 1.0 / 720.0)
+        p = _fma(p, r, 1.0 / 120.0)
+        p = _fma(p, r, 1.0 / 24.0)
+        p = _fma(p, r, 1.0 / 6.0)
+        p = _fma(p, r, 0.5)
+        p = _fma(p, r, 1.0)
+        p = _fma(p, r, 1.0)
         poly[s] = p
         bits[s] = (np.int64(nf) + 1023) << 52
     for s in range(n):
@@ -158,19 +190,19 @@ def _vexpm1(x, out, poly, bits, fb, n):
         nf = math.floor(c * _LOG2E + 0.5)
         r = (c - nf * _LN2_HI) - nf * _LN2_LO
         p = 1.0 / 87178291200.0
-        p = p * r + 1.0 / 6227020800.0
-        p = p * r + 1.0 / 479001600.0
-        p = p * r + 1.0 / 39916800.0
-        p = p * r + 1.0 / 3628800.0
-        p = p * r + 1.0 / 362880.0
-        p = p * r + 1.0 / 40320.0
-        p = p * r + 1.0 / 5040.0
-        p = p * r + 1.0 / 720.0
-        p = p * r + 1.0 / 120.0
-        p = p * r + 1.0 / 24.0
-        p = p * r + 1.0 / 6.0
-        p = p * r + 0.5
-        p = p * r + 1.0
+        p = _fma(p, r, 1.0 / 6227020800.0)
+        p = _fma(p, r, 1.0 / 479001600.0)
+        p = _fma(p, r, 1.0 / 39916800.0)
+        p = _fma(p, r, 1.0 / 3628800.0)
+        p = _fma(p, r, 1.0 / 362880.0)
+        p = _fma(p, r, 1.0 / 40320.0)
+        p = _fma(p, r, 1.0 / 5040.0)
+        p = _fma(p, r, 1.0 / 720.0)
+        p = _fma(p, r, 1.0 / 120.0)
+        p = _fma(p, r, 1.0 / 24.0)
+        p = _fma(p, r, 1.0 / 6.0)
+        p = _fma(p, r, 0.5)
+        p = _fma(p, r, 1.0)
         q = p * r
         poly[s] = q if v == v else v
         bits[s] = (np.int64(nf) + 1023) << 52
@@ -187,22 +219,22 @@ def _log1p_small(e):
     u = e / (2.0 + e)
     u2 = u * u
     p = 1.0 / 33.0
-    p = p * u2 + 1.0 / 31.0
-    p = p * u2 + 1.0 / 29.0
-    p = p * u2 + 1.0 / 27.0
-    p = p * u2 + 1.0 / 25.0
-    p = p * u2 + 1.0 / 23.0
-    p = p * u2 + 1.0 / 21.0
-    p = p * u2 + 1.0 / 19.0
-    p = p * u2 + 1.0 / 17.0
-    p = p * u2 + 1.0 / 15.0
-    p = p * u2 + 1.0 / 13.0
-    p = p * u2 + 1.0 / 11.0
-    p = p * u2 + 1.0 / 9.0
-    p = p * u2 + 1.0 / 7.0
-    p = p * u2 + 1.0 / 5.0
-    p = p * u2 + 1.0 / 3.0
-    p = p * u2 + 1.0
+    p = _fma(p, u2, 1.0 / 31.0)
+    p = _fma(p, u2, 1.0 / 29.0)
+    p = _fma(p, u2, 1.0 / 27.0)
+    p = _fma(p, u2, 1.0 / 25.0)
+    p = _fma(p, u2, 1.0 / 23.0)
+    p = _fma(p, u2, 1.0 / 21.0)
+    p = _fma(p, u2, 1.0 / 19.0)
+    p = _fma(p, u2, 1.0 / 17.0)
+    p = _fma(p, u2, 1.0 / 15.0)
+    p = _fma(p, u2, 1.0 / 13.0)
+    p = _fma(p, u2, 1.0 / 11.0)
+    p = _fma(p, u2, 1.0 / 9.0)
+    p = _fma(p, u2, 1.0 / 7.0)
+    p = _fma(p, u2, 1.0 / 5.0)
+    p = _fma(p, u2, 1.0 / 3.0)
+    p = _fma(p, u2, 1.0)
     return 2.0 * u * p
 
 
@@ -356,30 +388,38 @@ def _sigmoid_rows(Z, zo, A, ao, n_rows, E, T, poly, bits, fb, nc):
 
 
 @njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy", inline="always")
-def _expit_rows(Z, zo, A, ao, n_rows, E, T, poly, bits, fb, nc):
-    """``A[ao + q] = expit(Z[zo + q])`` in the form that is accurate for either sign:
-    ``1 / (1 + e)`` or ``e / (1 + e)`` with ``e = exp(-|z|)`` (scipy's ``expit``)."""
-    for j in range(n_rows):
-        o = j * nc
-        for s in range(nc):
-            T[s] = -abs(Z[zo + o + s])
-        _vexp_into(T, _U0, E, _U0, poly, bits, fb, nc)
-        for s in range(nc):
-            e = E[s]
-            q = 1.0 / (1.0 + e)
-            A[ao + o + s] = q if Z[zo + o + s] >= 0.0 else e * q
+def _erfc_over_gauss(x):
+    """``erfc(x) exp(x^2)`` for ``x >= 0`` (also NaN for NaN), branch-free: ``t h(s)`` with
+    ``t = K / (K + x)``, ``s = 2 t - 1`` and ``h`` the Chebyshev series
+    ``sum_k c_k T_k(s)`` of :data:`_ERFC_CHEBYSHEV`, summed by Clenshaw's recurrence
+    (see tools/erfc_chebyshev.py, which derives the coefficients; within about 1e-15
+    relative of ``scipy.special.erfcx`` for every ``x >= 0``)."""
+    t = _ERFC_K / (_ERFC_K + x)
+    s = 2.0 * t - 1.0
+    s2 = 2.0 * s
+    b1 = 0.0
+    b2 = 0.0
+    for k in range(_ERFC_TERMS - 1, 0, -1):
+        b0 = _fma(s2, b1, _ERFC_CHEBYSHEV[k] - b2)
+        b2 = b1
+        b1 = b0
+    return t * _fma(s, b1, _ERFC_CHEBYSHEV[0] - b2)
 
 
 #: activations whose derivative is computed from ``a`` alone: activated in place (their
-#: ``z`` is overwritten); the others keep ``z`` in rows of their own
+#: ``z`` is overwritten by ``a``); the others keep ``a`` in rows of their own and
+#: overwrite ``z`` by ``f'(z)``, computed in the forward pass together with ``f(z)``
 IN_PLACE = (IDENTITY, RELU, SIGMOID, TANH)
 
 
 @njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy")
 def _activate(code, par, H, zo, ao, n_rows, E, T, poly, bits, fb, nc):
-    """``H[ao + q] = f(H[zo + q])`` for ``n_rows`` rows of ``nc`` samples (``ao == zo``:
-    in place): the forward maths of :mod:`initlab.activations`, activation ``code``
-    with parameter ``par``."""
+    """``a = f(z)`` for ``n_rows`` rows of ``nc`` samples, ``z`` from ``H[zo + q]``: the
+    forward maths of :mod:`initlab.activations`, activation ``code`` with parameter
+    ``par``. The codes of :data:`IN_PLACE` write ``a`` over ``z`` (``ao == zo``); the
+    others write ``a`` to ``H[ao + q]`` and the derivative ``f'(z)`` over ``z``, in the
+    forms of :mod:`initlab.activations` (``a + alpha`` below 0 for ELU, ...), sharing
+    the exponentials the two need."""
     n = n_rows * nc
     # the codes of IN_PLACE (ao == zo) index with one offset: with two, LLVM could not
     # tell that the rows coincide exactly and would not vectorize the loop
@@ -405,8 +445,10 @@ def _activate(code, par, H, zo, ao, n_rows, E, T, poly, bits, fb, nc):
     elif code == LEAKY_RELU:
         for q in range(n):
             z = H[zo + q]
-            H[ao + q] = z if z > 0.0 else par * z
-    elif code == ELU or code == SELU:
+            positive = z > 0.0
+            H[ao + q] = z if positive else par * z
+            H[zo + q] = 1.0 if positive else par
+    elif code == ELU or code == SELU:  # f' = lin above 0, a + scale below
         scale = par if code == ELU else _SELU_SCALE
         lin = 1.0 if code == ELU else SELU_LAMBDA
         for j in range(n_rows):
@@ -417,31 +459,52 @@ def _activate(code, par, H, zo, ao, n_rows, E, T, poly, bits, fb, nc):
             _vexpm1(T, E, poly, bits, fb, nc)
             for s in range(nc):
                 z = H[zo + r + s]
-                H[ao + r + s] = lin * z if z > 0.0 else scale * E[s]
-    elif code == GELU:
-        for q in range(n):
-            z = H[zo + q]
-            H[ao + q] = z * (0.5 * math.erfc(-z * _SQRT1_2))
-    elif code == SOFTPLUS:  # log(1 + e^z) = max(z, 0) + log1p(e^-|z|), as np.logaddexp
+                positive = z > 0.0
+                a = lin * z if positive else scale * E[s]
+                H[ao + r + s] = a
+                H[zo + r + s] = lin if positive else a + scale
+    elif code == GELU:  # z Phi(z) and Phi(z) + z phi(z), Phi(z) = erfc(-z / sqrt 2) / 2
+        for j in range(n_rows):
+            r = j * nc
+            for s in range(nc):
+                x = abs(H[zo + r + s]) * _SQRT1_2
+                T[s] = -(x * x)
+                H[ao + r + s] = _erfc_over_gauss(x)
+            _vexp_into(T, _U0, E, _U0, poly, bits, fb, nc)  # exp(-z^2 / 2)
+            for s in range(nc):
+                z = H[zo + r + s]
+                e = E[s]
+                tail = 0.5 * (H[ao + r + s] * e)  # Phi(-|z|)
+                phi = 1.0 - tail if z >= 0.0 else tail
+                H[ao + r + s] = z * phi
+                H[zo + r + s] = phi + z * _INV_SQRT_2PI * e
+    else:  # SOFTPLUS: log(1 + e^z), sigmoid(z); SILU: z s, s (1 + z (1 - s)); s = expit(z)
         for j in range(n_rows):
             r = j * nc
             for s in range(nc):
                 T[s] = -abs(H[zo + r + s])
             _vexp_into(T, _U0, E, _U0, poly, bits, fb, nc)
+            if code == SOFTPLUS:  # max(z, 0) + log1p(e^-|z|), as np.logaddexp
+                for s in range(nc):
+                    z = H[zo + r + s]
+                    H[ao + r + s] = max(z, 0.0) + _log1p_small(E[s]) if z == z else z
             for s in range(nc):
                 z = H[zo + r + s]
-                H[ao + r + s] = max(z, 0.0) + _log1p_small(E[s]) if z == z else z
-    else:  # SILU: z sigmoid(z)
-        _expit_rows(H, zo, H, ao, n_rows, E, T, poly, bits, fb, nc)
-        for q in range(n):
-            H[ao + q] = H[zo + q] * H[ao + q]
+                e = E[s]
+                inv = 1.0 / (1.0 + e)
+                sg = inv if z >= 0.0 else e * inv  # expit(z), accurate for either sign
+                if code == SILU:
+                    H[ao + r + s] = z * sg
+                    sg = sg * (1.0 + z * (1.0 - sg))
+                H[zo + r + s] = sg
 
 
 @njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy")
-def _activation_grad(code, par, H, zo, ao, D, do, n_rows, E, T, poly, bits, fb, nc):
-    """``D[do + q] *= f'(z)`` for ``n_rows`` rows of ``nc`` samples, with ``z = H[zo + q]``
-    and ``a = H[ao + q]``: the derivatives of :mod:`initlab.activations` in the same
-    forms (``a (1 - a)``, ``1 - a^2``, ``a + alpha`` below 0 for ELU, ...)."""
+def _activation_grad(code, H, zo, ao, D, do, n_rows, nc):
+    """``D[do + q] *= f'(z)`` for ``n_rows`` rows of ``nc`` samples: from ``a = H[ao + q]``
+    for the codes of :data:`IN_PLACE` (``a (1 - a)``, ``1 - a^2``, as
+    :mod:`initlab.activations` writes them), else the ``f'(z)`` that :func:`_activate`
+    left in ``H[zo + q]``."""
     n = n_rows * nc
     if code == IDENTITY:
         return
@@ -456,32 +519,9 @@ def _activation_grad(code, par, H, zo, ao, D, do, n_rows, E, T, poly, bits, fb, 
         for q in range(n):
             a = H[ao + q]
             D[do + q] = D[do + q] * (1.0 - a * a)
-    elif code == LEAKY_RELU:
+    else:
         for q in range(n):
-            D[do + q] = D[do + q] * (1.0 if H[zo + q] > 0.0 else par)
-    elif code == ELU or code == SELU:
-        shift = par if code == ELU else _SELU_SCALE
-        lin = 1.0 if code == ELU else SELU_LAMBDA
-        for q in range(n):
-            D[do + q] = D[do + q] * (lin if H[zo + q] > 0.0 else H[ao + q] + shift)
-    elif code == GELU:
-        for q in range(n):
-            z = H[zo + q]
-            phi = 0.5 * math.erfc(-z * _SQRT1_2)
-            D[do + q] = D[do + q] * (phi + z * _INV_SQRT_2PI * math.exp(-0.5 * z * z))
-    else:  # SOFTPLUS: sigmoid(z); SILU: s (1 + z (1 - s)); s = expit(z)
-        for j in range(n_rows):
-            r = j * nc
-            for s in range(nc):
-                T[s] = -abs(H[zo + r + s])
-            _vexp_into(T, _U0, E, _U0, poly, bits, fb, nc)
-            for s in range(nc):
-                z = H[zo + r + s]
-                e = E[s]
-                inv = 1.0 / (1.0 + e)
-                sg = inv if z >= 0.0 else e * inv
-                d = sg if code == SOFTPLUS else sg * (1.0 + z * (1.0 - sg))
-                D[do + r + s] = D[do + r + s] * d
+            D[do + q] = D[do + q] * H[zo + q]
 
 
 @njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy")
@@ -757,22 +797,7 @@ def train_models(net, data, opt, out, group, work, lo, hi):
                     ai = rows[L + 1 + l] * nc
                     _weight_grads(g, wo, bo, n_out, n_in, D, dc, H, ai, nc)
                     _gemm_rows(th, wo, _U1, n_in, n_in, n_out, D, dc, D, dn, nc, np.int64(-1))
-                    _activation_grad(
-                        acts[l - 1],
-                        act_par[l - 1],
-                        H,
-                        zi,
-                        ai,
-                        D,
-                        dn,
-                        n_in,
-                        E,
-                        T,
-                        poly,
-                        bits,
-                        fb,
-                        nc,
-                    )
+                    _activation_grad(acts[l - 1], H, zi, ai, D, dn, n_in, nc)
                     dc, dn = dn, dc
             if n_workers > 1:
                 epoch += 1
