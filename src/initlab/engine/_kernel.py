@@ -60,12 +60,16 @@ here too, on every CPU, however the sums are vectorized or split over threads.
 ``fastmath`` is limited to reassociation: sums are vectorized in a different
 order than NumPy's, which changes costs at the level of rounding (about 1e-15
 relative); there is no assumption about NaN or infinity, so divergence detection
-is exact. Contraction into fused multiply-adds is not allowed: with it, the code
-LLVM produced when compiling in this process and the code numba loaded from its
-cache rounded Adam's steps differently (measured: other costs, bit for bit, for the
-same run in a fresh and in a cached process), which broke the bitwise
-reproducibility of a sweep resumed after a crash; without it they agree and the
-speed is the same (2.1 to 2.3 us per model-iteration either way, M = 200).
+is exact. The compiler may not contract multiplies and adds into fused
+multiply-adds on its own: with contraction, the code LLVM produced when compiling in
+this process and the code numba loaded from its cache rounded Adam's steps
+differently (measured: other costs, bit for bit, for the same run in a fresh and in
+a cached process), which broke the bitwise reproducibility of a sweep resumed after
+a crash. Fused multiply-adds are written out instead (:func:`_fma`, LLVM's
+``llvm.fma``, correctly rounded on every CPU) where they pay: the matrix products
+of :func:`_gemm_rows` (about 10% faster) and the polynomials of ``exp``, ``expm1``,
+``log1p`` and ``erfc`` (about twice as fast); not in the sums of
+:func:`_weight_grads`, which LLVM then no longer vectorizes.
 """
 
 from __future__ import annotations
@@ -274,43 +278,44 @@ def _gemm_rows(th, wo, rs, qs, n_rows, n_red, src, so, dst, do, nc, bo):
                 w3 = th[wr + (q + _U3) * qs]
                 if q == _U0:
                     for s in range(nc):
-                        dst[o + s] = base + (
-                            (w0 * src[x0 + s] + w1 * src[x0 + nc + s])
-                            + (w2 * src[x0 + _U2 * nc + s] + w3 * src[x0 + _U3 * nc + s])
-                        )
+                        acc = _fma(w0, src[x0 + s], base)
+                        acc = _fma(w1, src[x0 + nc + s], acc)
+                        acc = _fma(w2, src[x0 + _U2 * nc + s], acc)
+                        dst[o + s] = _fma(w3, src[x0 + _U3 * nc + s], acc)
                 else:
                     for s in range(nc):
-                        dst[o + s] += (w0 * src[x0 + s] + w1 * src[x0 + nc + s]) + (
-                            w2 * src[x0 + _U2 * nc + s] + w3 * src[x0 + _U3 * nc + s]
-                        )
+                        acc = _fma(w0, src[x0 + s], dst[o + s])
+                        acc = _fma(w1, src[x0 + nc + s], acc)
+                        acc = _fma(w2, src[x0 + _U2 * nc + s], acc)
+                        dst[o + s] = _fma(w3, src[x0 + _U3 * nc + s], acc)
             elif nb == _U3:
                 w1 = th[wr + (q + _U1) * qs]
                 w2 = th[wr + (q + _U2) * qs]
                 if q == _U0:
                     for s in range(nc):
-                        dst[o + s] = base + (
-                            (w0 * src[x0 + s] + w1 * src[x0 + nc + s]) + w2 * src[x0 + _U2 * nc + s]
-                        )
+                        acc = _fma(w0, src[x0 + s], base)
+                        acc = _fma(w1, src[x0 + nc + s], acc)
+                        dst[o + s] = _fma(w2, src[x0 + _U2 * nc + s], acc)
                 else:
                     for s in range(nc):
-                        dst[o + s] += (w0 * src[x0 + s] + w1 * src[x0 + nc + s]) + w2 * src[
-                            x0 + _U2 * nc + s
-                        ]
+                        acc = _fma(w0, src[x0 + s], dst[o + s])
+                        acc = _fma(w1, src[x0 + nc + s], acc)
+                        dst[o + s] = _fma(w2, src[x0 + _U2 * nc + s], acc)
             elif nb == _U2:
                 w1 = th[wr + (q + _U1) * qs]
                 if q == _U0:
                     for s in range(nc):
-                        dst[o + s] = base + (w0 * src[x0 + s] + w1 * src[x0 + nc + s])
+                        dst[o + s] = _fma(w1, src[x0 + nc + s], _fma(w0, src[x0 + s], base))
                 else:
                     for s in range(nc):
-                        dst[o + s] += w0 * src[x0 + s] + w1 * src[x0 + nc + s]
+                        dst[o + s] = _fma(w1, src[x0 + nc + s], _fma(w0, src[x0 + s], dst[o + s]))
             else:
                 if q == _U0:
                     for s in range(nc):
-                        dst[o + s] = base + (w0 * src[x0 + s])
+                        dst[o + s] = _fma(w0, src[x0 + s], base)
                 else:
                     for s in range(nc):
-                        dst[o + s] += w0 * src[x0 + s]
+                        dst[o + s] = _fma(w0, src[x0 + s], dst[o + s])
             q += nb
 
 
