@@ -75,6 +75,7 @@ of :func:`_gemm_rows` (about 10% faster) and the polynomials of ``exp``, ``expm1
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 from numba import njit, types
@@ -379,7 +380,7 @@ def _weight_grads(g, wo, bo, n_out, n_in, Dc, dc, A, ai, nc):
 # are passed one by one: unpacking them from a tuple would count references in the loops.
 
 
-@njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy", inline="always")
+@njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy")
 def _sigmoid_rows(Z, zo, A, ao, n_rows, E, T, poly, bits, fb, nc):
     """``A[ao + q] = sigmoid(Z[zo + q])`` for ``n_rows`` rows of ``nc`` samples, as
     ``1 / (1 + exp(-z))`` (vectorized ``exp``)."""
@@ -417,91 +418,126 @@ def _erfc_over_gauss(x):
 IN_PLACE = (IDENTITY, RELU, SIGMOID, TANH)
 
 
+# Each activation's forward stage: ``a = f(z)`` for ``n_rows`` rows of ``nc`` samples, ``z``
+# from ``H[zo + q]``, the maths of :mod:`initlab.activations`. The codes of IN_PLACE write
+# ``a`` over ``z``, indexing with one offset (with two, LLVM could not tell that the rows
+# coincide exactly and would not vectorize the loop); the others write ``a`` to
+# ``H[ao + q]`` and the derivative ``f'(z)`` over ``z``, in the forms of
+# :mod:`initlab.activations`, sharing the exponentials the two need.
+
+
+@njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy")
+def _relu_rows(H, zo, n_rows, nc):
+    for q in range(n_rows * nc):
+        z = H[zo + q]
+        H[zo + q] = 0.0 if z < 0.0 else z
+
+
+@njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy")
+def _tanh_rows(H, zo, n_rows, E, T, poly, bits, fb, nc):
+    """``sign(z) e / (e + 2)``, ``e = expm1(2 |z|)``."""
+    for j in range(n_rows):
+        r = zo + j * nc
+        for s in range(nc):
+            T[s] = 2.0 * abs(H[r + s])
+        _vexpm1(T, E, poly, bits, fb, nc)
+        for s in range(nc):
+            z = H[r + s]
+            e = E[s]
+            t = e / (e + 2.0)
+            H[r + s] = (t if z >= 0.0 else -t) if z == z else z
+
+
+@njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy")
+def _leaky_relu_rows(slope, H, zo, ao, n_rows, nc):
+    for q in range(n_rows * nc):
+        z = H[zo + q]
+        positive = z > 0.0
+        H[ao + q] = z if positive else slope * z
+        H[zo + q] = 1.0 if positive else slope
+
+
+@njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy")
+def _elu_rows(scale, lin, H, zo, ao, n_rows, E, T, poly, bits, fb, nc):
+    """ELU (``scale`` alpha, ``lin`` 1) and SELU: ``lin z`` above 0, ``scale expm1(z)``
+    below; ``f'``: ``lin`` above 0, ``a + scale`` below."""
+    for j in range(n_rows):
+        r = j * nc
+        for s in range(nc):
+            z = H[zo + r + s]
+            T[s] = 0.0 if z > 0.0 else z  # NaN stays NaN
+        _vexpm1(T, E, poly, bits, fb, nc)
+        for s in range(nc):
+            z = H[zo + r + s]
+            positive = z > 0.0
+            a = lin * z if positive else scale * E[s]
+            H[ao + r + s] = a
+            H[zo + r + s] = lin if positive else a + scale
+
+
+@njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy")
+def _gelu_rows(H, zo, ao, n_rows, E, T, poly, bits, fb, nc):
+    """``z Phi(z)`` and ``Phi(z) + z phi(z)``, ``Phi(z) = erfc(-z / sqrt 2) / 2``."""
+    for j in range(n_rows):
+        r = j * nc
+        for s in range(nc):
+            x = abs(H[zo + r + s]) * _SQRT1_2
+            T[s] = -(x * x)
+            H[ao + r + s] = _erfc_over_gauss(x)
+        _vexp_into(T, _U0, E, _U0, poly, bits, fb, nc)  # exp(-z^2 / 2)
+        for s in range(nc):
+            z = H[zo + r + s]
+            e = E[s]
+            tail = 0.5 * (H[ao + r + s] * e)  # Phi(-|z|)
+            phi = 1.0 - tail if z >= 0.0 else tail
+            H[ao + r + s] = z * phi
+            H[zo + r + s] = phi + z * _INV_SQRT_2PI * e
+
+
+@njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy")
+def _softplus_silu_rows(silu, H, zo, ao, n_rows, E, T, poly, bits, fb, nc):
+    """Softplus: ``log(1 + e^z)``, ``f' = s``; SiLU: ``z s``, ``f' = s (1 + z (1 - s))``;
+    ``s = expit(z)`` from ``e = exp(-|z|)``."""
+    for j in range(n_rows):
+        r = j * nc
+        for s in range(nc):
+            T[s] = -abs(H[zo + r + s])
+        _vexp_into(T, _U0, E, _U0, poly, bits, fb, nc)
+        if not silu:  # max(z, 0) + log1p(e^-|z|), as np.logaddexp
+            for s in range(nc):
+                z = H[zo + r + s]
+                H[ao + r + s] = max(z, 0.0) + _log1p_small(E[s]) if z == z else z
+        for s in range(nc):
+            z = H[zo + r + s]
+            e = E[s]
+            inv = 1.0 / (1.0 + e)
+            sg = inv if z >= 0.0 else e * inv  # expit(z), accurate for either sign
+            if silu:
+                H[ao + r + s] = z * sg
+                sg = sg * (1.0 + z * (1.0 - sg))
+            H[zo + r + s] = sg
+
+
 @njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy")
 def _activate(code, par, H, zo, ao, n_rows, E, T, poly, bits, fb, nc):
-    """``a = f(z)`` for ``n_rows`` rows of ``nc`` samples, ``z`` from ``H[zo + q]``: the
-    forward maths of :mod:`initlab.activations`, activation ``code`` with parameter
-    ``par``. The codes of :data:`IN_PLACE` write ``a`` over ``z`` (``ao == zo``); the
-    others write ``a`` to ``H[ao + q]`` and the derivative ``f'(z)`` over ``z``, in the
-    forms of :mod:`initlab.activations` (``a + alpha`` below 0 for ELU, ...), sharing
-    the exponentials the two need."""
-    n = n_rows * nc
-    # the codes of IN_PLACE (ao == zo) index with one offset: with two, LLVM could not
-    # tell that the rows coincide exactly and would not vectorize the loop
-    if code == IDENTITY:
-        return
+    """The forward stage of activation ``code`` (parameter ``par``), whichever it is: for
+    networks whose hidden layers do not all share one activation (see :func:`kernel`)."""
     if code == RELU:
-        for q in range(n):
-            z = H[zo + q]
-            H[zo + q] = 0.0 if z < 0.0 else z
+        _relu_rows(H, zo, n_rows, nc)
     elif code == SIGMOID:
         _sigmoid_rows(H, zo, H, zo, n_rows, E, T, poly, bits, fb, nc)
-    elif code == TANH:  # sign(z) e / (e + 2), e = expm1(2 |z|)
-        for j in range(n_rows):
-            r = zo + j * nc
-            for s in range(nc):
-                T[s] = 2.0 * abs(H[r + s])
-            _vexpm1(T, E, poly, bits, fb, nc)
-            for s in range(nc):
-                z = H[r + s]
-                e = E[s]
-                t = e / (e + 2.0)
-                H[r + s] = (t if z >= 0.0 else -t) if z == z else z
+    elif code == TANH:
+        _tanh_rows(H, zo, n_rows, E, T, poly, bits, fb, nc)
     elif code == LEAKY_RELU:
-        for q in range(n):
-            z = H[zo + q]
-            positive = z > 0.0
-            H[ao + q] = z if positive else par * z
-            H[zo + q] = 1.0 if positive else par
-    elif code == ELU or code == SELU:  # f' = lin above 0, a + scale below
-        scale = par if code == ELU else _SELU_SCALE
-        lin = 1.0 if code == ELU else SELU_LAMBDA
-        for j in range(n_rows):
-            r = j * nc
-            for s in range(nc):
-                z = H[zo + r + s]
-                T[s] = 0.0 if z > 0.0 else z  # NaN stays NaN
-            _vexpm1(T, E, poly, bits, fb, nc)
-            for s in range(nc):
-                z = H[zo + r + s]
-                positive = z > 0.0
-                a = lin * z if positive else scale * E[s]
-                H[ao + r + s] = a
-                H[zo + r + s] = lin if positive else a + scale
-    elif code == GELU:  # z Phi(z) and Phi(z) + z phi(z), Phi(z) = erfc(-z / sqrt 2) / 2
-        for j in range(n_rows):
-            r = j * nc
-            for s in range(nc):
-                x = abs(H[zo + r + s]) * _SQRT1_2
-                T[s] = -(x * x)
-                H[ao + r + s] = _erfc_over_gauss(x)
-            _vexp_into(T, _U0, E, _U0, poly, bits, fb, nc)  # exp(-z^2 / 2)
-            for s in range(nc):
-                z = H[zo + r + s]
-                e = E[s]
-                tail = 0.5 * (H[ao + r + s] * e)  # Phi(-|z|)
-                phi = 1.0 - tail if z >= 0.0 else tail
-                H[ao + r + s] = z * phi
-                H[zo + r + s] = phi + z * _INV_SQRT_2PI * e
-    else:  # SOFTPLUS: log(1 + e^z), sigmoid(z); SILU: z s, s (1 + z (1 - s)); s = expit(z)
-        for j in range(n_rows):
-            r = j * nc
-            for s in range(nc):
-                T[s] = -abs(H[zo + r + s])
-            _vexp_into(T, _U0, E, _U0, poly, bits, fb, nc)
-            if code == SOFTPLUS:  # max(z, 0) + log1p(e^-|z|), as np.logaddexp
-                for s in range(nc):
-                    z = H[zo + r + s]
-                    H[ao + r + s] = max(z, 0.0) + _log1p_small(E[s]) if z == z else z
-            for s in range(nc):
-                z = H[zo + r + s]
-                e = E[s]
-                inv = 1.0 / (1.0 + e)
-                sg = inv if z >= 0.0 else e * inv  # expit(z), accurate for either sign
-                if code == SILU:
-                    H[ao + r + s] = z * sg
-                    sg = sg * (1.0 + z * (1.0 - sg))
-                H[zo + r + s] = sg
+        _leaky_relu_rows(par, H, zo, ao, n_rows, nc)
+    elif code == ELU:
+        _elu_rows(par, 1.0, H, zo, ao, n_rows, E, T, poly, bits, fb, nc)
+    elif code == SELU:
+        _elu_rows(_SELU_SCALE, SELU_LAMBDA, H, zo, ao, n_rows, E, T, poly, bits, fb, nc)
+    elif code == GELU:
+        _gelu_rows(H, zo, ao, n_rows, E, T, poly, bits, fb, nc)
+    elif code == SOFTPLUS or code == SILU:
+        _softplus_silu_rows(code == SILU, H, zo, ao, n_rows, E, T, poly, bits, fb, nc)
 
 
 @njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy")
@@ -530,28 +566,35 @@ def _activation_grad(code, H, zo, ao, D, do, n_rows, nc):
 
 
 @njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy")
-def _head(code, Z, zo, K, Yc, c0, n_valid, D, E, T, poly, bits, fb, nc):
-    """The loss of one chunk from its logits ``Z[zo + k * nc + s]`` (``K`` rows) and the output
-    error signal ``D[k * nc + s] = p_k - onehot(y)_k`` (0 for padded samples); returns
-    the chunk's summed loss. The maths of :mod:`initlab.heads`."""
-    if code == SIGMOID_HEAD:  # softplus(z) - y z, summed as lin + log(prod (1 + e^-|z|))
-        for s in range(nc):
-            T[s] = -abs(Z[zo + s])
-        _vexp_into(T, _U0, E, _U0, poly, bits, fb, nc)
-        prod = 1.0
-        lin = 0.0
-        for s in range(nc):
-            valid = s < n_valid
-            z = Z[zo + s]
-            y = Yc[c0 + s]
-            e = E[s]
-            q = 1.0 / (1.0 + e)
-            prob = q if z >= 0.0 else e * q
-            lin += (max(z, 0.0) - y * z) if valid else 0.0
-            prod *= (1.0 + e) if valid else 1.0
-            D[s] = (prob - y) if valid else 0.0
-        return lin + math.log(prod)
-    # softmax: logsumexp(z) - z_y, with the largest logit subtracted first
+def _sigmoid_head(Z, zo, Yc, c0, n_valid, D, E, T, poly, bits, fb, nc):
+    """The sigmoid head's loss of one chunk from its logits ``Z[zo + s]``, ``softplus(z) -
+    y z`` summed as ``lin + log(prod (1 + e^-|z|))``, and the output error signal
+    ``D[s] = p - y`` (0 for padded samples); returns the chunk's summed loss. The maths
+    of :mod:`initlab.heads`."""
+    for s in range(nc):
+        T[s] = -abs(Z[zo + s])
+    _vexp_into(T, _U0, E, _U0, poly, bits, fb, nc)
+    prod = 1.0
+    lin = 0.0
+    for s in range(nc):
+        valid = s < n_valid
+        z = Z[zo + s]
+        y = Yc[c0 + s]
+        e = E[s]
+        q = 1.0 / (1.0 + e)
+        prob = q if z >= 0.0 else e * q
+        lin += (max(z, 0.0) - y * z) if valid else 0.0
+        prod *= (1.0 + e) if valid else 1.0
+        D[s] = (prob - y) if valid else 0.0
+    return lin + math.log(prod)
+
+
+@njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy")
+def _softmax_head(Z, zo, K, Yc, c0, n_valid, D, E, T, poly, bits, fb, nc):
+    """The softmax head's loss of one chunk from its logits ``Z[zo + k * nc + s]`` (``K``
+    rows), ``logsumexp(z) - z_y`` with the largest logit subtracted first, and the output
+    error signal ``D[k * nc + s] = p_k - onehot(y)_k`` (0 for padded samples); returns the
+    chunk's summed loss. The maths of :mod:`initlab.heads`."""
     for s in range(nc):
         T[s] = Z[zo + s]
     for k in range(_U1, K):
@@ -639,209 +682,265 @@ def _gather(Xc, xo, Yc, c0, Xt, Yt, orders, epoch, start, nb, n0, nc):
             Xc[xo + k * nc + s] = Xt[i * n0 + k]
 
 
-@njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy")
-def train_models(net, data, opt, out, group, work, lo, hi):
-    """Train models ``lo..hi-1`` of ``theta`` (shape ``(M, P)``) in place.
+#: the activation code of networks whose hidden layers do not all share one activation
+MIXED = -1
 
-    The arguments are records (tuples) made by :mod:`initlab.engine.compiled`:
+_KERNELS: dict[tuple[int, int], Any] = {}
 
-    * ``net = (sizes, w_off, b_off, acts, act_par, head)``: uint64 layer sizes
-      and parameter offsets (see :class:`~initlab.engine.layout.Layout`), the int64
-      activation codes of the hidden layers with their float64 parameters, and
-      the head's code (:mod:`initlab.engine.codes`);
-    * ``data = (Xc, Yc, Xt, Yt, orders, m, nc, batch, per_epoch)``: ``Xc`` holds
-      the inputs chunk by chunk, flat: feature ``k`` of sample ``c * nc + s`` at
-      ``(c * n_0 + k) * nc + s``; ``Yc`` the labels (float64), flat. Full batch
-      (``batch == m``), they hold the whole set, padded to whole chunks. With
-      minibatches they are the thread's buffers for one batch, gathered from
-      ``Xt`` (``(m, n_0)``, flat) and ``Yt`` in the order ``orders[e]`` (int32,
-      one permutation per epoch ``e``, ``per_epoch`` updates each);
-    * ``opt = (code, rates, decay, hyper, c1, c2, first, stop)``: the optimizer's
-      code, the float64 learning rate of every model, the L2 weight decay, ``(beta,
-      beta1, beta2, eps)`` and Adam's bias corrections ``1 - beta^t`` per update (see
-      :func:`_step`); this call runs updates ``first..stop-1`` of the run (a run
-      trained in several calls, one span of updates after the other, gives the same
-      bits as one call: the optimizer's state is kept in ``out``);
-    * ``out = (theta, costs, diverged_at, at, snaps, v1s, v2s)``: ``costs[i, t]``
-      receives model ``i``'s cost before update ``t``; ``diverged_at[i]`` the first
-      update whose cost is not finite, or -1 (a model with ``diverged_at[i] >= 0``
-      is not trained further); ``snaps[k, i]`` model ``i``'s parameters before
-      update ``at[k]`` (``at``: sorted int64; an ``at[k]`` past the model's last
-      update gets its final parameters, once the run's last span is trained);
-      ``v1s[i]``, ``v2s[i]``: model ``i``'s velocity or Adam moments, read at the
-      start and written at the end of the span (``(0, P)`` for gradient descent);
-    * ``group = (worker, n_workers, G, Cp, sync, yield_fn, pays)``: with
-      ``n_workers`` > 1, this call is thread ``worker`` of a group making the
-      same call together: each passes over its own contiguous range of chunks,
-      and :func:`~initlab.engine._sync.combine` sums the parts in worker order;
-      every thread does the same arithmetic, so all copies of the parameters
-      stay equal. Thread 0 writes the results. When the split stops paying
-      (``pays``: the threshold) the first thread finishes the models alone;
-    * ``work = (E, T, poly, bits, fb, rows)``: the thread's scratch memory (see
-      :func:`initlab.engine.compiled.workspace`): every further dtype given to
-      ``np.zeros`` in here costs about 0.2 s of compile time. The scratch arrays
-      of ``theta``'s dtype are allocated here: as arguments, LLVM would have to
-      assume they may overlap, and the loops get about 13% slower.
+
+def kernel(act_kind: int, head_kind: int) -> Any:
+    """The training loop (:func:`train_models`) compiled for networks whose hidden layers
+    all use activation ``act_kind`` (or :data:`MIXED`: any, chosen per layer at run
+    time) and whose head is ``head_kind``.
+
+    The two codes are constants of the closure, so numba prunes the branches of the
+    other activations and heads before compiling: a command compiles (and loads from
+    the on-disk cache) only the stages it uses, about two thirds of the compile time of
+    the loop with every stage. numba caches each specialization on its own (a closure's
+    cache entry is keyed by the values of its free variables).
     """
-    sizes, w_off, b_off, acts, act_par, head = net
-    Xc, Yc, Xt, Yt, orders, m, nc, batch, per_epoch = data
-    code, rates, decay, hyper, c1s, c2s, first, stop = opt
-    theta, costs, diverged_at, at, snaps, v1s, v2s = out
-    worker, n_workers, G, Cp, sync, yield_fn, pays = group
-    E, T, poly, bits, fb, rows = work
-    L = sizes.shape[0] - 1
-    n0 = sizes[0]
-    K = sizes[L]
-    n_at = at.shape[0]
-    P = np.uint64(theta.shape[1])
-    iterations = costs.shape[1]
-    stateful = v1s.shape[0] > 0
-    minibatch = batch < m
-    # one buffer H of rows of nc values: for each layer l = 1..L, the pre-activations z
-    # from row zr[l] = rows[l] and the activations a from row ar[l] = rows[L + 1 + l]
-    # (the same rows where f'(z) is computed from a alone: activated in place). Layer 1
-    # reads the data chunk in Xc directly; the logits are the K rows from zr[L].
-    n_rows = _U0
-    maxw = _U1
-    for l in range(L):
-        rows[l + 1] = n_rows
-        n_rows += sizes[l + 1]
-        rows[L + 2 + l] = rows[l + 1]
-        if l < L - 1 and not _in_place(acts[l]):
-            rows[L + 2 + l] = n_rows
+    key = (int(act_kind), int(head_kind))
+    if key not in _KERNELS:
+        _KERNELS[key] = _specialize(*key)
+    return _KERNELS[key]
+
+
+def _specialize(act_kind: int, head_kind: int) -> Any:
+    @njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy")
+    def train_models(net, data, opt, out, group, work, lo, hi):
+        """Train models ``lo..hi-1`` of ``theta`` (shape ``(M, P)``) in place.
+
+        The arguments are records (tuples) made by :mod:`initlab.engine.compiled`:
+
+        * ``net = (sizes, w_off, b_off, acts, act_par, head)``: uint64 layer sizes
+          and parameter offsets (see :class:`~initlab.engine.layout.Layout`), the int64
+          activation codes of the hidden layers with their float64 parameters, and
+          the head's code (:mod:`initlab.engine.codes`);
+        * ``data = (Xc, Yc, Xt, Yt, orders, m, nc, batch, per_epoch)``: ``Xc`` holds
+          the inputs chunk by chunk, flat: feature ``k`` of sample ``c * nc + s`` at
+          ``(c * n_0 + k) * nc + s``; ``Yc`` the labels (float64), flat. Full batch
+          (``batch == m``), they hold the whole set, padded to whole chunks. With
+          minibatches they are the thread's buffers for one batch, gathered from
+          ``Xt`` (``(m, n_0)``, flat) and ``Yt`` in the order ``orders[e]`` (int32,
+          one permutation per epoch ``e``, ``per_epoch`` updates each);
+        * ``opt = (code, rates, decay, hyper, c1, c2, first, stop)``: the optimizer's
+          code, the float64 learning rate of every model, the L2 weight decay, ``(beta,
+          beta1, beta2, eps)`` and Adam's bias corrections ``1 - beta^t`` per update (see
+          :func:`_step`); this call runs updates ``first..stop-1`` of the run (a run
+          trained in several calls, one span of updates after the other, gives the same
+          bits as one call: the optimizer's state is kept in ``out``);
+        * ``out = (theta, costs, diverged_at, at, snaps, v1s, v2s)``: ``costs[i, t]``
+          receives model ``i``'s cost before update ``t``; ``diverged_at[i]`` the first
+          update whose cost is not finite, or -1 (a model with ``diverged_at[i] >= 0``
+          is not trained further); ``snaps[k, i]`` model ``i``'s parameters before
+          update ``at[k]`` (``at``: sorted int64; an ``at[k]`` past the model's last
+          update gets its final parameters, once the run's last span is trained);
+          ``v1s[i]``, ``v2s[i]``: model ``i``'s velocity or Adam moments, read at the
+          start and written at the end of the span (``(0, P)`` for gradient descent);
+        * ``group = (worker, n_workers, G, Cp, sync, yield_fn, pays)``: with
+          ``n_workers`` > 1, this call is thread ``worker`` of a group making the
+          same call together: each passes over its own contiguous range of chunks,
+          and :func:`~initlab.engine._sync.combine` sums the parts in worker order;
+          every thread does the same arithmetic, so all copies of the parameters
+          stay equal. Thread 0 writes the results. When the split stops paying
+          (``pays``: the threshold) the first thread finishes the models alone;
+        * ``work = (E, T, poly, bits, fb, rows)``: the thread's scratch memory (see
+          :func:`initlab.engine.compiled.workspace`): every further dtype given to
+          ``np.zeros`` in here costs about 0.2 s of compile time. The scratch arrays
+          of ``theta``'s dtype are allocated here: as arguments, LLVM would have to
+          assume they may overlap, and the loops get about 13% slower.
+        """
+        sizes, w_off, b_off, acts, act_par, _ = net
+        Xc, Yc, Xt, Yt, orders, m, nc, batch, per_epoch = data
+        code, rates, decay, hyper, c1s, c2s, first, stop = opt
+        theta, costs, diverged_at, at, snaps, v1s, v2s = out
+        worker, n_workers, G, Cp, sync, yield_fn, pays = group
+        E, T, poly, bits, fb, rows = work
+        L = sizes.shape[0] - 1
+        n0 = sizes[0]
+        K = sizes[L]
+        n_at = at.shape[0]
+        P = np.uint64(theta.shape[1])
+        iterations = costs.shape[1]
+        stateful = v1s.shape[0] > 0
+        minibatch = batch < m
+        # one buffer H of rows of nc values: for each layer l = 1..L, the pre-activations z
+        # from row zr[l] = rows[l] and the activations a from row ar[l] = rows[L + 1 + l]
+        # (the same rows where f'(z) is computed from a alone: activated in place). Layer 1
+        # reads the data chunk in Xc directly; the logits are the K rows from zr[L].
+        n_rows = _U0
+        maxw = _U1
+        for l in range(L):
+            rows[l + 1] = n_rows
             n_rows += sizes[l + 1]
-        if sizes[l + 1] > maxw:
-            maxw = sizes[l + 1]
-    dt = theta.dtype
-    H = np.zeros(n_rows * nc, dt)
-    # the error signals dz of two adjacent layers, in the two halves of one buffer
-    # (offsets are swapped, not arrays: no reference counting in the loops)
-    D = np.zeros(_U2 * maxw * nc, dt)
-    g = np.zeros(P, dt)
-    th = np.zeros(P, dt)
-    v1 = np.zeros(P, dt)
-    v2 = np.zeros(P, dt)
-    lead = worker == 0
-    epoch = 0  # the group's barrier count
-    cmin = math.inf
-    bad = np.int64(0)  # not the literal 0: combine would be compiled for both
-    rounds = 0
-    busy = 0
-    if n_workers > 1:  # start the clocks when the whole group is here
-        epoch += 1
-        barrier(sync, worker, n_workers, epoch, yield_fn)
-    t_free = t_window = cycles()
-    for model in range(lo, hi):
-        if diverged_at[model] >= 0:  # in an earlier span (every thread of a group reads it)
-            continue
-        for p in range(P):
-            th[p] = theta[model, p]
-        if stateful:
+            rows[L + 2 + l] = rows[l + 1]
+            if l < L - 1 and not _in_place(acts[l]):
+                rows[L + 2 + l] = n_rows
+                n_rows += sizes[l + 1]
+            if sizes[l + 1] > maxw:
+                maxw = sizes[l + 1]
+        dt = theta.dtype
+        H = np.zeros(n_rows * nc, dt)
+        # the error signals dz of two adjacent layers, in the two halves of one buffer
+        # (offsets are swapped, not arrays: no reference counting in the loops)
+        D = np.zeros(_U2 * maxw * nc, dt)
+        g = np.zeros(P, dt)
+        th = np.zeros(P, dt)
+        v1 = np.zeros(P, dt)
+        v2 = np.zeros(P, dt)
+        lead = worker == 0
+        epoch = 0  # the group's barrier count
+        cmin = math.inf
+        bad = np.int64(0)  # not the literal 0: combine would be compiled for both
+        rounds = 0
+        busy = 0
+        if n_workers > 1:  # start the clocks when the whole group is here
+            epoch += 1
+            barrier(sync, worker, n_workers, epoch, yield_fn)
+        t_free = t_window = cycles()
+        for model in range(lo, hi):
+            if diverged_at[model] >= 0:  # in an earlier span (every thread of a group reads it)
+                continue
             for p in range(P):
-                v1[p] = v1s[model, p]
-                v2[p] = v2s[model, p]
-        lr = rates[model]
-        ks = 0
-        while ks < n_at and at[ks] < first:
-            ks += 1
-        ended = stop == iterations
-        for it in range(first, stop):
+                th[p] = theta[model, p]
+            if stateful:
+                for p in range(P):
+                    v1[p] = v1s[model, p]
+                    v2[p] = v2s[model, p]
+            lr = rates[model]
+            ks = 0
+            while ks < n_at and at[ks] < first:
+                ks += 1
+            ended = stop == iterations
+            for it in range(first, stop):
+                if lead:
+                    while ks < n_at and at[ks] == it:
+                        for p in range(P):
+                            snaps[ks, model, p] = th[p]
+                        ks += 1
+                # this update's samples: the whole set, or the minibatch of this epoch's order
+                start = _U0
+                nb = m
+                if minibatch:
+                    start = np.uint64(it % per_epoch) * batch
+                    nb = min(batch, m - start)
+                n_chunks = (nb + nc - _U1) // nc
+                c_lo = np.uint64(worker) * n_chunks // np.uint64(n_workers)
+                c_hi = np.uint64(worker + 1) * n_chunks // np.uint64(n_workers)
+                for p in range(P):
+                    g[p] = 0.0
+                cost = 0.0
+                for c in range(c_lo, c_hi):
+                    c0 = c * nc
+                    xo = c * n0 * nc
+                    if minibatch:
+                        _gather(Xc, xo, Yc, c0, Xt, Yt, orders, it // per_epoch, start, nb, n0, nc)
+                    # forward: z = W a + b, then a = f(z)
+                    for l in range(L):
+                        n_in = sizes[l]
+                        n_out = sizes[l + 1]
+                        zo = rows[l + 1] * nc
+                        bo = np.int64(b_off[l])
+                        if l == 0:  # the first layer reads the data chunk in place
+                            _gemm_rows(th, w_off[l], n_in, _U1, n_out, n_in, Xc, xo, H, zo, nc, bo)
+                        else:
+                            ai = rows[L + 1 + l] * nc
+                            _gemm_rows(th, w_off[l], n_in, _U1, n_out, n_in, H, ai, H, zo, nc, bo)
+                        if l < L - 1:
+                            ao = rows[L + 2 + l] * nc
+                            # the branches of other activations than act_kind's are pruned
+                            # before compilation (see kernel)
+                            if act_kind == MIXED:
+                                par = act_par[l]
+                                _activate(acts[l], par, H, zo, ao, n_out, E, T, poly, bits, fb, nc)
+                            elif act_kind == RELU:
+                                _relu_rows(H, zo, n_out, nc)
+                            elif act_kind == SIGMOID:
+                                _sigmoid_rows(H, zo, H, zo, n_out, E, T, poly, bits, fb, nc)
+                            elif act_kind == TANH:
+                                _tanh_rows(H, zo, n_out, E, T, poly, bits, fb, nc)
+                            elif act_kind == LEAKY_RELU:
+                                _leaky_relu_rows(act_par[l], H, zo, ao, n_out, nc)
+                            elif act_kind == ELU:
+                                par = act_par[l]
+                                _elu_rows(par, 1.0, H, zo, ao, n_out, E, T, poly, bits, fb, nc)
+                            elif act_kind == SELU:
+                                scale, lin = _SELU_SCALE, SELU_LAMBDA
+                                _elu_rows(scale, lin, H, zo, ao, n_out, E, T, poly, bits, fb, nc)
+                            elif act_kind == GELU:
+                                _gelu_rows(H, zo, ao, n_out, E, T, poly, bits, fb, nc)
+                            elif act_kind == SOFTPLUS or act_kind == SILU:
+                                _softplus_silu_rows(
+                                    act_kind == SILU, H, zo, ao, n_out, E, T, poly, bits, fb, nc
+                                )
+                    # the loss from the logits, and dz of the output layer (first half of D)
+                    n_valid = min(nc, nb - c0)
+                    zl = rows[L] * nc
+                    if head_kind == SIGMOID_HEAD:
+                        cost += _sigmoid_head(
+                            H, zl, Yc, c0, n_valid, D, E, T, poly, bits, fb, nc
+                        )  # fmt: skip
+                    else:
+                        cost += _softmax_head(
+                            H, zl, K, Yc, c0, n_valid, D, E, T, poly, bits, fb, nc
+                        )  # fmt: skip
+                    # backward
+                    dc = _U0
+                    dn = maxw * nc
+                    for l in range(L - 1, -1, -1):
+                        n_in = sizes[l]
+                        n_out = sizes[l + 1]
+                        wo = w_off[l]
+                        bo = b_off[l]
+                        if l == 0:
+                            _weight_grads(g, wo, bo, n_out, n_in, D, dc, Xc, xo, nc)
+                            break
+                        zi = rows[l] * nc
+                        ai = rows[L + 1 + l] * nc
+                        _weight_grads(g, wo, bo, n_out, n_in, D, dc, H, ai, nc)
+                        _gemm_rows(th, wo, _U1, n_in, n_in, n_out, D, dc, D, dn, nc, np.int64(-1))
+                        _activation_grad(acts[l - 1], H, zi, ai, D, dn, n_in, nc)
+                        dc, dn = dn, dc
+                if n_workers > 1:
+                    epoch += 1
+                    t = cycles()
+                    busy += t - t_free
+                    rounds += 1
+                    window = rounds // WINDOW if rounds % WINDOW == 0 else 0
+                    cost, cmin, bad = combine(
+                        g, cost, float(busy), float(t - t_window), G, Cp, sync, worker, n_workers,
+                        epoch, yield_fn, n_chunks, window, cmin, bad, pays,
+                    )  # fmt: skip
+                    if window > 0:
+                        busy = 0
+                        t_window = t
+                    t_free = cycles()
+                    if bad >= BAD_WINDOWS:  # the first thread carries on alone
+                        if not lead:
+                            return
+                        n_workers = 1
+                fm = float(nb)
+                cost = cost / fm
+                if lead:
+                    costs[model, it] = cost
+                if not math.isfinite(cost):
+                    if lead:
+                        diverged_at[model] = it
+                    ended = True
+                    break
+                c1 = c1s[it] if code == ADAM else 1.0
+                c2 = c2s[it] if code == ADAM else 1.0
+                _step(code, th, g, v1, v2, sizes, w_off, b_off, fm, lr, decay, hyper, c1, c2)
             if lead:
-                while ks < n_at and at[ks] == it:
+                for p in range(P):
+                    theta[model, p] = th[p]
+                if stateful:
+                    for p in range(P):
+                        v1s[model, p] = v1[p]
+                        v2s[model, p] = v2[p]
+                while ended and ks < n_at:  # the end of the run, or the parameters it diverged with
                     for p in range(P):
                         snaps[ks, model, p] = th[p]
                     ks += 1
-            # this update's samples: the whole set, or the minibatch of this epoch's order
-            start = _U0
-            nb = m
-            if minibatch:
-                start = np.uint64(it % per_epoch) * batch
-                nb = min(batch, m - start)
-            n_chunks = (nb + nc - _U1) // nc
-            c_lo = np.uint64(worker) * n_chunks // np.uint64(n_workers)
-            c_hi = np.uint64(worker + 1) * n_chunks // np.uint64(n_workers)
-            for p in range(P):
-                g[p] = 0.0
-            cost = 0.0
-            for c in range(c_lo, c_hi):
-                c0 = c * nc
-                xo = c * n0 * nc
-                if minibatch:
-                    _gather(Xc, xo, Yc, c0, Xt, Yt, orders, it // per_epoch, start, nb, n0, nc)
-                # forward: z = W a + b, then a = f(z)
-                for l in range(L):
-                    n_in = sizes[l]
-                    n_out = sizes[l + 1]
-                    zo = rows[l + 1] * nc
-                    bo = np.int64(b_off[l])
-                    if l == 0:  # the first layer reads the data chunk in place
-                        _gemm_rows(th, w_off[l], n_in, _U1, n_out, n_in, Xc, xo, H, zo, nc, bo)
-                    else:
-                        ai = rows[L + 1 + l] * nc
-                        _gemm_rows(th, w_off[l], n_in, _U1, n_out, n_in, H, ai, H, zo, nc, bo)
-                    if l < L - 1:
-                        ao = rows[L + 2 + l] * nc
-                        _activate(acts[l], act_par[l], H, zo, ao, n_out, E, T, poly, bits, fb, nc)
-                # the loss from the logits, and dz of the output layer (first half of D)
-                n_valid = min(nc, nb - c0)
-                cost += _head(
-                    head, H, rows[L] * nc, K, Yc, c0, n_valid, D, E, T, poly, bits, fb, nc
-                )
-                # backward
-                dc = _U0
-                dn = maxw * nc
-                for l in range(L - 1, -1, -1):
-                    n_in = sizes[l]
-                    n_out = sizes[l + 1]
-                    wo = w_off[l]
-                    bo = b_off[l]
-                    if l == 0:
-                        _weight_grads(g, wo, bo, n_out, n_in, D, dc, Xc, xo, nc)
-                        break
-                    zi = rows[l] * nc
-                    ai = rows[L + 1 + l] * nc
-                    _weight_grads(g, wo, bo, n_out, n_in, D, dc, H, ai, nc)
-                    _gemm_rows(th, wo, _U1, n_in, n_in, n_out, D, dc, D, dn, nc, np.int64(-1))
-                    _activation_grad(acts[l - 1], H, zi, ai, D, dn, n_in, nc)
-                    dc, dn = dn, dc
-            if n_workers > 1:
-                epoch += 1
-                t = cycles()
-                busy += t - t_free
-                rounds += 1
-                window = rounds // WINDOW if rounds % WINDOW == 0 else 0
-                cost, cmin, bad = combine(
-                    g, cost, float(busy), float(t - t_window), G, Cp, sync, worker, n_workers,
-                    epoch, yield_fn, n_chunks, window, cmin, bad, pays,
-                )  # fmt: skip
-                if window > 0:
-                    busy = 0
-                    t_window = t
-                t_free = cycles()
-                if bad >= BAD_WINDOWS:  # the first thread carries on alone
-                    if not lead:
-                        return
-                    n_workers = 1
-            fm = float(nb)
-            cost = cost / fm
-            if lead:
-                costs[model, it] = cost
-            if not math.isfinite(cost):
-                if lead:
-                    diverged_at[model] = it
-                ended = True
-                break
-            c1 = c1s[it] if code == ADAM else 1.0
-            c2 = c2s[it] if code == ADAM else 1.0
-            _step(code, th, g, v1, v2, sizes, w_off, b_off, fm, lr, decay, hyper, c1, c2)
-        if lead:
-            for p in range(P):
-                theta[model, p] = th[p]
-            if stateful:
-                for p in range(P):
-                    v1s[model, p] = v1[p]
-                    v2s[model, p] = v2[p]
-            while ended and ks < n_at:  # the end of the run, or the parameters it diverged with
-                for p in range(P):
-                    snaps[ks, model, p] = th[p]
-                ks += 1
+
+    return train_models

@@ -17,13 +17,14 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from initlab.activations import activation_factory, get_activation
-from initlab.engine._kernel import train_models
+from initlab.engine._kernel import MIXED, kernel
 from initlab.engine._sync import STRIDE, yield_address
 from initlab.engine.codes import (
     ACTIVATION_PARAMETER,
     ADAM,
     GD,
     HEADS,
+    IDENTITY,
     KERNEL_ACTIVATIONS,
     KERNEL_OPTIMIZERS,
 )
@@ -107,6 +108,16 @@ def kernel_network(network: Network) -> tuple:
     )
 
 
+def shared_activation(codes: np.ndarray) -> int:
+    """The activation code every hidden layer uses: the loop is compiled for it alone
+    (see :func:`initlab.engine._kernel.kernel`); ``IDENTITY`` without hidden layers,
+    ``MIXED`` when they differ."""
+    kinds = set(codes.tolist())
+    if not kinds:
+        return IDENTITY
+    return kinds.pop() if len(kinds) == 1 else MIXED
+
+
 def train_compiled(
     network: Network,
     theta: np.ndarray,
@@ -160,6 +171,7 @@ def train_compiled(
     Yt = np.asarray(Y, dtype=np.float64).reshape(-1)
     per_epoch = math.ceil(m / batch)
     net = kernel_network(network)
+    train_models = kernel(shared_activation(net[3]), net[5])
     code, decay, hyper, c1, c2 = kernel_optimizer(optimizer, updates)
     rates = np.ascontiguousarray(learning_rates, dtype=np.float64)
     costs = np.full((M, updates), np.nan)
