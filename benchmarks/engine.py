@@ -10,7 +10,9 @@ the numbers as JSON. Everything is measured in this one run on this machine:
   largest cost difference;
 * ``population``: M = 1, 10, 100, 1000 course networks (He weights, distinct
   seeds; best of two): microseconds per model-iteration, GFLOP/s and percent of
-  the GEMM peak;
+  the GEMM peak; with jax, JAX ``jit(vmap(scan))`` of the same training
+  (``jax_us_per_model_iter``, ``ratio_jax`` = JAX's time over initlab's, and the
+  largest relative difference of the cost curves);
 * ``full_1000``: 1000 complete course runs (15000 iterations) in a fresh
   process: wall time and peak memory;
 * ``growth_samples`` (M = 100 at 300, 3000, 30000 samples) and
@@ -28,11 +30,17 @@ the numbers as JSON. Everything is measured in this one run on this machine:
   hidden units, softmax over 10, Adam 1e-3, minibatches of 32, 20 epochs, one model),
   ``digits_population`` (100 models, 100 seeds of ``he``: seconds per model against
   scikit-learn one model after the other, and against JAX ``vmap`` when jax is
-  importable), ``activations`` (microseconds per model-iteration of 100 course networks
-  with every activation, full-batch gradient descent, and the ratio to ReLU),
-  ``adam_course_population`` (1000 course networks, full-batch Adam against gradient
-  descent) and ``compile`` (the first digits training in a fresh process with an empty
-  numba cache).
+  importable, checked to train the same thing first), ``activations`` (microseconds per
+  model-iteration of 100 course networks with every activation, full-batch gradient
+  descent, and the ratio to ReLU), ``adam_course_population`` (1000 course networks,
+  full-batch Adam against gradient descent), ``compile`` (the first digits training in a
+  fresh process with an empty numba cache) and ``digits_memory`` (the peak resident
+  memory of training 1000 digits models in a fresh process, above its memory after
+  imports, data and loading the kernel).
+
+The JAX peers (:mod:`jax_peers`, beside this script) need the optional ``bench`` extra
+(``pip install -e '.[bench]'``, ``jax[cpu]``); without it they are skipped with a note
+(``null`` times in the JSON).
 
 ``--quick`` runs every section at a small size (a smoke test: the numbers mean little);
 ``--general-only`` runs only the GEMM peak and the ``general`` section.
@@ -61,7 +69,9 @@ from pathlib import Path
 import numpy as np
 from sklearn.datasets import make_circles
 
+import jax_peers  # benchmarks/jax_peers.py, beside this script
 from initlab.activations import ACTIVATIONS
+from initlab.checks import as_rng
 from initlab.datasets import course_circles
 from initlab.engine import train_population
 from initlab.fit import gradient_descent
@@ -135,7 +145,7 @@ def bench_population(M: int, peak: float, iterations: int | None = None) -> dict
         seconds = min(seconds, time.perf_counter() - t)
     flops = flops_per_model_iter(net, data.X_train.shape[1]) * M * iterations
     gflops = flops / seconds / 1e9
-    return {
+    row = {
         "models": M,
         "iterations": iterations,
         "seconds": seconds,
@@ -143,6 +153,17 @@ def bench_population(M: int, peak: float, iterations: int | None = None) -> dict
         "gflops": gflops,
         "pct_of_gemm_peak": 100 * gflops / peak,
         "backend": result.backend,
+    }
+    jax_run = jax_peers.course_population(data.X_train, data.Y_train, starts, iterations, 0.01)
+    if jax_run is None:
+        return {**row, "jax_us_per_model_iter": None, "ratio_jax": None}
+    jax_us = jax_run.seconds / (M * iterations) * 1e6
+    return {
+        **row,
+        "jax_us_per_model_iter": jax_us,
+        "ratio_jax": jax_us / row["us_per_model_iter"],
+        "jax_compile_s": jax_run.compile_s,
+        "jax_max_rel_cost_diff": jax_peers.max_relative_difference(jax_run.costs, result.costs),
     }
 
 
@@ -324,54 +345,6 @@ def sklearn_digits(Xtr, ytr, seed: int, epochs: int) -> tuple[float, object]:
         return time.perf_counter() - t, clf
 
 
-def jax_digits_population(Xtr, ytr, starts, epochs: int, batch: int, lr: float):
-    """``vmap`` of one jitted Adam step over the population, the epoch loop in Python
-    (one jitted call per minibatch): seconds per model, or ``None`` without jax."""
-    try:
-        import jax
-        import jax.numpy as jnp
-    except ImportError:
-        return None
-    jax.config.update("jax_enable_x64", True)
-    W1 = jnp.stack([p.weights[0] for p in starts])
-    b1 = jnp.stack([p.biases[0] for p in starts])
-    W2 = jnp.stack([p.weights[1] for p in starts])
-    b2 = jnp.stack([p.biases[1] for p in starts])
-    params = (W1, b1, W2, b2)
-
-    def loss(p, X, y):
-        W1, b1, W2, b2 = p
-        z = W2 @ jnp.maximum(W1 @ X + b1, 0.0) + b2
-        return jnp.mean(jax.nn.logsumexp(z, axis=0) - jnp.take_along_axis(z, y, axis=0)[0])
-
-    def step(p, m, v, t, X, y):
-        g = jax.grad(loss)(p, X, y)
-        m = jax.tree_util.tree_map(lambda a, b: 0.9 * a + 0.1 * b, m, g)
-        v = jax.tree_util.tree_map(lambda a, b: 0.999 * a + 0.001 * b * b, v, g)
-        c1, c2 = 1 - 0.9**t, 1 - 0.999**t
-        p = jax.tree_util.tree_map(
-            lambda a, mm, vv: a - lr * (mm / c1) / (jnp.sqrt(vv / c2) + 1e-8), p, m, v
-        )
-        return p, m, v
-
-    vstep = jax.jit(jax.vmap(step, in_axes=(0, 0, 0, None, None, None)))
-    zeros = jax.tree_util.tree_map(jnp.zeros_like, params)
-    X, Y = jnp.asarray(Xtr), jnp.asarray(ytr)
-    rng = np.random.default_rng(0)
-    m_ = Xtr.shape[1]
-    vstep(params, zeros, zeros, 1.0, X[:, :batch], Y[:, :batch])[0][0].block_until_ready()
-    t0 = time.perf_counter()
-    p, mo, ve, t = params, zeros, zeros, 0
-    for _ in range(epochs):
-        order = rng.permutation(m_)
-        for s in range(0, m_, batch):
-            cols = order[s : s + batch]
-            t += 1
-            p, mo, ve = vstep(p, mo, ve, float(t), X[:, cols], Y[:, cols])
-    p[0].block_until_ready()
-    return (time.perf_counter() - t0) / len(starts)
-
-
 _FIRST_GENERAL = """
 import time, numpy as np
 from initlab import Network, initialize
@@ -385,6 +358,148 @@ r = train_population(net, start, X, Y, optimizer="adam", learning_rate=1e-3, epo
                      batch_size=32, rng=0, backend="compiled")
 print(time.perf_counter() - t)
 """
+
+
+#: the largest relative cost difference at which a peer counts as training the same thing
+SAME_TRAINING = 1e-9
+
+
+def bench_digits_population(
+    net: Network, starts: list, data: tuple, kwargs: dict, sklearn_seconds: list[float]
+) -> dict:
+    """The digits job for every start at once (best of two), against scikit-learn one
+    model after the other (``sklearn_seconds``) and JAX ``vmap`` (see
+    :mod:`jax_peers`; ``None`` with a note when jax is missing).
+
+    Before its time is quoted, the JAX run is checked to be the same training: every
+    model's cost curve against initlab's population (largest relative difference), the
+    first model's against its own :func:`initlab.fit.fit` run from the same parameters,
+    and the test accuracies model by model.
+    """
+    from initlab.fit import fit
+    from initlab.network import accuracy
+    from initlab.optimizers import get_optimizer
+
+    Xtr, ytr, Xte, yte = data
+    n_models = len(starts)
+    seconds = float("inf")
+    for _ in range(2):  # the best of two, as JAX's
+        t = time.perf_counter()
+        pop = train_population(net, starts, Xtr, ytr, rng=0, **kwargs)
+        seconds = min(seconds, time.perf_counter() - t)
+    per_model = seconds / n_models
+    accs = np.array([accuracy(net, p, Xte, yte) for p in pop.params])
+    sk_per_model = float(np.mean(sklearn_seconds))
+    updates = pop.costs.shape[1]
+    flop = flops_per_model_iter(net, kwargs["batch_size"]) * updates
+    out = {
+        "models": n_models,
+        "epochs": kwargs["epochs"],
+        "updates": updates,
+        "initlab_s_per_model": per_model,
+        "sklearn_s_per_model": sk_per_model,
+        "sklearn_models_timed": len(sklearn_seconds),
+        "ratio": sk_per_model / per_model,
+        "initlab_gflops": flop * n_models / seconds / 1e9,
+        "mean_test_accuracy": float(np.mean(accs)),
+        "backend": pop.backend,
+    }
+    rng = as_rng(0)  # the permutations train_population and fit draw with rng=0
+    orders = np.stack([rng.permutation(Xtr.shape[1]) for _ in range(kwargs["epochs"])])
+    jax_run = jax_peers.adam_population(
+        Xtr, ytr, starts, orders, kwargs["batch_size"], kwargs["learning_rate"]
+    )
+    if jax_run is None:
+        note = "jax is not importable (pip install -e '.[bench]'): skipped"
+        return {**out, "jax_s_per_model": None, "ratio_jax": None, "jax_note": note}
+    optimizer = get_optimizer(kwargs["optimizer"], kwargs["learning_rate"])
+    _, history = fit(net, starts[0], Xtr, ytr, optimizer, epochs=kwargs["epochs"],
+                     batch_size=kwargs["batch_size"], rng=0)  # fmt: skip
+    jax_accs = np.array([accuracy(net, p, Xte, yte) for p in jax_run.params])
+    jax_per_model = jax_run.seconds / n_models
+    diff_population = jax_peers.max_relative_difference(jax_run.costs, pop.costs)
+    diff_fit = jax_peers.max_relative_difference(jax_run.costs[0], history.costs)
+    return {
+        **out,
+        "jax_s_per_model": jax_per_model,
+        "ratio_jax": jax_per_model / per_model,
+        "jax_note": None,
+        "jax_version": jax_run.version,
+        "jax_compile_s": jax_run.compile_s,
+        "jax_gflops": flop * n_models / jax_run.seconds / 1e9,
+        "jax_cpu_per_wall": jax_run.cpu_per_wall,
+        "jax_max_rel_cost_diff_population": diff_population,
+        "jax_max_rel_cost_diff_fit_model_0": diff_fit,
+        # the same training to rounding (initlab's engine is tested to 1e-10 against fit)
+        "jax_same_training": bool(max(diff_population, diff_fit) <= SAME_TRAINING),
+        "jax_mean_test_accuracy": float(np.mean(jax_accs)),
+        "jax_max_test_accuracy_diff": float(np.max(np.abs(jax_accs - accs))),
+    }
+
+
+_DIGITS_MEMORY = """
+import json, sys
+sys.path.insert(0, {bench_dir!r})
+from engine import DIGITS, digits_data, he_population
+from initlab.engine import train_population
+from initlab.network import Network
+
+def status(key):
+    with open("/proc/self/status") as fh:
+        return next(int(l.split()[1]) / 1024 for l in fh if l.startswith(key + ":"))
+
+Xtr, ytr, _, _ = digits_data()
+net = Network((64, DIGITS["hidden"], 10), ("relu",), "softmax")
+kwargs = dict(optimizer="adam", learning_rate=DIGITS["learning_rate"],
+              batch_size=DIGITS["batch_size"], rng=0, backend="compiled")
+imported = status("VmRSS")
+train_population(net, he_population(net, 1), Xtr, ytr, epochs=1, **kwargs)  # load the kernel
+baseline = status("VmRSS")
+with open("/proc/self/clear_refs", "w") as fh:  # VmHWM := VmRSS: the peak from here on
+    fh.write("5")
+r = train_population(net, he_population(net, {models}), Xtr, ytr, epochs={epochs}, **kwargs)
+peak = status("VmHWM")
+print(json.dumps({{"imported_rss_mb": imported, "baseline_rss_mb": baseline, "peak_rss_mb": peak,
+                  "costs_shape": list(r.costs.shape), "backend": r.backend}}))
+"""
+
+
+def bench_digits_memory(quick: bool) -> dict:
+    """Peak resident memory of training 1000 digits models (the digits job, compiled
+    backend) in a fresh process, above that process's memory after its imports, the
+    data and loading the kernel (one model, one epoch).
+
+    Read from ``/proc/self/status``: ``VmHWM`` reset to ``VmRSS`` just before the
+    training (``/proc/self/clear_refs``). Not ``ru_maxrss``: on Linux a child's
+    ``ru_maxrss`` starts at its parent's peak (it survives the ``exec``), so it would
+    measure this benchmark process instead.
+    """
+    from initlab.memory import OPTIMIZER_SLOTS, training_bytes
+
+    models, epochs = (100, 2) if quick else (1000, DIGITS["epochs"])
+    code = _DIGITS_MEMORY.format(bench_dir=str(Path(__file__).parent), models=models,
+                                 epochs=epochs)  # fmt: skip
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)  # fmt: skip
+    got = json.loads(done.stdout.strip().splitlines()[-1])
+    m = digits_data()[0].shape[1]
+    updates = epochs * -(-m // DIGITS["batch_size"])
+    estimate = training_bytes(
+        (64, DIGITS["hidden"], 10), updates=updates, batch=DIGITS["batch_size"], runs=models,
+        concurrent=models, optimizer_slots=OPTIMIZER_SLOTS["adam"],
+    )  # fmt: skip
+    return {
+        "models": models,
+        "epochs": epochs,
+        "peak_rss_mb": got["peak_rss_mb"],
+        "baseline_rss_mb": got["baseline_rss_mb"],
+        "increment_mb": got["peak_rss_mb"] - got["baseline_rss_mb"],
+        "target_mb": 1024,
+        "imported_rss_mb": got["imported_rss_mb"],
+        "costs_mb": 8 * models * updates / 2**20,
+        "estimate_mb": estimate / 2**20,
+        "backend": got["backend"],
+    }
 
 
 def bench_general(quick: bool) -> dict:
@@ -416,26 +531,7 @@ def bench_general(quick: bool) -> dict:
         "epochs": epochs,
     }
     sk_seq = [sklearn_digits(Xtr, ytr, seed, epochs)[0] for seed in range(2 if quick else 5)]
-    sk_per_model = float(np.mean(sk_seq))
-    t = time.perf_counter()
-    pop = train_population(net, starts, Xtr, ytr, rng=0, **kwargs)
-    per_model = (time.perf_counter() - t) / n_models
-    accs = [accuracy(net, p, Xte, yte) for p in pop.params]
-    jax_per_model = jax_digits_population(
-        Xtr, ytr, starts, epochs, DIGITS["batch_size"], DIGITS["learning_rate"]
-    )
-    digits_population = {
-        "models": n_models,
-        "initlab_s_per_model": per_model,
-        "sklearn_s_per_model": sk_per_model,
-        "sklearn_models_timed": len(sk_seq),
-        "ratio": sk_per_model / per_model,
-        "jax_s_per_model": jax_per_model,
-        "ratio_jax": None if jax_per_model is None else jax_per_model / per_model,
-        "jax_note": None if jax_per_model is not None else "jax is not importable: skipped",
-        "mean_test_accuracy": float(np.mean(accs)),
-        "backend": pop.backend,
-    }
+    digits_population = bench_digits_population(net, starts, (Xtr, ytr, Xte, yte), kwargs, sk_seq)
     data = course_circles()
     course = Network.course()
     M_act, it_act = (20, 100) if quick else (100, 1000)
@@ -483,6 +579,7 @@ def bench_general(quick: bool) -> dict:
         "activations": activations,
         "adam_course_population": adam_course,
         "compile": {"first_digits_call_s": first},
+        "digits_memory": bench_digits_memory(quick),
     }
 
 
@@ -495,12 +592,25 @@ def print_general(general: dict) -> None:
         f"(scikit-learn {d['sklearn_test_accuracy']:.3f})"
     )
     p = general["digits_population"]
-    jax = p["jax_note"] or f"JAX vmap {p['jax_s_per_model']:.4f} s, ratio {p['ratio_jax']:.1f}x"
     print(
         f"digits, {p['models']} models: initlab {p['initlab_s_per_model']:.4f} s per model, "
         f"scikit-learn one after the other {p['sklearn_s_per_model']:.3f} s per model, ratio "
-        f"{p['ratio']:.1f}x; {jax}"
+        f"{p['ratio']:.1f}x"
     )
+    if p["jax_s_per_model"] is None:
+        print(f"  JAX: {p['jax_note']}")
+    else:
+        print(
+            f"  JAX vmap {p['jax_s_per_model']:.4f} s per model (compiling {p['jax_compile_s']:.1f}"
+            f" s apart), ratio {p['ratio_jax']:.2f}x; JAX {p['jax_gflops']:.0f} GFLOP/s on "
+            f"{p['jax_cpu_per_wall']:.1f} cores, initlab {p['initlab_gflops']:.0f} GFLOP/s"
+        )
+        same = "same training" if p["jax_same_training"] else "NOT THE SAME TRAINING"
+        print(
+            f"  {same}: costs within {p['jax_max_rel_cost_diff_population']:.1e} "
+            f"relative of initlab's, model 0 within {p['jax_max_rel_cost_diff_fit_model_0']:.1e}"
+            f" of fit's; test accuracies differ by at most {p['jax_max_test_accuracy_diff']:.3f}"
+        )
     print("activations, course network, gd, us per model-iteration (ratio to relu):")
     for name, row in general["activations"].items():
         print(f"  {name:>10} {row['us_per_model_iter']:8.2f} ({row['ratio_to_relu']:.2f}x)")
@@ -511,6 +621,12 @@ def print_general(general: dict) -> None:
     )
     first = general["compile"]["first_digits_call_s"]
     print(f"first digits training, empty numba cache: {first:.2f} s")
+    mem = general["digits_memory"]
+    print(
+        f"digits, {mem['models']} models, {mem['epochs']} epochs: peak memory "
+        f"{mem['peak_rss_mb']:.0f} MB, {mem['increment_mb']:.0f} MB above the "
+        f"{mem['baseline_rss_mb']:.0f} MB after imports and data (target < {mem['target_mb']} MB)"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -547,11 +663,20 @@ def main(argv: list[str] | None = None) -> int:
     else:
         population = [bench_population(M, peak) for M in (1, 10, 100, 1000)]
     print("\npopulations of course networks (300 samples)")
-    print(f"{'models':>7} {'iters':>6} {'us/model-iter':>14} {'GFLOP/s':>8} {'% GEMM':>7}")
+    print(
+        f"{'models':>7} {'iters':>6} {'us/model-iter':>14} {'GFLOP/s':>8} {'% GEMM':>7} "
+        f"{'JAX us':>8} {'JAX/initlab':>11} {'JAX cost diff':>13}"
+    )
     for row in population:
+        jax = "  (jax is not importable: skipped)"
+        if row["jax_us_per_model_iter"] is not None:
+            jax = (
+                f" {row['jax_us_per_model_iter']:>8.2f} {row['ratio_jax']:>11.1f} "
+                f"{row['jax_max_rel_cost_diff']:>13.1e}"
+            )
         print(
             f"{row['models']:>7} {row['iterations']:>6} {row['us_per_model_iter']:>14.2f} "
-            f"{row['gflops']:>8.1f} {row['pct_of_gemm_peak']:>7.1f}"
+            f"{row['gflops']:>8.1f} {row['pct_of_gemm_peak']:>7.1f}{jax}"
         )
     growth_samples = bench_growth_samples(peak)
     print("\ngrowth in samples (100 models)")

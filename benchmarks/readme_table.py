@@ -49,6 +49,16 @@ def rows(bench: dict[str, Any]) -> list[tuple[str, str]]:
                 cell += f" ({row['gflops']:.0f} GFLOP/s, {row['pct_of_gemm_peak']:.0f} % of peak)"
             cells.append(cell)
         out.append(("populations of M course networks", "; ".join(cells)))
+        jax_rows = [row for row in population if row.get("jax_us_per_model_iter") is not None]
+        if jax_rows:
+            out.append((
+                "the same populations in JAX (`jit(vmap(scan))`, compilation apart)",
+                "; ".join(
+                    f"M = {row['models']}: {_us(row['jax_us_per_model_iter'])} "
+                    f"({row['ratio_jax']:.1f}x initlab's time)"
+                    for row in jax_rows
+                ),
+            ))  # fmt: skip
     full = bench.get("full_1000")
     if full:
         out.append((
@@ -110,6 +120,14 @@ def rows(bench: dict[str, Any]) -> list[tuple[str, str]]:
             f"{population_d['ratio']:.1f}x; mean test accuracy "
             f"{population_d['mean_test_accuracy']:.3f}",
         ))  # fmt: skip
+        if population_d.get("jax_s_per_model") is not None:
+            out.append((
+                f"digits, {population_d['models']} models in JAX (`jit(vmap)`, `lax.scan` over "
+                "epochs and minibatches, compilation apart)",
+                f"{population_d['jax_s_per_model']:.4f} s per model: initlab "
+                f"{population_d['ratio_jax']:.1f}x faster; same costs to "
+                f"{population_d['jax_max_rel_cost_diff_population']:.0e} relative",
+            ))  # fmt: skip
     activations = general.get("activations")
     if activations:
         out.append((
@@ -122,6 +140,13 @@ def rows(bench: dict[str, Any]) -> list[tuple[str, str]]:
             f"Adam on M = {adam['models']} course networks, full batch",
             f"{_us(adam['adam_us_per_model_iter'])} per model-iteration, "
             f"{adam['ratio_to_gd']:.2f}x gradient descent's",
+        ))  # fmt: skip
+    memory = general.get("digits_memory")
+    if memory:
+        out.append((
+            f"peak memory, digits, {memory['models']} models, {memory['epochs']} epochs",
+            f"{memory['increment_mb']:.0f} MB above the {memory['baseline_rss_mb']:.0f} MB of "
+            f"imports, data and kernel (peak {memory['peak_rss_mb']:.0f} MB)",
         ))  # fmt: skip
     out.append(("float64 GEMM peak (`np.dot`, same run)", f"{peak:.0f} GFLOP/s"))
     return out

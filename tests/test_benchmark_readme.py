@@ -34,3 +34,27 @@ def test_a_number_typed_by_hand_fails_the_check(tmp_path: Path) -> None:
     assert module.main([str(changed), "--check", str(readme)]) == 1
     assert module.main([str(changed), "--write", str(readme)]) == 0
     assert module.main([str(changed), "--check", str(readme)]) == 0
+
+
+def test_the_jax_peers_and_the_memory_get_rows_when_measured() -> None:
+    module = _module()
+    bench = json.loads(BENCH.read_text())
+    without = dict(module.rows(bench))
+    assert not any("JAX" in what or "memory, digits" in what for what in without)
+    general = bench["general"]
+    general["digits_population"].update(
+        jax_s_per_model=0.0171, ratio_jax=1.34, jax_max_rel_cost_diff_population=1.6e-14
+    )
+    general["digits_memory"] = {"models": 1000, "epochs": 20, "peak_rss_mb": 378.7,
+                                "baseline_rss_mb": 260.6, "increment_mb": 118.1}  # fmt: skip
+    for row, us in zip(bench["population"], (12.2, 12.9, 14.4, 35.7), strict=True):
+        row.update(jax_us_per_model_iter=us, ratio_jax=us / row["us_per_model_iter"])
+    got = dict(module.rows(bench))
+    digits = next(v for k, v in got.items() if k.startswith("digits, 100 models in JAX"))
+    assert "0.0171 s per model" in digits and "initlab 1.3x faster" in digits
+    assert "2e-14" in digits
+    memory = got["peak memory, digits, 1000 models, 20 epochs"]
+    assert memory.startswith("118 MB above the 261 MB") and "peak 379 MB" in memory
+    course = got["the same populations in JAX (`jit(vmap(scan))`, compilation apart)"]
+    assert "M = 1: 12.20 us" in course and "M = 1000: 35.70 us" in course
+    assert f"({12.2 / bench['population'][0]['us_per_model_iter']:.1f}x initlab's time)" in course
