@@ -4,10 +4,17 @@
 
 Digits (``load_digits``, standardized), a ``[64, 64, 10]`` network (ReLU hidden layer,
 softmax), Adam (learning rate 0.001) on minibatches of 32 for a few epochs; the grid is
-5 initializers x 10 seeds (``random_state``), 3-fold cross-validation: 150 fits. Both
-searches run in this process, alternately ``--repeats`` times (the compiled kernel
-loaded once before either; the best wall time of each is kept), and the script checks
-that they give the same split scores and the same best parameters.
+5 initializers x 10 seeds (``random_state``), 3-fold cross-validation: 150 fits.
+``GridSearchCV`` (one process, and ``n_jobs`` = the usable cores) and ``InitGridSearchCV``
+run in this process, alternately ``--repeats`` times (the compiled kernel loaded once
+before; the best wall time of each is kept), with BLAS's threads as set and then on one
+thread (BLAS serves only ``predict``; on a loaded machine its threads wait for each
+other); the script checks that all give the same split scores and best parameters.
+
+A population does the same work per model as a lone fit (the kernel trains each model
+on its own, samples vectorized): what it saves is the per-fit overhead, and it spreads the
+models over the cores. The last measurement shows it: one seed's 5 models on one thread,
+as one population and one by one.
 
 With minibatches, the seed also chooses the minibatch order, which a population shares:
 each population is one seed's 5 initializers (10 populations per split).
@@ -27,6 +34,7 @@ import sklearn
 from sklearn.datasets import load_digits
 from sklearn.model_selection import GridSearchCV
 from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
 
 from initlab.engine.population import usable_cores
 from initlab.sklearn import InitGridSearchCV, InitMLPClassifier
@@ -48,18 +56,73 @@ def searches(epochs: int) -> tuple[InitMLPClassifier, dict[str, list]]:
     return estimator, {"init": INITS, "random_state": SEEDS}
 
 
-def timed(search, X: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-    """Wall and CPU seconds of ``search.fit(X, y)``."""
+def timed(search, X: np.ndarray, y: np.ndarray) -> dict[str, float]:
+    """Wall and CPU seconds of ``search.fit(X, y)``, and the seconds its ``cv_results_``
+    count for fitting and scoring (summed over the fits: overlapping fits count twice)."""
     wall, cpu = time.perf_counter(), time.process_time()
     search.fit(X, y)
-    return time.perf_counter() - wall, time.process_time() - cpu
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    results, n = search.cv_results_, search.n_splits_
+    return {
+        "wall_s": wall,
+        "cpu_s": cpu,  # this process only: not the n_jobs workers
+        "fit_s": float(results["mean_fit_time"].sum() * n),
+        "score_s": float(results["mean_score_time"].sum() * n),
+    }
 
 
-def parts(search) -> tuple[float, float]:
-    """Seconds spent fitting and scoring, summed over all fits (from ``cv_results_``)."""
-    results = search.cv_results_
-    n = search.n_splits_
-    return float(results["mean_fit_time"].sum() * n), float(results["mean_score_time"].sum() * n)
+def measure(X, y, estimator, grid, cv: int, repeats: int) -> tuple[dict, bool]:
+    """The three searches, alternated ``repeats`` times (a change of load hits all), best
+    wall time of each; and whether they agree on every split score and the best parameters."""
+    makers = {
+        "gridsearchcv": lambda: GridSearchCV(estimator, grid, cv=cv),
+        "gridsearchcv_n_jobs": lambda: GridSearchCV(estimator, grid, cv=cv, n_jobs=usable_cores()),
+        "initgridsearchcv": lambda: InitGridSearchCV(estimator, grid, cv=cv),
+    }
+    runs: dict[str, list[dict[str, float]]] = {name: [] for name in makers}
+    done = {}
+    for _ in range(repeats):
+        for name, make in makers.items():
+            done[name] = make()
+            runs[name].append(timed(done[name], X, y))
+    best = {name: min(times, key=lambda t: t["wall_s"]) for name, times in runs.items()}
+    for name, times in runs.items():
+        best[name]["runs_wall_s"] = [t["wall_s"] for t in times]
+    best["ratio"] = best["gridsearchcv"]["wall_s"] / best["initgridsearchcv"]["wall_s"]
+    best["ratio_to_n_jobs"] = (
+        best["gridsearchcv_n_jobs"]["wall_s"] / best["initgridsearchcv"]["wall_s"]
+    )
+    reference = done["gridsearchcv"]
+    keys = [f"split{k}_test_score" for k in range(cv)]
+    same = all(
+        all(np.array_equal(reference.cv_results_[k], other.cv_results_[k]) for k in keys)
+        and other.best_params_ == reference.best_params_
+        for other in done.values()
+    )
+    return best, same
+
+
+def engine_work(X: np.ndarray, y: np.ndarray, epochs: int, repeats: int) -> dict[str, float]:
+    """One split's population of one seed (the 5 initializers) on one thread, against the
+    5 models trained one after the other on one thread: the work per model, best of
+    ``repeats``."""
+    from initlab.engine.population import train_population
+
+    plans = [
+        searches(epochs)[0].set_params(init=init, random_state=0)._plan(X, y) for init in INITS
+    ]
+    first = plans[0]
+
+    def train(group) -> float:
+        start = time.perf_counter()
+        train_population(first.network, [plan.start for plan in group], first.X, first.Y,
+                         optimizer=first.optimizer, backend="compiled", threads=1,
+                         **first.schedule())  # fmt: skip
+        return time.perf_counter() - start
+
+    together = min(train(plans) for _ in range(repeats))
+    alone = min(sum(train([plan]) for plan in plans) for _ in range(repeats))
+    return {"population_ms": 1e3 * together, "one_by_one_ms": 1e3 * alone}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -77,21 +140,13 @@ def main(argv: list[str] | None = None) -> int:
     estimator, grid = searches(args.epochs)
     estimator.set_params(random_state=0).fit(X[:100], y[:100])  # load the kernel once
     load_before = os.getloadavg()[0]
-    plain_runs, population_runs = [], []
-    for _ in range(args.repeats):  # alternated, so that a change of load hits both
-        plain = GridSearchCV(estimator, grid, cv=args.cv)
-        plain_runs.append((*timed(plain, X, y), *parts(plain)))
-        population = InitGridSearchCV(estimator, grid, cv=args.cv)
-        population_runs.append((*timed(population, X, y), *parts(population)))
+    default, same_default = measure(X, y, estimator, grid, args.cv, args.repeats)
+    with threadpool_limits(limits=1, user_api="blas"):
+        one_blas, same_one_blas = measure(X, y, estimator, grid, args.cv, args.repeats)
+        work = engine_work(X[: len(X) * 2 // 3], y[: len(y) * 2 // 3], args.epochs, args.repeats)
     load_after = os.getloadavg()[0]
-    plain_s, plain_cpu, plain_fit, plain_score = min(plain_runs)
-    population_s, population_cpu, population_fit, population_score = min(population_runs)
+    same = same_default and same_one_blas
 
-    keys = [f"split{k}_test_score" for k in range(args.cv)]
-    same = (
-        all(np.array_equal(plain.cv_results_[k], population.cv_results_[k]) for k in keys)
-        and plain.best_params_ == population.best_params_
-    )
     fits = len(INITS) * len(SEEDS) * args.cv
     report = {
         "machine": {
@@ -117,34 +172,33 @@ def main(argv: list[str] | None = None) -> int:
             "seeds": len(SEEDS),
             "cv": args.cv,
             "fits": fits,
+            "repeats": args.repeats,
         },
-        "gridsearchcv_s": plain_s,
-        "initgridsearchcv_s": population_s,
-        "ratio": plain_s / population_s,
-        "repeats": args.repeats,
-        "gridsearchcv_runs_s": [run[0] for run in plain_runs],
-        "initgridsearchcv_runs_s": [run[0] for run in population_runs],
-        "gridsearchcv_cpu_s": plain_cpu,
-        "initgridsearchcv_cpu_s": population_cpu,
-        "gridsearchcv_fit_s": plain_fit,
-        "initgridsearchcv_fit_s": population_fit,
-        "gridsearchcv_score_s": plain_score,
-        "initgridsearchcv_score_s": population_score,
+        "gridsearchcv_s": default["gridsearchcv"]["wall_s"],
+        "initgridsearchcv_s": default["initgridsearchcv"]["wall_s"],
+        "ratio": default["ratio"],
+        "default_blas": default,
+        "blas_one_thread": one_blas,
+        "engine_one_thread_5_models": work,
         "identical_split_scores_and_best_params": bool(same),
-        "best_params": population.best_params_,
-        "best_score": float(population.best_score_),
     }
     print(
         f"digits, [64, 64, 10] ReLU softmax, Adam, batch 32, {args.epochs} epochs, "
-        f"{len(INITS)} inits x {len(SEEDS)} seeds, cv={args.cv} ({fits} fits)"
+        f"{len(INITS)} inits x {len(SEEDS)} seeds, cv={args.cv} ({fits} fits), "
+        f"best of {args.repeats}"
     )
-    print(f"best of {args.repeats}   wall (s)  CPU (s)  fitting (s)  scoring (s)")
-    for name, (wall, cpu, fit, score) in (
-        ("GridSearchCV    ", (plain_s, plain_cpu, plain_fit, plain_score)),
-        ("InitGridSearchCV", (population_s, population_cpu, population_fit, population_score)),
-    ):
-        print(f"{name}  {wall:8.2f} {cpu:8.2f} {fit:12.2f} {score:12.2f}")
-    print(f"ratio             {plain_s / population_s:8.2f}x")
+    for title, numbers in (("BLAS threads as set", default), ("BLAS on one thread", one_blas)):
+        print(f"{title:26s} wall (s)  CPU (s)  fitting (s)  scoring (s)")
+        for name in ("gridsearchcv", "gridsearchcv_n_jobs", "initgridsearchcv"):
+            t = numbers[name]
+            print(f"  {name:24s}{t['wall_s']:8.2f} {t['cpu_s']:8.2f} {t['fit_s']:12.2f} "
+                  f"{t['score_s']:12.2f}")  # fmt: skip
+        print(f"  ratio GridSearchCV / InitGridSearchCV: {numbers['ratio']:.2f}x "
+              f"(n_jobs={usable_cores()}: {numbers['ratio_to_n_jobs']:.2f}x)")  # fmt: skip
+    print(
+        f"engine, 5 models of one seed on one thread: {work['population_ms']:.1f} ms as one "
+        f"population, {work['one_by_one_ms']:.1f} ms one by one"
+    )
     print(f"same split scores and best parameters: {same}")
     if args.json is not None:
         args.json.write_text(json.dumps(report, indent=2) + "\n")
