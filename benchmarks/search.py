@@ -125,6 +125,23 @@ def engine_work(X: np.ndarray, y: np.ndarray, epochs: int, repeats: int) -> dict
     return {"population_ms": 1e3 * together, "one_by_one_ms": 1e3 * alone}
 
 
+def table(report: dict) -> str:
+    """The Markdown table of ``report`` that docs/train.md quotes (a test checks it)."""
+    cores = report["machine"]["cpus"]
+    lines = [
+        f"| BLAS | GridSearchCV | GridSearchCV, n_jobs={cores} | InitGridSearchCV | ratio |",
+        "|---|---|---|---|---|",
+    ]
+    for title, key in (("threads as set", "default_blas"), ("one thread", "blas_one_thread")):
+        numbers = report[key]
+        lines.append(
+            f"| {title} | {numbers['gridsearchcv']['wall_s']:.2f} s "
+            f"| {numbers['gridsearchcv_n_jobs']['wall_s']:.2f} s "
+            f"| {numbers['initgridsearchcv']['wall_s']:.2f} s | {numbers['ratio']:.2f}x |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", type=Path, help="write the results here")
@@ -200,6 +217,7 @@ def main(argv: list[str] | None = None) -> int:
         f"population, {work['one_by_one_ms']:.1f} ms one by one"
     )
     print(f"same split scores and best parameters: {same}")
+    print(table(report), end="")
     if args.json is not None:
         args.json.write_text(json.dumps(report, indent=2) + "\n")
     return 0 if same else 1

@@ -7,6 +7,10 @@ parameter, and compare the searches' results (accuracies are counts, so equal).
 
 from __future__ import annotations
 
+import importlib.util
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 from sklearn.datasets import load_digits, make_moons
@@ -237,3 +241,14 @@ def test_multimetric_callable_is_refused(digits) -> None:
     with pytest.raises(ValueError, match="multi-metric") as raised:
         InitGridSearchCV(small(), {"init": ["he"]}, scoring=two, cv=2).fit(X, y)
     assert "\n" not in str(raised.value)
+
+
+def test_the_documented_benchmark_table_is_the_json_one() -> None:
+    """docs/train.md quotes benchmarks/search.py's table of docs/search-benchmark.json."""
+    root = Path(__file__).parents[1]
+    spec = importlib.util.spec_from_file_location("search_bench", root / "benchmarks" / "search.py")
+    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    report = json.loads((root / "docs" / "search-benchmark.json").read_text())
+    assert report["identical_split_scores_and_best_params"] is True
+    assert module.table(report) in (root / "docs" / "train.md").read_text()
