@@ -199,10 +199,21 @@ def test_multimetric_and_n_jobs_match(digits, options) -> None:
     assert_same_search(search, GridSearchCV(estimator, grid, cv=2, **options).fit(X, y), X)
 
 
-def test_a_pipeline_is_searched_by_gridsearchcv(digits, populations) -> None:
+def test_a_pipeline_ending_with_the_classifier(digits, populations) -> None:
+    """Its first steps are fitted once per split, the classifier's candidates as populations."""
+    X, y = load_digits(n_class=3, return_X_y=True)
+    X, y = X[:150], y[:150]  # not standardized: the pipeline does it
+    model = make_pipeline(StandardScaler(), small(batch_size=32, random_state=0))
+    grid = {"initmlpclassifier__init": INITS, "initmlpclassifier__learning_rate_init": [0.1, 0.01]}
+    search = InitGridSearchCV(model, grid, cv=3).fit(X, y)
+    assert [models for models, _ in populations] == [6, 6, 6, 1]
+    assert_same_search(search, GridSearchCV(model, grid, cv=3).fit(X, y), X)
+
+
+def test_a_grid_over_other_steps_is_gridsearchcv_itself(digits, populations) -> None:
     X, y = digits
     model = make_pipeline(StandardScaler(), small(batch_size=32, random_state=0))
-    grid = {"initmlpclassifier__init": ["he", "zeros"]}
+    grid = {"initmlpclassifier__init": ["he", "zeros"], "standardscaler__with_mean": [True]}
     search = InitGridSearchCV(model, grid, cv=2).fit(X, y)
     assert [models for models, _ in populations] == [1] * 5  # 2 x 2 fits and the refit
     assert_same_search(search, GridSearchCV(model, grid, cv=2).fit(X, y), X)

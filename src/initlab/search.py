@@ -38,6 +38,7 @@ from sklearn.base import clone
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import GridSearchCV, ParameterGrid, check_cv
 from sklearn.model_selection._validation import _warn_or_raise_about_fit_failures
+from sklearn.pipeline import Pipeline
 from sklearn.utils import _safe_indexing, indexable
 
 from initlab.engine.population import usable_cores
@@ -50,8 +51,9 @@ __all__ = ["InitGridSearchCV"]
 class _Candidate:
     """One candidate on one split: its estimator, its plan and what it cost so far."""
 
-    estimator: InitMLPClassifier
-    plan: _Plan | None = None
+    estimator: Any  # what is scored: the classifier, or the pipeline ending with it
+    model: InitMLPClassifier
+    plan: _Plan
     fit_time: float = 0.0
     error: str | None = None
 
@@ -70,8 +72,12 @@ class InitGridSearchCV(GridSearchCV):
 
     Differences, by design:
 
-    - ``fit`` is ``GridSearchCV.fit`` itself, unchanged and without populations, when
-      the estimator is not an ``InitMLPClassifier`` (e.g. a ``Pipeline``), ``scoring``
+    - The estimator is an ``InitMLPClassifier`` or a ``Pipeline`` ending with one whose
+      grid holds only that last step's parameters: the steps before it are then
+      fitted once per split (as each candidate's pipeline would fit them: identical
+      unless a step draws at random without a fixed ``random_state``) and shared.
+    - ``fit`` is ``GridSearchCV.fit`` itself, unchanged and without populations, for
+      any other estimator (or a pipeline's grid over its other steps), ``scoring``
       is multi-metric (a list, tuple or dict), ``n_jobs`` is not ``None`` or ``1`` (the
       population engine uses the cores through its own threads), fit parameters other
       than ``groups`` are given, or metadata routing is enabled.
@@ -165,10 +171,8 @@ class InitGridSearchCV(GridSearchCV):
 
     def _delegated(self, params: dict[str, Any]) -> bool:
         """Whether ``fit`` is ``GridSearchCV.fit`` unchanged (see the class)."""
-        estimator = self.estimator
         return (
-            not isinstance(estimator, InitMLPClassifier)
-            or type(estimator).fit is not InitMLPClassifier.fit
+            _classifier(self.estimator, self.param_grid) is None
             or isinstance(self.scoring, list | tuple | set | dict)
             or self.n_jobs not in (None, 1)
             or bool(set(params) - {"groups"})
@@ -177,12 +181,21 @@ class InitGridSearchCV(GridSearchCV):
 
     def _evaluate_split(self, base, candidates, scorer, X_train, y_train, X_test, y_test):
         """Every candidate fitted on one split and scored: ``_fit_and_score``'s records."""
+        front, X_fit, front_time = None, X_train, 0.0
+        if isinstance(base, Pipeline) and len(base.steps) > 1:  # fitted once, shared
+            start = time.time()
+            front = clone(base[:-1])
+            X_fit = front.fit_transform(X_train, y_train)
+            front_time = (time.time() - start) / len(candidates)
         runs = []
         for params in candidates:
             start = time.time()
             estimator = clone(base).set_params(**clone(params, safe=False))
-            run = _Candidate(estimator, estimator._plan(X_train, y_train))
-            run.fit_time = time.time() - start
+            model = _classifier(estimator, {})
+            if front is not None:
+                estimator.steps = [*front.steps, estimator.steps[-1]]
+            run = _Candidate(estimator, model, model._plan(X_fit, y_train))
+            run.fit_time = front_time + time.time() - start
             runs.append(run)
         groups: dict[Any, list[_Candidate]] = defaultdict(list)
         for run in runs:
@@ -228,14 +241,14 @@ class InitGridSearchCV(GridSearchCV):
         share = (time.time() - start) / len(members)
         for i, run in enumerate(members):
             start = time.time()
-            run.estimator._trained(run.plan, result.params[i], result.history(i))
+            run.model._trained(run.plan, result.params[i], result.history(i))
             run.fit_time += share + time.time() - start
 
     def _train_alone(self, run: _Candidate) -> None:
         """Train one candidate as its ``fit`` does, recording a failure per ``error_score``."""
         start = time.time()
         try:
-            run.estimator._trained(run.plan, *_train_one(run.plan))
+            run.model._trained(run.plan, *_train_one(run.plan))
         except Exception:
             if self.error_score == "raise":
                 raise
@@ -287,6 +300,21 @@ class InitGridSearchCV(GridSearchCV):
                 f"scoring must return a number, got {score!r} ({type(score).__name__})"
             )
         return score
+
+
+def _classifier(estimator: Any, grid: Any) -> InitMLPClassifier | None:
+    """The :class:`InitMLPClassifier` the search trains in populations: ``estimator``
+    itself, or the last step of a ``Pipeline`` when every parameter of the ``grid`` is
+    that step's; ``None`` otherwise (a subclass overriding ``fit`` included)."""
+    if isinstance(estimator, Pipeline) and estimator.steps:
+        name, last = estimator.steps[-1]
+        grids = grid if isinstance(grid, list | tuple) else [grid]
+        if not all(key.startswith(f"{name}__") for g in grids for key in g):
+            return None
+        estimator = last
+    if isinstance(estimator, InitMLPClassifier) and type(estimator).fit is InitMLPClassifier.fit:
+        return estimator
+    return None
 
 
 def _population_key(plan: _Plan) -> tuple | None:
