@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -263,3 +264,40 @@ def test_the_documented_benchmark_table_is_the_json_one() -> None:
     report = json.loads((root / "docs" / "search-benchmark.json").read_text())
     assert report["identical_split_scores_and_best_params"] is True
     assert module.table(report) in (root / "docs" / "train.md").read_text()
+
+
+@pytest.fixture
+def failing(monkeypatch) -> None:
+    """The engine refuses every population (as it refuses one too large) and fails to
+    train an all-zeros start, which ``fit`` would train."""
+    real = population_module.train_population
+
+    def refusing(network, initial_params, *args, **kwargs):
+        if len(initial_params) > 1:
+            raise ValueError("a population of this size needs more memory than is available")
+        if all(not w.any() for w in initial_params[0].weights):
+            raise RuntimeError("no zeros here")
+        return real(network, initial_params, *args, **kwargs)
+
+    monkeypatch.setattr(population_module, "train_population", refusing)
+
+
+def searched(search, X, y) -> tuple[object, list[str]]:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        search.fit(X, y)
+    return search, sorted({w.category.__name__ for w in caught})
+
+
+def test_failures_fall_back_and_follow_error_score(digits, failing) -> None:
+    """A refused population is fitted one by one; a fit that fails scores ``error_score``
+    with GridSearchCV's warnings, or raises with ``error_score='raise'``."""
+    X, y = digits
+    grid = {"init": ["he", "zeros", "lecun_normal"], "random_state": [0]}
+    search, mine = searched(InitGridSearchCV(small(batch_size=32), grid, cv=2), X, y)
+    oracle, theirs = searched(GridSearchCV(small(batch_size=32), grid, cv=2), X, y)
+    assert mine == theirs == ["FitFailedWarning", "UserWarning"]
+    assert np.isnan(search.cv_results_["mean_test_score"][1])
+    assert_same_search(search, oracle, X)
+    with pytest.raises(RuntimeError, match="no zeros here"):
+        InitGridSearchCV(small(batch_size=32), grid, cv=2, error_score="raise").fit(X, y)
