@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 from numbers import Integral, Real
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
@@ -33,11 +34,11 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
+from initlab.fit import History, steps_per_epoch
 from initlab.fit import fit as fit_network
-from initlab.fit import steps_per_epoch
 from initlab.initializers import initialize
 from initlab.memory import OPTIMIZER_SLOTS, check_training
-from initlab.network import Network, predict, predict_proba
+from initlab.network import Network, Parameters, predict, predict_proba
 from initlab.optimizers import get_optimizer
 
 try:  # scikit-learn >= 1.6
@@ -48,7 +49,19 @@ except ImportError:  # pragma: no cover - older scikit-learn
         return estimator._validate_data(X, y, reset=reset, **kwargs)
 
 
-__all__ = ["InitMLPClassifier"]
+if TYPE_CHECKING:
+    from initlab.search import InitGridSearchCV
+
+__all__ = ["InitGridSearchCV", "InitMLPClassifier"]
+
+
+def __getattr__(name: str) -> Any:
+    """``InitGridSearchCV`` lives in :mod:`initlab.search`, imported when first asked for."""
+    if name == "InitGridSearchCV":
+        from initlab.search import InitGridSearchCV
+
+        return InitGridSearchCV
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class InitMLPClassifier(ClassifierMixin, BaseEstimator):
@@ -156,7 +169,7 @@ class InitMLPClassifier(ClassifierMixin, BaseEstimator):
                 f"Got `batch_size` less than 1 or larger than sample size. It is going to be "
                 f"clipped: batch_size={int(size)} with {m} training samples",
                 UserWarning,
-                stacklevel=3,
+                stacklevel=4,
             )
         return min(int(size), m)
 
@@ -172,6 +185,16 @@ class InitMLPClassifier(ClassifierMixin, BaseEstimator):
         The hyper-parameters are checked first against ``_parameter_constraints``
         (scikit-learn's ``InvalidParameterError``, a ``ValueError``, naming the value).
         """
+        plan = self._plan(X, y)
+        params, history = _train_one(plan)
+        return self._trained(plan, params, history)
+
+    def _plan(self, X: Any, y: Any) -> _Plan:
+        """Everything :meth:`fit` decides before training: the checked data, the network,
+        the optimizer, the batch size and the initial parameters drawn from
+        ``random_state`` (``init_seed, shuffle_seed = RandomState.randint(2**31 - 1,
+        size=2)``: the first seeds the initializer's generator, the second the
+        minibatch shuffling)."""
         self._validate_params()
         X, y = validate_data(self, X, y, dtype=np.float64)
         check_classification_targets(y)
@@ -195,32 +218,33 @@ class InitMLPClassifier(ClassifierMixin, BaseEstimator):
             )
         rs = check_random_state(self.random_state)
         init_seed, shuffle_seed = rs.randint(np.iinfo(np.int32).max, size=2)
+        columns = np.ascontiguousarray(X.T)
         start = initialize(
-            network,
-            self.init,
-            np.random.default_rng(init_seed),
-            self.bias_init,
-            data=np.ascontiguousarray(X.T),
+            network, self.init, np.random.default_rng(init_seed), self.bias_init, data=columns
         )
-        params, history = _train_one(
-            network,
-            start,
-            np.ascontiguousarray(X.T),
-            codes.reshape(1, -1).astype(np.int64),
-            optimizer,
-            epochs=self.max_iter,
-            batch_size=batch,
-            rng=np.random.default_rng(shuffle_seed),
+        return _Plan(
+            X=columns,
+            Y=codes.reshape(1, -1).astype(np.int64),
+            classes=classes,
+            network=network,
+            optimizer=optimizer,
+            batch=batch,
+            epochs=int(self.max_iter),
+            start=start,
+            shuffle_seed=int(shuffle_seed),
         )
-        m = X.shape[0]
-        batch = m if batch is None else batch
+
+    def _trained(self, plan: _Plan, params: Parameters, history: History) -> InitMLPClassifier:
+        """Set the fitted attributes from the trained ``params`` and their ``history``."""
+        m = plan.X.shape[1]
+        batch = m if plan.batch is None else plan.batch
         per_epoch = steps_per_epoch(m, batch)
         sizes = np.full(per_epoch, batch, dtype=float)
         sizes[-1] = m - batch * (per_epoch - 1)
         full_epochs = len(history.costs) // per_epoch
         costs = history.costs[: full_epochs * per_epoch].reshape(full_epochs, per_epoch)
-        self.classes_ = classes
-        self.network_ = network
+        self.classes_ = plan.classes
+        self.network_ = plan.network
         self.params_ = params
         self.loss_curve_ = list(costs @ sizes / m)
         self.n_iter_ = full_epochs
@@ -230,7 +254,7 @@ class InitMLPClassifier(ClassifierMixin, BaseEstimator):
                 f"training diverged at update {history.diverged_at} (non-finite cost); "
                 f"try a smaller learning_rate_init than {self.learning_rate_init!r}",
                 ConvergenceWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
         return self
 
@@ -253,16 +277,52 @@ class InitMLPClassifier(ClassifierMixin, BaseEstimator):
         return self.classes_[predict(self.network_, self.params_, X)[0]]
 
 
-def _train_one(network: Network, start, X: np.ndarray, Y: np.ndarray, optimizer, **schedule):
+@dataclass
+class _Plan:
+    """What :meth:`InitMLPClassifier.fit` trains: inputs ``X`` ``(n_0, m)``, label codes
+    ``Y`` ``(1, m)``, the network, the optimizer, the minibatch size (``None``: full
+    batch), the number of epochs, the initial parameters and the shuffling seed."""
+
+    X: np.ndarray
+    Y: np.ndarray
+    classes: np.ndarray
+    network: Network
+    optimizer: Any
+    batch: int | None
+    epochs: int
+    start: Parameters
+    shuffle_seed: int
+
+    def schedule(self) -> dict[str, Any]:
+        """The keyword arguments of the training schedule, for ``fit`` or the engine."""
+        return {
+            "epochs": self.epochs,
+            "batch_size": self.batch,
+            "rng": np.random.default_rng(self.shuffle_seed),
+        }
+
+
+def on_engine(network: Network, optimizer: Any) -> bool:
+    """Whether :meth:`InitMLPClassifier.fit` trains this network on the compiled engine
+    (:func:`initlab.engine.population.choose_backend` for one model on one thread)."""
+    from initlab.engine.population import choose_backend
+
+    return choose_backend(network, optimizer=optimizer, models=1, threads=1) == "compiled"
+
+
+def _train_one(plan: _Plan) -> tuple[Parameters, History]:
     """``fit``'s run on the compiled engine when it can take it (its numbers to rounding,
     several times faster), else ``fit`` itself."""
-    from initlab.engine.population import choose_backend, train_population
+    from initlab.engine.population import train_population
 
-    if choose_backend(network, optimizer=optimizer, models=1, threads=1) != "compiled":
-        return fit_network(network, start, X, Y, optimizer, **schedule)
+    args = (plan.network, plan.start, plan.X, plan.Y, plan.optimizer)
+    if not on_engine(plan.network, plan.optimizer):
+        return fit_network(*args, **plan.schedule())
     try:
-        result = train_population(network, [start], X, Y, optimizer=optimizer, backend="compiled",
-                                  **schedule)  # fmt: skip
+        result = train_population(
+            plan.network, [plan.start], plan.X, plan.Y, optimizer=plan.optimizer,
+            backend="compiled", **plan.schedule(),
+        )  # fmt: skip
     except ImportError:  # numba missing
-        return fit_network(network, start, X, Y, optimizer, **schedule)
+        return fit_network(*args, **plan.schedule())
     return result.params[0], result.history(0)
