@@ -150,6 +150,26 @@ def test_divergence_warns_and_other_runs_and_outputs_survive(tmp_path: Path, cap
     assert (out / "costs.png").exists() and (out / "decision_boundaries.png").exists()
 
 
+def test_a_divergence_from_weight_decay_names_the_weight_decay(tmp_path: Path, capsys) -> None:
+    """Each step multiplies a weight by about 1 - lr * decay: from lr * decay >= 1 the
+    hint names --weight-decay too; below, only the learning rate."""
+    lines = {}
+    for decay in ("1e308", "1"):
+        code, _, stderr = run(
+            capsys,
+            "train", "--dataset", "moons", "--init", "he", "--optimizer", "gd",
+            "--learning-rate", "0.1", "--weight-decay", decay, "--iterations", "20",
+            "--out", str(tmp_path / decay), "-q",
+        )  # fmt: skip
+        assert code == 0
+        lines[decay] = stderr.strip()
+    assert lines["1e308"] == (
+        "initlab: warning: run 'he' diverged at iteration 1 (non-finite cost; try a smaller "
+        "--learning-rate than 0.1 or a smaller --weight-decay than 1e+308)"
+    )
+    assert lines["1"] == ""
+
+
 def write_csv(tmp_path: Path, text: str) -> str:
     path = tmp_path / "bad.csv"
     path.write_text(text)

@@ -238,6 +238,17 @@ def test_chart_scale_and_hover_titles() -> None:
     assert "(log scale)" not in narrow
 
 
+@pytest.mark.parametrize("top", [1e3, 1e40, 1.39e298, 1.7e308])
+def test_a_log_axis_over_any_range_has_a_few_decade_ticks(top: float) -> None:
+    """Costs from 1e-3 up to an exploded run's (past 1e300: the axis's padding then reaches
+    beyond float64's range): at most about eight labelled decades, every one finite."""
+    svg = line_chart([Series("a", [0, 1, 2], [1e-3, 0.5, top], run=0)], title="t",
+                     x_label="iteration", y_label="cost")  # fmt: skip
+    labels = re.findall(r'text-anchor="end">([^<]+)</text>', svg)
+    assert 2 <= len(labels) <= 9
+    assert "inf" not in svg
+
+
 def test_stored_runs_alone_are_reported_with_their_statistics(tmp_path: Path, capsys) -> None:
     """A store without its summary (a sweep stopped early): per initialization the number of
     runs and the mean, median, min and max of each metric, as pandas computes them."""

@@ -201,19 +201,23 @@ def print_table(table: Table, console: Console | None = None) -> None:
         console.print(text, crop=False, soft_wrap=True)
 
 
-def report_runs(runs: list[dict], learning_rate: float, quiet: bool) -> None:
-    """Warn about every diverged run, then (unless ``quiet``) print the accuracy table."""
+def report_runs(
+    runs: list[dict], learning_rate: float, quiet: bool, weight_decay: float = 0.0
+) -> None:
+    """Warn about every diverged run, then (unless ``quiet``) print the accuracy table.
+
+    The hint names the option to lower: the weight decay too when the decay alone makes
+    the steps unstable (``learning_rate * weight_decay >= 1``: every step then moves each
+    weight at least its own size)."""
+    hint = f"try a smaller --learning-rate than {learning_rate:g}"
+    if learning_rate * weight_decay >= 1.0:
+        hint += f" or a smaller --weight-decay than {weight_decay:g}"
     for run in runs:
         if run["diverged"]:
-            warn(
-                f"run {run['init']!r} diverged at iteration {run['diverged_at']} "
-                f"(non-finite cost; try a smaller --learning-rate than {learning_rate:g})"
-            )
+            warn(f"run {run['init']!r} diverged at iteration {run['diverged_at']} "
+                 f"(non-finite cost; {hint})")  # fmt: skip
         elif run["exploded"]:
-            warn(
-                f"run {run['init']!r} {run['status']} "
-                f"(try a smaller --learning-rate than {learning_rate:g})"
-            )
+            warn(f"run {run['init']!r} {run['status']} ({hint})")
     if not quiet:
         print_table(accuracy_table(runs))
 

@@ -327,7 +327,8 @@ def run_and_write(
     with runtime_warnings_as_lines():
         result = run(setup, on_cost=cost_printer(quiet), engine=engine)
     document = results_to_dict(result)
-    report_runs(document["runs"], setup.optimizer.learning_rate, quiet)
+    optimizer = setup.optimizer
+    report_runs(document["runs"], optimizer.learning_rate, quiet, optimizer.weight_decay)
     report_flags(document["runs"], document["config"]["statistics_samples"], quiet)
     writers = results_writers(document, out_dir, json_path)
     writers.append(

@@ -41,6 +41,12 @@ class Series:
     dashed: bool = False
 
 
+#: a logarithmic axis labels at most about this many decades (every k-th when it spans more)
+MAX_DECADE_TICKS = 8
+#: the largest power of ten a float64 holds
+LARGEST_DECADE = 308
+
+
 def _finite(value: float | None) -> bool:
     return value is not None and math.isfinite(value)
 
@@ -137,11 +143,12 @@ def line_chart(
         f"<title>{escape(title)}</title>",
         f'<rect class="frame" x="{LEFT}" y="{TOP}" width="{plot_w}" height="{plot_h}"/>',
     ]
-    if log_y:
-        decades = range(math.floor(y0), math.ceil(y1) + 1)
-        y_ticks = [10.0**d for d in decades if y0 <= d <= y1]
+    if log_y:  # whole decades, at most about MAX_DECADE_TICKS, none past float64's range
+        lo, hi = math.ceil(y0), math.floor(min(y1, LARGEST_DECADE))
+        step = max(1, math.ceil((hi - lo + 1) / MAX_DECADE_TICKS))
+        y_ticks = [10.0**d for d in range(lo, hi + 1, step)]
         if len(y_ticks) < 2:
-            y_ticks = [10**t for t in nice_ticks(y0, y1)]
+            y_ticks = [10.0**t for t in nice_ticks(y0, y1) if t <= LARGEST_DECADE]
     else:
         y_ticks = nice_ticks(y0, y1)
     for tick in y_ticks:
