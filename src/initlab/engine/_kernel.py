@@ -15,7 +15,7 @@ longer to compile, and runs no faster):
 * :func:`_activate`: ``a = f(z)``, and for activations whose derivative is not a
   cheap function of ``a`` (leaky ReLU, ELU, SELU, GELU, softplus, SiLU) ``f'(z)``
   too, in the same pass, sharing its exponentials (GELU's normal CDF is a
-  vectorized Chebyshev series, :func:`_erfc_over_gauss`);
+  vectorized polynomial, :func:`_erfc_over_gauss`);
 * :func:`_head`: the loss from the logits and the output layer's error signal
   ``p - onehot(y)`` (sigmoid or softmax);
 * :func:`_activation_grad`: ``dz = da * f'(z)``, with ``f'`` from ``a`` or as stored;
@@ -43,8 +43,9 @@ split that stopped paying lives too).
 A chunk is padded to whole vectors with copies of real samples whose error
 signal is masked to zero, so every inner loop runs over a whole chunk (a
 multiple of 16 samples) and vectorizes without remainder. ``exp`` is computed
-by :func:`_vexp_into` (a degree-13 polynomial after range reduction, within
-1 ulp of NumPy's ``exp``; tested) so that it vectorizes too, and the softplus
+by :func:`_exp` (a degree-13 polynomial after range reduction, ``2^k`` made from its
+bits in a register; within 1 ulp of NumPy's ``exp``, tested) so that the loops
+calling it vectorize too, and the softplus
 terms of the sigmoid head's loss are summed as the logarithm of a product over
 each chunk (each factor lies in ``(1, 2]``), one ``log`` per chunk instead of one
 ``log1p`` per sample; both change the cost by about 1e-16 relative. ``exp(0)``
@@ -78,6 +79,7 @@ import math
 from typing import Any
 
 import numpy as np
+from llvmlite import ir
 from numba import njit, types
 from numba.extending import intrinsic
 
@@ -110,20 +112,20 @@ _EXP_MAX = 709.0
 _SELU_SCALE = SELU_LAMBDA * SELU_ALPHA  # as initlab.activations.selu computes it
 _SQRT1_2 = 0.7071067811865476
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
-# erfc(x) = t h(s) exp(-x^2), t = K / (K + x), s = 2 t - 1: h's Chebyshev coefficients,
-# printed by tools/erfc_chebyshev.py
+# erfc(x) = t h(s) exp(-x^2), t = K / (K + x), s = 2 t - 1: h's coefficients a_0 .. a_n in
+# powers of s, printed by tools/erfc_chebyshev.py
 _ERFC_K = 4.0
-_ERFC_CHEBYSHEV = np.array([
-    0.40802446954913146, 0.37635823567636745, 0.14758035457222363, 0.049571317930027586,
-    0.014227107557117175, 0.003443493262717524, 0.000682254183283808, 0.00010340451975756189,
-    9.72854595199015e-06, -1.1988713758412045e-07, -2.1747767703449563e-07,
-    -3.0291767735991394e-08, 9.47991756520455e-10, 8.633411694990956e-10,
-    6.872156425953403e-11, -1.7034898438296277e-11, -3.3921306868290887e-12,
-    2.6158087668540244e-13, 1.212767580310864e-13, -2.114689543244809e-15,
-    -4.117340933404178e-15, -6.328712721700708e-17, 1.4393110983449846e-16,
-    4.5614947982841305e-18,
+_ERFC_POLYNOMIAL = np.array([
+    0.27399891525012277, 0.24413718227022052, 0.1933021755663077, 0.13521345782830863,
+    0.08271289696957897, 0.043502734309983034, 0.0190953787259277, 0.006592513335175785,
+    0.0015280139270965978, 7.023971478125185e-05, -0.00011376324291423201,
+    -4.420319195327722e-05, -9.085509537367428e-07, 4.715163793597607e-06,
+    1.1730959784386598e-06, -3.5588594522222084e-07, -2.1091290301404483e-07,
+    1.8600335198289197e-08, 3.063220517661313e-08, 6.907073184863086e-11,
+    -3.81882222497662e-09, -1.7637206400962878e-10, 3.018454148516381e-10,
+    1.9132295878422322e-11,
 ])  # fmt: skip
-_ERFC_TERMS = len(_ERFC_CHEBYSHEV)
+_ERFC_DEGREE = len(_ERFC_POLYNOMIAL) - 1
 
 
 @intrinsic
@@ -140,80 +142,90 @@ def _fma(typingctx, a, b, c):
     return sig, codegen
 
 
-@njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy", inline="always")
-def _vexp_into(x, xo, out, oo, poly, bits, fb, n):
-    """``out[oo + s] = exp(x[xo + s])`` for ``s < n``, arguments clamped to [-708, 709].
+@intrinsic
+def _as_float64(typingctx, bits):
+    """The float64 whose 64 bits are those of the int64 ``bits`` (a bit cast, no conversion):
+    ``2^k`` from its exponent field, ``(k + 1023) << 52``, in a register."""
+    sig = types.float64(types.int64)
 
-    Range reduction ``x = n ln2 + r`` with ``|r| <= ln2 / 2`` (Cody-Waite split of
-    ln 2), a Taylor polynomial of degree 13 for ``exp(r)`` (truncation error below
-    5e-18), and ``2^n`` built from its exponent bits (written to ``bits``, read back
-    through ``fb``, the same memory seen as float64); branch-free, so it vectorizes.
-    """
-    for s in range(n):
-        v = min(max(x[xo + s], _EXP_MIN), _EXP_MAX)
-        nf = math.floor(v * _LOG2E + 0.5)
-        r = (v - nf * _LN2_HI) - nf * _LN2_LO
-        p = 1.0 / 6227020800.0
-        p = _fma(p, r, 1.0 / 479001600.0)
-        p = _fma(p, r, 1.0 / 39916800.0)
-        p = _fma(p, r, 1.0 / 3628800.0)
-        p = _fma(p, r, 1.0 / 362880.0)
-        p = _fma(p, r, 1.0 / 40320.0)
-        p = _fma(p, r, 1.0 / 5040.0)
-        p = _fma(p, r, 1.0 / 720.0)
-        p = _fma(p, r, 1.0 / 120.0)
-        p = _fma(p, r, 1.0 / 24.0)
-        p = _fma(p, r, 1.0 / 6.0)
-        p = _fma(p, r, 0.5)
-        p = _fma(p, r, 1.0)
-        p = _fma(p, r, 1.0)
-        poly[s] = p
-        bits[s] = (np.int64(nf) + 1023) << 52
-    for s in range(n):
-        out[oo + s] = poly[s] * fb[s]
+    def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
+        return builder.bitcast(args[0], ir.DoubleType())
+
+    return sig, codegen
+
+
+@njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy", inline="always")
+def _reduce(x):
+    """``(r, 2^k)`` with ``x = k ln2 + r``, ``|r| <= ln2 / 2``, for ``x`` clamped to
+    [-708, 709]: ``k = floor(x / ln2 + 1/2)`` and ``r`` by the Cody-Waite split of ln 2
+    in fused multiply-adds (``k ln2_hi`` is exact, so is its subtraction)."""
+    v = min(max(x, _EXP_MIN), _EXP_MAX)
+    nf = math.floor(v * _LOG2E + 0.5)
+    r = _fma(-nf, _LN2_LO, _fma(-nf, _LN2_HI, v))
+    return r, _as_float64((np.int64(nf) + 1023) << 52)
+
+
+@njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy", inline="always")
+def _exp(x):
+    """``exp(x)``, ``x`` clamped to [-708, 709]: ``2^k exp(r)`` (see :func:`_reduce`),
+    ``exp(r)`` by its Taylor polynomial of degree 13 (truncation below 5e-18) in fused
+    multiply-adds; branch-free, so loops over it vectorize (within 1 ulp of NumPy's
+    ``exp``; ``exp(0)`` is exactly 1)."""
+    r, scale = _reduce(x)
+    p = 1.0 / 6227020800.0
+    p = _fma(p, r, 1.0 / 479001600.0)
+    p = _fma(p, r, 1.0 / 39916800.0)
+    p = _fma(p, r, 1.0 / 3628800.0)
+    p = _fma(p, r, 1.0 / 362880.0)
+    p = _fma(p, r, 1.0 / 40320.0)
+    p = _fma(p, r, 1.0 / 5040.0)
+    p = _fma(p, r, 1.0 / 720.0)
+    p = _fma(p, r, 1.0 / 120.0)
+    p = _fma(p, r, 1.0 / 24.0)
+    p = _fma(p, r, 1.0 / 6.0)
+    p = _fma(p, r, 0.5)
+    p = _fma(p, r, 1.0)
+    p = _fma(p, r, 1.0)
+    return p * scale
+
+
+@njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy", inline="always")
+def _expm1(x):
+    """``exp(x) - 1``, accurate near 0 (NaN stays NaN): ``expm1(r) = r q(r)`` with ``q``
+    the Taylor polynomial of degree 13, then ``2^k expm1(r) + (2^k - 1)`` in one fused
+    multiply-add, ``2^k - 1`` being exact (within a few ulp of ``np.expm1``); no sum
+    here is one that reassociation could reorder."""
+    r, scale = _reduce(x)
+    p = 1.0 / 87178291200.0
+    p = _fma(p, r, 1.0 / 6227020800.0)
+    p = _fma(p, r, 1.0 / 479001600.0)
+    p = _fma(p, r, 1.0 / 39916800.0)
+    p = _fma(p, r, 1.0 / 3628800.0)
+    p = _fma(p, r, 1.0 / 362880.0)
+    p = _fma(p, r, 1.0 / 40320.0)
+    p = _fma(p, r, 1.0 / 5040.0)
+    p = _fma(p, r, 1.0 / 720.0)
+    p = _fma(p, r, 1.0 / 120.0)
+    p = _fma(p, r, 1.0 / 24.0)
+    p = _fma(p, r, 1.0 / 6.0)
+    p = _fma(p, r, 0.5)
+    p = _fma(p, r, 1.0)
+    q = p * r if x == x else x
+    return _fma(scale, q, scale - 1.0)
 
 
 @njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy")
-def _vexp(x, out, poly, bits, n):
-    """:func:`_vexp_into` with ``fb`` made here (the kernel's threads pass their own)."""
-    _vexp_into(x, _U0, out, _U0, poly, bits, bits.view(np.float64), n)
+def _vexp(x, out):
+    """``out[s] = exp(x[s])`` (:func:`_exp` over an array, for tests)."""
+    for s in range(x.size):
+        out[s] = _exp(x[s])
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
-def _vexpm1(x, out, poly, bits, fb, n):
-    """``out[s] = exp(x[s]) - 1`` for ``s < n`` (NaN stays NaN), accurate near 0.
-
-    The range reduction of :func:`_vexp_into`, ``x = k ln2 + r``, then
-    ``expm1(r)`` as ``r`` times a Taylor polynomial of degree 13 (``|r| <= ln2 / 2``)
-    and ``expm1(x) = 2^k expm1(r) + (2^k - 1)``, where ``2^k - 1`` is exact: within a
-    few ulp of ``np.expm1``; branch-free, so it vectorizes. Compiled without
-    ``fastmath``: reassociating the last sum would cancel the small values.
-    """
-    for s in range(n):
-        v = x[s]
-        c = min(max(v, _EXP_MIN), _EXP_MAX)
-        nf = math.floor(c * _LOG2E + 0.5)
-        r = (c - nf * _LN2_HI) - nf * _LN2_LO
-        p = 1.0 / 87178291200.0
-        p = _fma(p, r, 1.0 / 6227020800.0)
-        p = _fma(p, r, 1.0 / 479001600.0)
-        p = _fma(p, r, 1.0 / 39916800.0)
-        p = _fma(p, r, 1.0 / 3628800.0)
-        p = _fma(p, r, 1.0 / 362880.0)
-        p = _fma(p, r, 1.0 / 40320.0)
-        p = _fma(p, r, 1.0 / 5040.0)
-        p = _fma(p, r, 1.0 / 720.0)
-        p = _fma(p, r, 1.0 / 120.0)
-        p = _fma(p, r, 1.0 / 24.0)
-        p = _fma(p, r, 1.0 / 6.0)
-        p = _fma(p, r, 0.5)
-        p = _fma(p, r, 1.0)
-        q = p * r
-        poly[s] = q if v == v else v
-        bits[s] = (np.int64(nf) + 1023) << 52
-    for s in range(n):
-        t = fb[s]
-        out[s] = t * poly[s] + (t - 1.0)
+@njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy")
+def _vexpm1(x, out):
+    """``out[s] = expm1(x[s])`` (:func:`_expm1` over an array, for tests)."""
+    for s in range(x.size):
+        out[s] = _expm1(x[s])
 
 
 @njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy", inline="always")
@@ -376,40 +388,30 @@ def _weight_grads(g, wo, bo, n_out, n_in, Dc, dc, A, ai, nc):
 
 
 # --- stages: one job each ---------------------------------------------------------------
-# E, T, poly, bits, fb below are a thread's scratch rows of nc values (see _vexp_into); they
-# are passed one by one: unpacking them from a tuple would count references in the loops.
+# E, T below are a thread's scratch rows of nc values (the softmax head's); they are passed
+# one by one: unpacking them from a tuple would count references in the loops.
 
 
 @njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy")
-def _sigmoid_rows(Z, zo, A, ao, n_rows, E, T, poly, bits, fb, nc):
-    """``A[ao + q] = sigmoid(Z[zo + q])`` for ``n_rows`` rows of ``nc`` samples, as
-    ``1 / (1 + exp(-z))`` (vectorized ``exp``)."""
-    for j in range(n_rows):
-        o = j * nc
-        for s in range(nc):
-            T[s] = -Z[zo + o + s]
-        _vexp_into(T, _U0, E, _U0, poly, bits, fb, nc)
-        for s in range(nc):
-            A[ao + o + s] = 1.0 / (1.0 + E[s])
+def _sigmoid_rows(H, zo, n):
+    """``sigmoid(z) = 1 / (1 + exp(-z))`` over ``n`` values from ``H[zo]``, in place."""
+    for q in range(n):
+        H[zo + q] = 1.0 / (1.0 + _exp(-H[zo + q]))
 
 
 @njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy", inline="always")
 def _erfc_over_gauss(x):
     """``erfc(x) exp(x^2)`` for ``x >= 0`` (also NaN for NaN), branch-free: ``t h(s)`` with
-    ``t = K / (K + x)``, ``s = 2 t - 1`` and ``h`` the Chebyshev series
-    ``sum_k c_k T_k(s)`` of :data:`_ERFC_CHEBYSHEV`, summed by Clenshaw's recurrence
-    (see tools/erfc_chebyshev.py, which derives the coefficients; within about 1e-15
-    relative of ``scipy.special.erfcx`` for every ``x >= 0``)."""
+    ``t = K / (K + x)``, ``s = 2 t - 1`` and ``h`` a polynomial in ``s`` (Horner's rule, in
+    fused multiply-adds) that equals the Chebyshev series of ``h`` derived by
+    tools/erfc_chebyshev.py; within 1e-15 relative of ``scipy.special.erfcx`` for every
+    ``x >= 0``."""
     t = _ERFC_K / (_ERFC_K + x)
     s = 2.0 * t - 1.0
-    s2 = 2.0 * s
-    b1 = 0.0
-    b2 = 0.0
-    for k in range(_ERFC_TERMS - 1, 0, -1):
-        b0 = _fma(s2, b1, _ERFC_CHEBYSHEV[k] - b2)
-        b2 = b1
-        b1 = b0
-    return t * _fma(s, b1, _ERFC_CHEBYSHEV[0] - b2)
+    h = _ERFC_POLYNOMIAL[_ERFC_DEGREE]
+    for k in range(_ERFC_DEGREE - 1, -1, -1):
+        h = _fma(h, s, _ERFC_POLYNOMIAL[k])
+    return t * h
 
 
 #: activations whose derivative is computed from ``a`` alone: activated in place (their
@@ -426,31 +428,34 @@ IN_PLACE = (IDENTITY, RELU, SIGMOID, TANH)
 # :mod:`initlab.activations`, sharing the exponentials the two need.
 
 
+@njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy", inline="always")
+def _expit(z, e):
+    """``expit(z)`` from ``e = exp(-|z|)``: ``1 / (1 + e)`` or ``e / (1 + e)``, the form
+    that is accurate for either sign (scipy's ``expit``)."""
+    inv = 1.0 / (1.0 + e)
+    return inv if z >= 0.0 else e * inv
+
+
 @njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy")
-def _relu_rows(H, zo, n_rows, nc):
-    for q in range(n_rows * nc):
+def _relu_rows(H, zo, n):
+    for q in range(n):
         z = H[zo + q]
         H[zo + q] = 0.0 if z < 0.0 else z
 
 
 @njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy")
-def _tanh_rows(H, zo, n_rows, E, T, poly, bits, fb, nc):
-    """``sign(z) e / (e + 2)``, ``e = expm1(2 |z|)``."""
-    for j in range(n_rows):
-        r = zo + j * nc
-        for s in range(nc):
-            T[s] = 2.0 * abs(H[r + s])
-        _vexpm1(T, E, poly, bits, fb, nc)
-        for s in range(nc):
-            z = H[r + s]
-            e = E[s]
-            t = e / (e + 2.0)
-            H[r + s] = (t if z >= 0.0 else -t) if z == z else z
+def _tanh_rows(H, zo, n):
+    """``sign(z) e / (e + 2)``, ``e = expm1(2 |z|)``, in place."""
+    for q in range(n):
+        z = H[zo + q]
+        e = _expm1(2.0 * abs(z))
+        t = e / (e + 2.0)
+        H[zo + q] = (t if z >= 0.0 else -t) if z == z else z
 
 
 @njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy")
-def _leaky_relu_rows(slope, H, zo, ao, n_rows, nc):
-    for q in range(n_rows * nc):
+def _leaky_relu_rows(slope, H, zo, ao, n):
+    for q in range(n):
         z = H[zo + q]
         positive = z > 0.0
         H[ao + q] = z if positive else slope * z
@@ -458,86 +463,78 @@ def _leaky_relu_rows(slope, H, zo, ao, n_rows, nc):
 
 
 @njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy")
-def _elu_rows(scale, lin, H, zo, ao, n_rows, E, T, poly, bits, fb, nc):
+def _elu_rows(scale, lin, H, zo, ao, n):
     """ELU (``scale`` alpha, ``lin`` 1) and SELU: ``lin z`` above 0, ``scale expm1(z)``
     below; ``f'``: ``lin`` above 0, ``a + scale`` below."""
-    for j in range(n_rows):
-        r = j * nc
-        for s in range(nc):
-            z = H[zo + r + s]
-            T[s] = 0.0 if z > 0.0 else z  # NaN stays NaN
-        _vexpm1(T, E, poly, bits, fb, nc)
-        for s in range(nc):
-            z = H[zo + r + s]
-            positive = z > 0.0
-            a = lin * z if positive else scale * E[s]
-            H[ao + r + s] = a
-            H[zo + r + s] = lin if positive else a + scale
+    for q in range(n):
+        z = H[zo + q]
+        positive = z > 0.0
+        a = lin * z if positive else scale * _expm1(0.0 if positive else z)  # NaN stays NaN
+        H[ao + q] = a
+        H[zo + q] = lin if positive else a + scale
 
 
 @njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy")
-def _gelu_rows(H, zo, ao, n_rows, E, T, poly, bits, fb, nc):
+def _gelu_rows(H, zo, ao, n):
     """``z Phi(z)`` and ``Phi(z) + z phi(z)``, ``Phi(z) = erfc(-z / sqrt 2) / 2``."""
-    for j in range(n_rows):
-        r = j * nc
-        for s in range(nc):
-            x = abs(H[zo + r + s]) * _SQRT1_2
-            T[s] = -(x * x)
-            H[ao + r + s] = _erfc_over_gauss(x)
-        _vexp_into(T, _U0, E, _U0, poly, bits, fb, nc)  # exp(-z^2 / 2)
-        for s in range(nc):
-            z = H[zo + r + s]
-            e = E[s]
-            tail = 0.5 * (H[ao + r + s] * e)  # Phi(-|z|)
-            phi = 1.0 - tail if z >= 0.0 else tail
-            H[ao + r + s] = z * phi
-            H[zo + r + s] = phi + z * _INV_SQRT_2PI * e
+    for q in range(n):
+        z = H[zo + q]
+        x = abs(z) * _SQRT1_2
+        e = _exp(-(x * x))  # exp(-z^2 / 2)
+        tail = 0.5 * (_erfc_over_gauss(x) * e)  # Phi(-|z|)
+        phi = 1.0 - tail if z >= 0.0 else tail
+        H[ao + q] = z * phi
+        H[zo + q] = phi + z * _INV_SQRT_2PI * e
 
 
 @njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy")
-def _softplus_silu_rows(silu, H, zo, ao, n_rows, E, T, poly, bits, fb, nc):
-    """Softplus: ``log(1 + e^z)``, ``f' = s``; SiLU: ``z s``, ``f' = s (1 + z (1 - s))``;
-    ``s = expit(z)`` from ``e = exp(-|z|)``."""
-    for j in range(n_rows):
-        r = j * nc
-        for s in range(nc):
-            T[s] = -abs(H[zo + r + s])
-        _vexp_into(T, _U0, E, _U0, poly, bits, fb, nc)
-        if not silu:  # max(z, 0) + log1p(e^-|z|), as np.logaddexp
-            for s in range(nc):
-                z = H[zo + r + s]
-                H[ao + r + s] = max(z, 0.0) + _log1p_small(E[s]) if z == z else z
-        for s in range(nc):
-            z = H[zo + r + s]
-            e = E[s]
-            inv = 1.0 / (1.0 + e)
-            sg = inv if z >= 0.0 else e * inv  # expit(z), accurate for either sign
-            if silu:
-                H[ao + r + s] = z * sg
-                sg = sg * (1.0 + z * (1.0 - sg))
-            H[zo + r + s] = sg
+def _softplus_rows(H, zo, ao, n):
+    """``log(1 + e^z) = max(z, 0) + log1p(e^-|z|)`` (as ``np.logaddexp``) and
+    ``f' = expit(z)``."""
+    for q in range(n):  # e = exp(-|z|), kept in a's row for the pass below
+        H[ao + q] = _exp(-abs(H[zo + q]))
+    for q in range(n):
+        z = H[zo + q]
+        e = H[ao + q]
+        H[ao + q] = max(z, 0.0) + _log1p_small(e) if z == z else z
+        H[zo + q] = _expit(z, e)
 
 
 @njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy")
-def _activate(code, par, H, zo, ao, n_rows, E, T, poly, bits, fb, nc):
-    """The forward stage of activation ``code`` (parameter ``par``), whichever it is: for
-    networks whose hidden layers do not all share one activation (see :func:`kernel`)."""
+def _silu_rows(H, zo, ao, n):
+    """``z s`` and ``f' = s (1 + z (1 - s))``, ``s = expit(z)``."""
+    for q in range(n):  # e = exp(-|z|), kept in a's row for the pass below
+        H[ao + q] = _exp(-abs(H[zo + q]))
+    for q in range(n):
+        z = H[zo + q]
+        sg = _expit(z, H[ao + q])
+        H[ao + q] = z * sg
+        H[zo + q] = sg * (1.0 + z * (1.0 - sg))
+
+
+@njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy")
+def _activate(code, par, H, zo, ao, n):
+    """The forward stage of activation ``code`` (parameter ``par``) over ``n`` values,
+    whichever it is: for networks whose hidden layers do not all share one activation
+    (see :func:`kernel`)."""
     if code == RELU:
-        _relu_rows(H, zo, n_rows, nc)
+        _relu_rows(H, zo, n)
     elif code == SIGMOID:
-        _sigmoid_rows(H, zo, H, zo, n_rows, E, T, poly, bits, fb, nc)
+        _sigmoid_rows(H, zo, n)
     elif code == TANH:
-        _tanh_rows(H, zo, n_rows, E, T, poly, bits, fb, nc)
+        _tanh_rows(H, zo, n)
     elif code == LEAKY_RELU:
-        _leaky_relu_rows(par, H, zo, ao, n_rows, nc)
+        _leaky_relu_rows(par, H, zo, ao, n)
     elif code == ELU:
-        _elu_rows(par, 1.0, H, zo, ao, n_rows, E, T, poly, bits, fb, nc)
+        _elu_rows(par, 1.0, H, zo, ao, n)
     elif code == SELU:
-        _elu_rows(_SELU_SCALE, SELU_LAMBDA, H, zo, ao, n_rows, E, T, poly, bits, fb, nc)
+        _elu_rows(_SELU_SCALE, SELU_LAMBDA, H, zo, ao, n)
     elif code == GELU:
-        _gelu_rows(H, zo, ao, n_rows, E, T, poly, bits, fb, nc)
-    elif code == SOFTPLUS or code == SILU:
-        _softplus_silu_rows(code == SILU, H, zo, ao, n_rows, E, T, poly, bits, fb, nc)
+        _gelu_rows(H, zo, ao, n)
+    elif code == SOFTPLUS:
+        _softplus_rows(H, zo, ao, n)
+    elif code == SILU:
+        _silu_rows(H, zo, ao, n)
 
 
 @njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy")
@@ -566,31 +563,26 @@ def _activation_grad(code, H, zo, ao, D, do, n_rows, nc):
 
 
 @njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy")
-def _sigmoid_head(Z, zo, Yc, c0, n_valid, D, E, T, poly, bits, fb, nc):
+def _sigmoid_head(Z, zo, Yc, c0, n_valid, D, nc):
     """The sigmoid head's loss of one chunk from its logits ``Z[zo + s]``, ``softplus(z) -
-    y z`` summed as ``lin + log(prod (1 + e^-|z|))``, and the output error signal
-    ``D[s] = p - y`` (0 for padded samples); returns the chunk's summed loss. The maths
-    of :mod:`initlab.heads`."""
-    for s in range(nc):
-        T[s] = -abs(Z[zo + s])
-    _vexp_into(T, _U0, E, _U0, poly, bits, fb, nc)
+    y z`` summed as ``lin + log(prod (1 + e^-|z|))`` (one ``log`` per chunk; each factor
+    lies in ``(1, 2]``), and the output error signal ``D[s] = p - y`` (0 for padded
+    samples); returns the chunk's summed loss. The maths of :mod:`initlab.heads`."""
     prod = 1.0
     lin = 0.0
     for s in range(nc):
         valid = s < n_valid
         z = Z[zo + s]
         y = Yc[c0 + s]
-        e = E[s]
-        q = 1.0 / (1.0 + e)
-        prob = q if z >= 0.0 else e * q
+        e = _exp(-abs(z))
         lin += (max(z, 0.0) - y * z) if valid else 0.0
         prod *= (1.0 + e) if valid else 1.0
-        D[s] = (prob - y) if valid else 0.0
+        D[s] = (_expit(z, e) - y) if valid else 0.0
     return lin + math.log(prod)
 
 
 @njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy")
-def _softmax_head(Z, zo, K, Yc, c0, n_valid, D, E, T, poly, bits, fb, nc):
+def _softmax_head(Z, zo, K, Yc, c0, n_valid, D, E, T, nc):
     """The softmax head's loss of one chunk from its logits ``Z[zo + k * nc + s]`` (``K``
     rows), ``logsumexp(z) - z_y`` with the largest logit subtracted first, and the output
     error signal ``D[k * nc + s] = p_k - onehot(y)_k`` (0 for padded samples); returns the
@@ -602,8 +594,7 @@ def _softmax_head(Z, zo, K, Yc, c0, n_valid, D, E, T, poly, bits, fb, nc):
             T[s] = max(T[s], Z[zo + k * nc + s])
     for k in range(K):
         for s in range(nc):
-            D[k * nc + s] = Z[zo + k * nc + s] - T[s]
-        _vexp_into(D, k * nc, D, k * nc, poly, bits, fb, nc)
+            D[k * nc + s] = _exp(Z[zo + k * nc + s] - T[s])
     for s in range(nc):
         E[s] = D[s]
     for k in range(_U1, K):
@@ -744,7 +735,7 @@ def _specialize(act_kind: int, head_kind: int) -> Any:
           every thread does the same arithmetic, so all copies of the parameters
           stay equal. Thread 0 writes the results. When the split stops paying
           (``pays``: the threshold) the first thread finishes the models alone;
-        * ``work = (E, T, poly, bits, fb, rows)``: the thread's scratch memory (see
+        * ``work = (E, T, rows)``: the thread's scratch memory (see
           :func:`initlab.engine.compiled.workspace`): every further dtype given to
           ``np.zeros`` in here costs about 0.2 s of compile time. The scratch arrays
           of ``theta``'s dtype are allocated here: as arguments, LLVM would have to
@@ -755,7 +746,7 @@ def _specialize(act_kind: int, head_kind: int) -> Any:
         code, rates, decay, hyper, c1s, c2s, first, stop = opt
         theta, costs, diverged_at, at, snaps, v1s, v2s = out
         worker, n_workers, G, Cp, sync, yield_fn, pays = group
-        E, T, poly, bits, fb, rows = work
+        E, T, rows = work
         L = sizes.shape[0] - 1
         n0 = sizes[0]
         K = sizes[L]
@@ -850,40 +841,34 @@ def _specialize(act_kind: int, head_kind: int) -> Any:
                             ao = rows[L + 2 + l] * nc
                             # the branches of other activations than act_kind's are pruned
                             # before compilation (see kernel)
+                            n = n_out * nc
                             if act_kind == MIXED:
-                                par = act_par[l]
-                                _activate(acts[l], par, H, zo, ao, n_out, E, T, poly, bits, fb, nc)
+                                _activate(acts[l], act_par[l], H, zo, ao, n)
                             elif act_kind == RELU:
-                                _relu_rows(H, zo, n_out, nc)
+                                _relu_rows(H, zo, n)
                             elif act_kind == SIGMOID:
-                                _sigmoid_rows(H, zo, H, zo, n_out, E, T, poly, bits, fb, nc)
+                                _sigmoid_rows(H, zo, n)
                             elif act_kind == TANH:
-                                _tanh_rows(H, zo, n_out, E, T, poly, bits, fb, nc)
+                                _tanh_rows(H, zo, n)
                             elif act_kind == LEAKY_RELU:
-                                _leaky_relu_rows(act_par[l], H, zo, ao, n_out, nc)
+                                _leaky_relu_rows(act_par[l], H, zo, ao, n)
                             elif act_kind == ELU:
-                                par = act_par[l]
-                                _elu_rows(par, 1.0, H, zo, ao, n_out, E, T, poly, bits, fb, nc)
+                                _elu_rows(act_par[l], 1.0, H, zo, ao, n)
                             elif act_kind == SELU:
-                                scale, lin = _SELU_SCALE, SELU_LAMBDA
-                                _elu_rows(scale, lin, H, zo, ao, n_out, E, T, poly, bits, fb, nc)
+                                _elu_rows(_SELU_SCALE, SELU_LAMBDA, H, zo, ao, n)
                             elif act_kind == GELU:
-                                _gelu_rows(H, zo, ao, n_out, E, T, poly, bits, fb, nc)
-                            elif act_kind == SOFTPLUS or act_kind == SILU:
-                                _softplus_silu_rows(
-                                    act_kind == SILU, H, zo, ao, n_out, E, T, poly, bits, fb, nc
-                                )
+                                _gelu_rows(H, zo, ao, n)
+                            elif act_kind == SOFTPLUS:
+                                _softplus_rows(H, zo, ao, n)
+                            elif act_kind == SILU:
+                                _silu_rows(H, zo, ao, n)
                     # the loss from the logits, and dz of the output layer (first half of D)
                     n_valid = min(nc, nb - c0)
                     zl = rows[L] * nc
                     if head_kind == SIGMOID_HEAD:
-                        cost += _sigmoid_head(
-                            H, zl, Yc, c0, n_valid, D, E, T, poly, bits, fb, nc
-                        )  # fmt: skip
+                        cost += _sigmoid_head(H, zl, Yc, c0, n_valid, D, nc)
                     else:
-                        cost += _softmax_head(
-                            H, zl, K, Yc, c0, n_valid, D, E, T, poly, bits, fb, nc
-                        )  # fmt: skip
+                        cost += _softmax_head(H, zl, K, Yc, c0, n_valid, D, E, T, nc)
                     # backward
                     dc = _U0
                     dn = maxw * nc

@@ -256,19 +256,10 @@ def _train_span(run, M, threads, pooled, per_model, P, dtype, scratch) -> None: 
 
 
 def workspace(network: Network, nc: int) -> tuple[np.ndarray, ...]:
-    """One thread's float64 and integer scratch memory for the kernel, for chunks
-    of ``nc`` samples: ``E, T, poly, bits, fb, rows`` (``rows``: where each layer's
-    ``z`` and ``a`` start) (see
-    :func:`initlab.engine._kernel.train_models`)."""
-    bits = np.zeros(nc, np.int64)
-    return (
-        np.zeros(nc),
-        np.zeros(nc),
-        np.zeros(nc),
-        bits,
-        bits.view(np.float64),
-        np.zeros(2 * len(network.layer_sizes), np.uint64),
-    )
+    """One thread's scratch memory for the kernel, for chunks of ``nc`` samples: ``E, T,
+    rows`` (two float64 rows of ``nc`` values; ``rows``: where each layer's ``z`` and ``a``
+    start; see :func:`initlab.engine._kernel.train_models`)."""
+    return np.zeros(nc), np.zeros(nc), np.zeros(2 * len(network.layer_sizes), np.uint64)
 
 
 def split_plan(models: int, threads: int, n_chunks: int) -> tuple[int, int]:
