@@ -225,3 +225,50 @@ def test_float32_follows_float64_on_every_kernel_path(activation, optimizer, cla
     r64 = train_population(net, starts, X, Y, **kwargs)
     r32 = train_population(net, starts, X, Y, dtype="float32", **kwargs)
     np.testing.assert_allclose(r32.costs, r64.costs, rtol=0, atol=1e-4)
+
+
+@pytest.mark.parametrize("backend", ["compiled", "numpy"])
+@pytest.mark.parametrize(("optimizer", "batch"), [("sgd", 8), ("adam", 13), ("momentum", 40)])
+def test_one_rng_per_model_shuffles_each_model_as_its_own_fit_run(optimizer, batch, backend):
+    """``rng`` a list: model ``i``'s minibatches come in the order ``fit(..., rng=rng[i])``
+    draws, whatever the others' (int seeds and generators mixed)."""
+    rng = np.random.default_rng(7)
+    X = rng.standard_normal((3, 41))
+    Y = rng.integers(0, 3, size=(1, 41))
+    net = Network((3, 7, 3), ("tanh",), "softmax")
+    starts = [initialize(net, "he", rng) for _ in range(3)]
+    seeds = [5, 6, 5]
+    result = train_population(
+        net, starts, X, Y, optimizer=optimizer, epochs=3, batch_size=batch,
+        rng=[seeds[0], np.random.default_rng(seeds[1]), seeds[2]], backend=backend,
+    )  # fmt: skip
+    assert result.backend == backend
+    for i, start in enumerate(starts):
+        params, history = fit(net, start, X, Y, get_optimizer(optimizer), epochs=3,
+                              batch_size=batch, rng=seeds[i])  # fmt: skip
+        np.testing.assert_allclose(result.costs[i], history.costs, rtol=1e-10, atol=0)
+        for got, want in zip(result.params[i].weights, params.weights, strict=True):
+            np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
+    # the shuffles differ: one shared seed would give other costs for model 1
+    shared = train_population(net, starts, X, Y, optimizer=optimizer, epochs=3,
+                              batch_size=batch, rng=5, backend=backend)  # fmt: skip
+    np.testing.assert_array_equal(shared.costs[[0, 2]], result.costs[[0, 2]])
+    assert not np.allclose(shared.costs[1], result.costs[1], rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("rng", "error", "message"),
+    [
+        ([1, 2], ValueError, r"or one per model \(3\), got a list of 2"),
+        ((1, 2, "x"), TypeError, r"rng\[2\] must be a numpy.random.Generator"),
+        ([1, 2, -4], ValueError, r"rng\[2\] seed must be a non-negative integer, got -4"),
+        ([], ValueError, r"minibatches need an rng"),
+    ],
+)  # fmt: skip
+def test_bad_per_model_rngs_are_refused(rng, error, message):
+    X = np.random.default_rng(0).standard_normal((2, 20))
+    Y = (X[:1] > 0).astype(int)
+    net = Network((2, 3, 1), ("relu",))
+    starts = [initialize(net, "he", np.random.default_rng(i)) for i in range(3)]
+    with pytest.raises(error, match=message):
+        train_population(net, starts, X, Y, optimizer="sgd", epochs=1, batch_size=5, rng=rng)

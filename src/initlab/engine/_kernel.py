@@ -31,8 +31,8 @@ for each chunk the forward pass, the loss and the backward pass run layer by
 layer (the matrix products in passes of up to four multiply-adds per element)
 and the gradients are accumulated; after the last chunk the cost is checked and
 the parameters updated. With minibatches, each chunk is first gathered from the
-training set in the order of that epoch's permutation (the same for every model,
-drawn by the caller with the calls :func:`initlab.fit.fit` makes). The whole
+training set in the order of that epoch's permutation (one for every model, or one
+per model, drawn by the caller with the calls :func:`initlab.fit.fit` makes). The whole
 iteration loop runs inside the kernel. Models are independent, so threads (the
 kernel releases the GIL) train disjoint ranges of models in parallel and a
 diverging model cannot disturb another. A model can also be shared by a group of
@@ -662,12 +662,12 @@ def _in_place(code):
 
 
 @njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy", inline="always")
-def _gather(Xc, xo, Yc, c0, Xt, Yt, orders, epoch, start, nb, n0, nc):
-    """Chunk ``c0 / nc`` of a minibatch: samples ``orders[epoch, start + c0 + s]`` of the
+def _gather(Xc, xo, Yc, c0, Xt, Yt, orders, o, epoch, start, nb, n0, nc):
+    """Chunk ``c0 / nc`` of a minibatch: samples ``orders[o, epoch, start + c0 + s]`` of the
     training set ``Xt`` (``(m, n0)``, flat), ``Yt``; past the batch's end (``nb``
     samples), copies of its last sample (finite, and masked by the caller)."""
     for s in range(nc):
-        i = np.uint64(orders[epoch, start + min(c0 + s, nb - _U1)])
+        i = np.uint64(orders[o, epoch, start + min(c0 + s, nb - _U1)])
         Yc[c0 + s] = Yt[i]
         for k in range(n0):
             Xc[xo + k * nc + s] = Xt[i * n0 + k]
@@ -707,13 +707,14 @@ def _specialize(act_kind: int, head_kind: int) -> Any:
           and parameter offsets (see :class:`~initlab.engine.layout.Layout`), the int64
           activation codes of the hidden layers with their float64 parameters, and
           the head's code (:mod:`initlab.engine.codes`);
-        * ``data = (Xc, Yc, Xt, Yt, orders, m, nc, batch, per_epoch)``: ``Xc`` holds
-          the inputs chunk by chunk, flat: feature ``k`` of sample ``c * nc + s`` at
-          ``(c * n_0 + k) * nc + s``; ``Yc`` the labels (float64), flat. Full batch
-          (``batch == m``), they hold the whole set, padded to whole chunks. With
-          minibatches they are the thread's buffers for one batch, gathered from
-          ``Xt`` (``(m, n_0)``, flat) and ``Yt`` in the order ``orders[e]`` (int32,
-          one permutation per epoch ``e``, ``per_epoch`` updates each);
+        * ``data = (Xc, Yc, Xt, Yt, orders, order_of, m, nc, batch, per_epoch)``:
+          ``Xc`` holds the inputs chunk by chunk, flat: feature ``k`` of sample
+          ``c * nc + s`` at ``(c * n_0 + k) * nc + s``; ``Yc`` the labels (float64),
+          flat. Full batch (``batch == m``), they hold the whole set, padded to whole
+          chunks. With minibatches they are the thread's buffers for one batch,
+          gathered from ``Xt`` (``(m, n_0)``, flat) and ``Yt`` in the order
+          ``orders[order_of[i], e]`` for model ``i`` (int32, one permutation per
+          epoch ``e``, ``per_epoch`` updates each; models may share an order);
         * ``opt = (code, rates, decay, hyper, c1, c2, first, stop)``: the optimizer's
           code, the float64 learning rate of every model, the L2 weight decay, ``(beta,
           beta1, beta2, eps)`` and Adam's bias corrections ``1 - beta^t`` per update (see
@@ -742,7 +743,7 @@ def _specialize(act_kind: int, head_kind: int) -> Any:
           assume they may overlap, and the loops get about 13% slower.
         """
         sizes, w_off, b_off, acts, act_par, _ = net
-        Xc, Yc, Xt, Yt, orders, m, nc, batch, per_epoch = data
+        Xc, Yc, Xt, Yt, orders, order_of, m, nc, batch, per_epoch = data
         code, rates, decay, hyper, c1s, c2s, first, stop = opt
         theta, costs, diverged_at, at, snaps, v1s, v2s = out
         worker, n_workers, G, Cp, sync, yield_fn, pays = group
@@ -799,6 +800,7 @@ def _specialize(act_kind: int, head_kind: int) -> Any:
                     v1[p] = v1s[model, p]
                     v2[p] = v2s[model, p]
             lr = rates[model]
+            o = order_of[model]
             ks = 0
             while ks < n_at and at[ks] < first:
                 ks += 1
@@ -825,7 +827,8 @@ def _specialize(act_kind: int, head_kind: int) -> Any:
                     c0 = c * nc
                     xo = c * n0 * nc
                     if minibatch:
-                        _gather(Xc, xo, Yc, c0, Xt, Yt, orders, it // per_epoch, start, nb, n0, nc)
+                        e = it // per_epoch  # the epoch, whose permutation orders[o, e] is
+                        _gather(Xc, xo, Yc, c0, Xt, Yt, orders, o, e, start, nb, n0, nc)
                     # forward: z = W a + b, then a = f(z)
                     for l in range(L):
                         n_in = sizes[l]

@@ -47,7 +47,7 @@ def train_batched(
     learning_rates: np.ndarray,
     updates: int,
     batch_size: int,
-    rng: np.random.Generator | np.random.RandomState | None = None,
+    rng: np.random.Generator | np.random.RandomState | list | None = None,
     report_every: int = 0,
     on_report: PopulationCallback | None = None,
     snapshot_at: np.ndarray | None = None,
@@ -59,7 +59,8 @@ def train_batched(
     With ``batch_size`` below the number of samples ``m``, the columns are
     shuffled by ``rng.permutation(m)`` at the start of every epoch and cut into
     consecutive minibatches (the last one may be smaller), exactly as
-    :func:`initlab.fit.fit` does.
+    :func:`initlab.fit.fit` does; ``rng`` a list of one generator per model: each
+    model's columns by its own.
 
     Returns ``costs`` (``(M, updates)``: the cost of the update's batch before
     it; NaN after a model diverged), ``diverged_at`` (``(M,)``, -1 for a
@@ -109,10 +110,18 @@ def train_batched(
             else:
                 position = it % per_epoch
                 if position == 0:
-                    order = rng.permutation(m)
-                columns = order[position * batch_size : (position + 1) * batch_size]
-                Xb, Yb = X[:, columns], Y[..., columns]
-            n = Xb.shape[1]
+                    order = (
+                        np.stack([r.permutation(m) for r in rng])
+                        if isinstance(rng, list)
+                        else rng.permutation(m)
+                    )
+                columns = order[..., position * batch_size : (position + 1) * batch_size]
+                if columns.ndim == 1:
+                    Xb, Yb = X[:, columns], Y[..., columns]
+                else:  # model i's columns[i]: (M, n_0, b) inputs, (M, 1, b) labels
+                    Xb = np.moveaxis(X[:, columns], 1, 0)
+                    Yb = Y[0, 0][columns][:, np.newaxis, :]
+            n = Xb.shape[-1]
             a_list = [Xb]
             z_list = []
             a = Xb
@@ -144,7 +153,7 @@ def train_batched(
             grads_b: list[np.ndarray] = [np.empty(0)] * L
             for l in range(L - 1, -1, -1):
                 a_prev = a_list[l]
-                a_prev_t = a_prev.T if l == 0 else np.swapaxes(a_prev, 1, 2)
+                a_prev_t = a_prev.T if a_prev.ndim == 2 else np.swapaxes(a_prev, 1, 2)
                 grads_w[l] = np.matmul(dz, a_prev_t) / n
                 grads_b[l] = dz.sum(axis=2, keepdims=True) / n
                 if l > 0:

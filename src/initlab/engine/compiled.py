@@ -137,7 +137,8 @@ def train_compiled(
     ``updates`` steps of ``optimizer`` (its hyper-parameters; model ``i`` with
     ``learning_rates[i]``) on minibatches of ``batch`` samples (default: all ``m``)
     taken in the order ``orders[e]`` (``(epochs, m)``: the permutation of each
-    epoch, drawn as :func:`initlab.fit.fit` draws it; not needed for full batch).
+    epoch, drawn as :func:`initlab.fit.fit` draws it, one for every model; or
+    ``(M, epochs, m)``: one per model; not needed for full batch).
 
     Returns ``costs`` (``(M, updates)``, NaN after divergence),
     ``diverged_at`` (``(M,)``, -1 if none) and the snapshots before the
@@ -162,11 +163,15 @@ def train_compiled(
     X = np.asarray(X, dtype=theta.dtype)
     if batch == m:
         Xc, Yc = chunked(X, Y, nc)
-        orders = np.zeros((0, m), np.int32)
+        orders = np.zeros((1, 0, m), np.int32)
     else:
         n_chunks = math.ceil(batch / nc)
         Xc, Yc = np.zeros(n_chunks * n0 * nc, theta.dtype), np.zeros(n_chunks * nc)
         orders = np.ascontiguousarray(orders, dtype=np.int32)
+        if orders.ndim == 2:  # one order for every model
+            orders = orders[np.newaxis]
+    # model i's order: orders[order_of[i]]
+    order_of = np.zeros(M, np.int64) if len(orders) == 1 else np.arange(M, dtype=np.int64)
     Xt = np.ascontiguousarray(X.T).ravel()
     Yt = np.asarray(Y, dtype=np.float64).reshape(-1)
     per_epoch = math.ceil(m / batch)
@@ -187,7 +192,7 @@ def train_compiled(
     solo = _Group(1, P, theta.dtype)
 
     def scratch() -> tuple[np.ndarray, ...]:
-        data = (Xc.copy(), Yc.copy(), Xt, Yt, orders, np.uint64(m), np.uint64(nc),
+        data = (Xc.copy(), Yc.copy(), Xt, Yt, orders, order_of, np.uint64(m), np.uint64(nc),
                 np.uint64(batch), np.int64(per_epoch))  # fmt: skip
         return data, workspace(network, nc)
 

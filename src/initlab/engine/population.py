@@ -11,14 +11,14 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from initlab.activations import activation_factory
-from initlab.checks import check_positive_int, check_real, check_training_data
+from initlab.checks import as_rng, check_positive_int, check_real, check_training_data
 from initlab.engine.batched import PopulationCallback
 from initlab.engine.codes import HEADS as KERNEL_HEADS
 from initlab.engine.codes import KERNEL_ACTIVATIONS
 from initlab.engine.layout import Layout, pack, unpack
 from initlab.engine.snapshots import check_snapshots
 from initlab.fit import History, as_optimizer, resolve_schedule
-from initlab.memory import OPTIMIZER_SLOTS, check_training
+from initlab.memory import OPTIMIZER_SLOTS, available_bytes, check_training
 from initlab.network import Network, Parameters
 from initlab.optimizers import OPTIMIZERS, GradientDescent, Optimizer
 from initlab.spec import check_values, declared_params
@@ -245,6 +245,40 @@ def _learning_rates(value: object, models: int) -> np.ndarray:
     return rates
 
 
+def _model_rngs(rngs: Sequence, models: int) -> list:
+    """One generator per model from a list or tuple of generators or seeds."""
+    if len(rngs) != models:
+        raise ValueError(
+            f"rng must be one generator or seed, or one per model ({models}), got a "
+            f"{type(rngs).__name__} of {len(rngs)}"
+        )
+    return [as_rng(r, f"rng[{i}]") for i, r in enumerate(rngs)]
+
+
+#: per-model minibatch orders may take at most this fraction of the available memory
+ORDERS_MEMORY_FRACTION = 0.25
+
+
+def _draw_orders(rng, m: int, epochs: int) -> np.ndarray:  # type: ignore[no-untyped-def]
+    """The permutations ``fit`` draws, one per epoch, in its order: ``(epochs, m)`` from one
+    generator, ``(M, epochs, m)`` from a list of one per model. Copies are drawn from:
+    the generators stay as they were, for a fallback to the NumPy engine."""
+    sources = rng if isinstance(rng, list) else [rng]
+    needed = 4 * len(sources) * epochs * m
+    if isinstance(rng, list) and needed > ORDERS_MEMORY_FRACTION * available_bytes():
+        raise ValueError(
+            f"one minibatch order per model needs {needed / 2**30:.1f} GiB ({len(sources)} "
+            f"models x {epochs} epochs x {m} samples); give one rng for every model, or "
+            "train fewer models or epochs at once"
+        )
+    orders = np.empty((len(sources), epochs, m), dtype=np.int32)
+    for k, source in enumerate(sources):
+        drawing = copy.deepcopy(source)
+        for e in range(epochs):
+            orders[k, e] = drawing.permutation(m)
+    return orders if isinstance(rng, list) else orders[0]
+
+
 class _ReportFailed(Exception):
     """``on_report`` raised (the exception is the cause): not a failure of the engine."""
 
@@ -270,7 +304,7 @@ def train_population(
     epochs: int | None = None,
     optimizer: Optimizer | str | None = None,
     batch_size: int | None = None,
-    rng: np.random.Generator | np.random.RandomState | int | None = None,
+    rng: np.random.Generator | np.random.RandomState | int | Sequence | None = None,
     backend: str = "auto",
     dtype: str = "float64",
     threads: int | None = None,
@@ -306,7 +340,9 @@ def train_population(
             population steps its own copy.
         batch_size: minibatch size (default: the optimizer's, as for ``fit``).
         rng: shuffles the minibatches (a ``Generator``, ``RandomState`` or int
-            seed); required with minibatches.
+            seed; one order for every model), or a list or tuple of one per model
+            (model ``i`` shuffled as ``fit(..., rng=rng[i])`` would shuffle it);
+            required with minibatches.
         backend: ``"compiled"`` (the numba kernel: samples vectorized, models
             spread over threads; every optimizer, head and activation of the
             catalogue), ``"numpy"`` (batched ``np.matmul``
@@ -363,14 +399,17 @@ def train_population(
     X, Y = check_training_data(network, X, Y)
     X = np.ascontiguousarray(X)
     m = X.shape[1]
+    per_model = isinstance(rng, list | tuple)
     schedule = resolve_schedule(
-        optimizer, m, iterations=iterations, epochs=epochs, batch_size=batch_size, rng=rng
-    )
-    batch, updates, rng = schedule.batch, schedule.updates, schedule.rng
+        optimizer, m, iterations=iterations, epochs=epochs, batch_size=batch_size,
+        rng=(rng[0] if rng else None) if per_model else rng,
+    )  # fmt: skip
+    batch, updates = schedule.batch, schedule.updates
     theta = _as_theta(network, initial_params, np.dtype(dtype))
     M = theta.shape[0]
     if M == 0:
         raise ValueError("the population is empty: give at least one set of parameters")
+    rng = _model_rngs(rng, M) if per_model and batch < m else schedule.rng
     rates = _learning_rates(optimizer.learning_rate if learning_rate is None else learning_rate, M)
     one_rate = bool((rates == rates[0]).all())
     check_training(
@@ -399,11 +438,7 @@ def train_population(
             work = theta.copy()
             orders = None
             if batch < m:  # the permutations fit draws, one per epoch, in its order
-                epochs_run = -(-updates // schedule.per_epoch)
-                orders = np.empty((epochs_run, m), dtype=np.int32)
-                drawing = copy.deepcopy(rng)  # rng itself stays as it was for a fallback
-                for e in range(epochs_run):
-                    orders[e] = drawing.permutation(m)
+                orders = _draw_orders(rng, m, -(-updates // schedule.per_epoch))
             try:
                 costs, diverged_at, snaps = train_compiled(
                     network, work, X, Y, optimizer, rates, updates, batch, orders, threads, at,
