@@ -2,25 +2,40 @@
 
 from __future__ import annotations
 
+import io
+import re
+
 import numpy as np
 import pytest
 from matplotlib.figure import Figure
+from matplotlib.image import AxesImage
+from matplotlib.text import Text
+from matplotlib.ticker import LogFormatterSciNotation
+from PIL import Image
 
 from initlab.experiments.course import course_config, run_course
 from initlab.experiments.train import TrainConfig, run_train
 from initlab.plots import (
     EXPLOSION_FACTOR,
+    GRID_CHUNK,
     TITLE_WIDTH,
+    PlainLogFormatter,
+    class_colours,
     cost_figure,
     cost_limits,
     decision_boundary_figure,
+    decision_grid,
     divergence_index,
     ema,
     explosion_index,
+    figure_bytes,
+    grid_labels,
     grid_shape,
     healthy_mask,
+    new_figure,
     panel_title,
     plot_cost_curves,
+    plot_decision_boundary,
 )
 
 ALTERNATING = np.array([0.69, 2.5e299] * 10)  # a zero-weight run at learning rate 1e300
@@ -167,3 +182,115 @@ def test_cost_figures_name_the_dataset_and_network_and_smooth_minibatches() -> N
     ax = cost_figure(course).get_axes()[0]
     assert "course_circles" in ax.get_title() and "[2, 10, 5, 1]" in ax.get_title()
     assert len(decision_boundary_figure(course).get_axes()) == 3
+
+
+_SUPERSCRIPT_DIGITS = {c: str(i) for i, c in enumerate("⁰¹²³⁴⁵⁶⁷⁸⁹")}
+
+
+def _value_of(label: str) -> float:
+    """The number a plain log label writes: ``2×10⁻¹`` is 0.2, ``10³`` is 1000."""
+    match = re.fullmatch(r"(?:(\d+)×)?10([⁻⁺]?)([⁰¹²³⁴⁵⁶⁷⁸⁹]+)", label)
+    assert match, label
+    coefficient, sign, digits = match.groups()
+    exponent = int("".join(_SUPERSCRIPT_DIGITS[c] for c in digits))
+    return float(coefficient or 1) * 10.0 ** (-exponent if sign == "⁻" else exponent)
+
+
+@pytest.mark.parametrize(("low", "high"), [(0.05, 0.8), (0.3, 0.7), (1e-5, 1e3), (2.0, 9e6)])
+def test_log_labels_are_plain_text_at_matplotlibs_ticks(low: float, high: float) -> None:
+    fig = Figure()
+    ax = fig.subplots()
+    plot_cost_curves(ax, [("run", np.geomspace(high, low, 50))])
+    fig.draw_without_rendering()
+    minor = LogFormatterSciNotation(labelOnlyBase=False)
+    for ticks, formatter, theirs in (
+        (ax.yaxis.get_major_ticks(), ax.yaxis.get_major_formatter(), LogFormatterSciNotation()),
+        (ax.yaxis.get_minor_ticks(), ax.yaxis.get_minor_formatter(), minor),
+    ):
+        assert isinstance(formatter, PlainLogFormatter)
+        theirs.set_axis(ax.yaxis)
+        theirs.set_locs([tick.get_loc() for tick in ticks])
+        for tick in ticks:
+            label, their_label = tick.label1.get_text(), theirs(tick.get_loc())
+            assert bool(label) == bool(their_label)  # the ticks matplotlib labels, no other
+            if label:
+                assert _value_of(label) == pytest.approx(tick.get_loc(), rel=1e-9)
+
+
+def test_the_course_figures_parse_no_mathtext() -> None:
+    course = run_course(course_config(iterations=5), engine="reference")
+    cost, boundary = cost_figure(course), decision_boundary_figure(course)
+    for fig in (cost, boundary):
+        fig.draw_without_rendering()
+        texts = [t.get_text() for t in fig.findobj(Text) if t.get_visible()]
+        assert texts and not [t for t in texts if "$" in t]  # mathtext is text within "$"
+    y_labels = [t.get_text() for t in cost.get_axes()[0].get_yticklabels()]
+    assert any(re.search("10[⁻⁰¹²³⁴⁵⁶⁷⁸⁹]", label) for label in y_labels)
+
+
+def _grid_predict(X: np.ndarray) -> np.ndarray:
+    """A label map with a curved boundary: class 1 inside the circle of radius 0.8."""
+    return (X[0] ** 2 + X[1] ** 2 < 0.64).astype(int).reshape(1, -1)
+
+
+def test_grid_labels_are_predict_on_the_whole_mesh_in_chunks() -> None:
+    X = np.array([[-1.0, 1.0], [-1.2, 0.9]])
+    xx, yy = decision_grid(X, margin=0.3, step=0.013)
+    assert xx.size > 2 * GRID_CHUNK and xx.size % GRID_CHUNK  # several chunks, one partial
+    calls = []
+
+    def predict(nodes: np.ndarray) -> np.ndarray:
+        calls.append(nodes.shape[1])
+        return _grid_predict(nodes)
+
+    labels = grid_labels(predict, xx, yy)
+    whole = _grid_predict(np.vstack([xx.ravel(), yy.ravel()])).reshape(xx.shape)
+    np.testing.assert_array_equal(labels, whole)
+    assert max(calls) == GRID_CHUNK and sum(calls) == xx.size
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_the_regions_are_each_nodes_label_in_its_class_colour(n_classes: int) -> None:
+    X = np.array([[-1.0, 1.0, 0.0], [-1.0, 1.0, 0.5]])
+    Y = np.arange(3) % n_classes
+    step = 0.05
+
+    def predict(nodes: np.ndarray) -> np.ndarray:
+        return (np.floor((nodes[0] + 2) * 3).astype(int) % n_classes).reshape(1, -1)
+
+    ax = Figure().subplots()
+    plot_decision_boundary(ax, predict, X, Y, step=step, limits=None, n_classes=n_classes,
+                           margin=0.5)  # fmt: skip
+    [image] = [a for a in ax.get_children() if isinstance(a, AxesImage)]
+    xx, yy = decision_grid(X, margin=0.5, step=step)
+    expected = predict(np.vstack([xx.ravel(), yy.ravel()])).reshape(xx.shape)
+    np.testing.assert_array_equal(image.get_array(), expected)
+    left, right, bottom, top = image.get_extent()  # each node in the middle of its cell
+    assert (left, right) == pytest.approx((xx[0, 0] - step / 2, xx[0, -1] + step / 2))
+    assert (bottom, top) == pytest.approx((yy[0, 0] - step / 2, yy[-1, 0] + step / 2))
+    _, regions = class_colours(n_classes)
+    rgba = image.to_rgba(image.get_array())
+    for k in range(n_classes):
+        np.testing.assert_allclose(rgba[expected == k], [regions(k)] * int((expected == k).sum()))
+
+
+def _pixels(png: bytes) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(png)))
+
+
+def test_figure_bytes_are_savefigs_with_one_layout() -> None:
+    def build() -> Figure:
+        fig, axes = new_figure(ncols=2, width=3.0, height=2.5)
+        for i, ax in enumerate(axes):
+            ax.plot([0, 1, 2], [i, 2 * i, 1])
+            ax.set_title(f"panel {i}\nsecond line")
+            ax.set_ylabel("a long y label")
+        fig.legend(["a line"], loc="outside lower center")
+        return fig
+
+    saved = io.BytesIO()
+    build().savefig(saved, format="png", dpi=110)
+    fig = build()
+    ours = figure_bytes(fig, "png", dpi=110)
+    np.testing.assert_array_equal(_pixels(ours), _pixels(saved.getvalue()))
+    assert fig.get_layout_engine() is None  # laid out once, then drawn once

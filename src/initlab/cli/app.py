@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import gc
+import importlib
 import sys
+from typing import Any
 
 import click
 
 from initlab import __version__
-from initlab._startup import command_done, command_running, print_aborted
+from initlab._startup import command_done, command_running, print_aborted, running_as_command
 
 EXIT_USAGE = 2
 EXIT_FAILURE = 1
@@ -21,7 +24,29 @@ DEFAULT_COMMAND = "course"
 class InitlabGroup(click.Group):
     """A group whose unknown-command error lists the commands there are, and where a
     command line starting with an option other than the group's own (``--help``,
-    ``--version``) runs the default command, ``course``, with those options."""
+    ``--version``) runs the default command, ``course``, with those options.
+
+    Commands may be registered by where they are (:meth:`add_lazy_command`): a command's
+    module, and what it imports, is imported only when that command runs (or a help page
+    lists it), so ``initlab`` does not pay for the other ten."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy_commands: dict[str, str] = {}
+
+    def add_lazy_command(self, name: str, where: str) -> None:
+        """Register the command ``name``, the attribute ``ATTR`` of the module ``MODULE``
+        given as ``where = "MODULE:ATTR"``, imported on first use."""
+        self.lazy_commands[name] = where
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *self.lazy_commands})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in self.lazy_commands:
+            module, attr = self.lazy_commands[cmd_name].split(":")
+            self.add_command(getattr(importlib.import_module(module), attr), cmd_name)
+        return self.commands.get(cmd_name)
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         if args and args[0].startswith("-") and args[0] not in GROUP_OPTIONS:
@@ -68,13 +93,30 @@ def invocation() -> list[str]:
     return list(_INVOCATION)
 
 
+def keep_for_good() -> None:
+    """In the ``initlab`` command (never in a program that imports initlab), hand every
+    object alive now to the garbage collector's permanent generation (:func:`gc.freeze`).
+
+    Called where a step has just created objects that live until the command exits (the
+    modules it imported, the compiled kernel, the trained runs). A full collection would
+    otherwise walk all of them again each time the heap grows by a quarter, and once more
+    at exit, finding nothing: about a fifth of bare ``initlab``'s time. Frozen objects are
+    still freed when their last reference goes; only a cycle among them would wait for
+    the process to end.
+    """
+    if running_as_command():
+        gc.freeze()
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the CLI, turning every error into one line on stderr."""
     _INVOCATION[:] = sys.argv[1:] if argv is None else list(argv)
+    keep_for_good()  # the modules imported so far
     command_running()
     try:
         return _run(argv)
     finally:
+        keep_for_good()  # the process ends now: no collection needed at exit
         command_done()
 
 

@@ -248,10 +248,10 @@ def figure_writer(path: Path, build: Callable[[], Figure]) -> Render:
     """A writer for :func:`write_outputs`: build the figure, render it to ``path``'s format."""
 
     def render() -> tuple[Path, bytes]:
-        buffer = io.BytesIO()
+        from initlab.plots import figure_bytes
+
         with np.errstate(all="ignore"):  # huge costs of a diverging run overflow log axes
-            build().savefig(buffer, format=path.suffix.lstrip(".") or "png", dpi=110)
-        return path, buffer.getvalue()
+            return path, figure_bytes(build(), path.suffix.lstrip(".") or "png", dpi=110)
 
     return render
 

@@ -321,11 +321,14 @@ def run_and_write(
     """Train ``setup`` with ``run`` (:func:`run_train` or its course preset), print the
     costs, the results table and the flags, and write results.json and the figures:
     the one pipeline of ``initlab train`` and ``initlab course``."""
+    from initlab.cli.app import keep_for_good
     from initlab.plots import cost_figure, decision_boundary_figure
     from initlab.results import results_to_dict
 
+    keep_for_good()  # matplotlib's modules
     with runtime_warnings_as_lines():
         result = run(setup, on_cost=cost_printer(quiet), engine=engine)
+    keep_for_good()  # the engine's modules and compiled kernel, the runs
     document = results_to_dict(result)
     optimizer = setup.optimizer
     report_runs(document["runs"], optimizer.learning_rate, quiet, optimizer.weight_decay)
