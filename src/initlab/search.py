@@ -4,7 +4,7 @@
 ``cv_results_``, ``best_*``, ``refit``) for an :class:`~initlab.sklearn.InitMLPClassifier`.
 On every cross-validation split, the candidates whose networks would be trained
 alike by the compiled engine (same architecture, activations, optimizer and its
-hyper-parameters, batch size, epochs and, for minibatches, the same shuffling) are
+hyper-parameters, batch size and epochs) are
 trained as ONE population by :func:`initlab.engine.population.train_population`:
 what varies from model to model is what a population can vary, the initial
 parameters (``init``, ``bias_init``, and ``random_state``'s initialization seed) and
@@ -15,10 +15,9 @@ gets, only sooner. The rest (a candidate alone in its group, a network the
 compiled engine does not take) is fitted one candidate after the other, as
 ``GridSearchCV`` does.
 
-The minibatch order comes from ``random_state`` too (its second seed), and a
-population shares one order: with minibatches, candidates with different
-``random_state`` are in different populations; with full batch (``optimizer="gd"``,
-or a batch as large as the training split) they share one.
+The minibatch order comes from ``random_state`` too (its second seed): the engine
+shuffles each model of a population by its own generator, so candidates with
+different ``random_state`` share a population, with minibatches or without.
 """
 
 from __future__ import annotations
@@ -232,7 +231,9 @@ class InitGridSearchCV(GridSearchCV):
                 learning_rate=np.array([run.plan.optimizer.learning_rate for run in members]),
                 backend="compiled",
                 threads=threads,
-                **first.schedule(),
+                epochs=first.epochs,
+                batch_size=first.batch,
+                rng=[np.random.default_rng(run.plan.shuffle_seed) for run in members],
             )
         except (ImportError, ValueError, MemoryError):  # e.g. numba missing, too many models
             for run in members:
@@ -321,8 +322,7 @@ def _population_key(plan: _Plan) -> tuple | None:
     """What candidates of one population share (``None``: not trained on the engine).
 
     The architecture, the optimizer's hyper-parameters but the step size, the
-    batch size and epochs, and the shuffling seed when there are minibatches (the
-    engine draws one order for the whole population)."""
+    batch size and epochs (each model is shuffled by its own seed)."""
     network, optimizer = plan.network, plan.optimizer
     if not on_engine(network, optimizer):
         return None
@@ -331,8 +331,6 @@ def _population_key(plan: _Plan) -> tuple | None:
         for f in fields(optimizer)
         if f.init and f.name != "learning_rate"
     )
-    m = plan.X.shape[1]
-    minibatch = plan.batch is not None and plan.batch < m
     return (
         tuple(network.layer_sizes),
         tuple(network.activations),
@@ -341,6 +339,5 @@ def _population_key(plan: _Plan) -> tuple | None:
         hyper,
         plan.batch,
         plan.epochs,
-        plan.shuffle_seed if minibatch else None,
         plan.X.shape,
     )
