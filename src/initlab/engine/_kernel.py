@@ -71,6 +71,12 @@ a crash. Fused multiply-adds are written out instead (:func:`_fma`, LLVM's
 of :func:`_gemm_rows` (about 10% faster) and the polynomials of ``exp``, ``expm1``,
 ``log1p`` and ``erfc`` (about twice as fast); not in the sums of
 :func:`_weight_grads`, which LLVM then no longer vectorizes.
+
+Both matrix products are blocked over rows, so that one pass over the samples
+serves several rows: :func:`_gemm_rows` four rows by four terms (each ``src`` value
+loaded once for four rows; 20% faster on the digits network, 31% on ``[2, 256,
+128, 1]``, single thread, the same bits), :func:`_weight_grads` two rows by four
+inputs (a further 5% and 18%).
 """
 
 from __future__ import annotations
@@ -266,125 +272,241 @@ _U4 = np.uint64(4)
 # atomic reference counting would dominate the run time).
 
 
+@njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy", inline="always")
+def _gemm_row(th, wr, qs, q, n_red, src, so, dst, o, nc, base):
+    """One row of :func:`_gemm_rows` from reduction index ``q`` on (``q == 0``: the row
+    starts from ``base``), in blocks of up to four multiply-adds per pass."""
+    while q < n_red:
+        nb = min(_U4, n_red - q)
+        x0 = so + q * nc
+        w0 = th[wr + q * qs]
+        if nb == _U4:
+            w1 = th[wr + (q + _U1) * qs]
+            w2 = th[wr + (q + _U2) * qs]
+            w3 = th[wr + (q + _U3) * qs]
+            if q == _U0:
+                for s in range(nc):
+                    acc = _fma(w0, src[x0 + s], base)
+                    acc = _fma(w1, src[x0 + nc + s], acc)
+                    acc = _fma(w2, src[x0 + _U2 * nc + s], acc)
+                    dst[o + s] = _fma(w3, src[x0 + _U3 * nc + s], acc)
+            else:
+                for s in range(nc):
+                    acc = _fma(w0, src[x0 + s], dst[o + s])
+                    acc = _fma(w1, src[x0 + nc + s], acc)
+                    acc = _fma(w2, src[x0 + _U2 * nc + s], acc)
+                    dst[o + s] = _fma(w3, src[x0 + _U3 * nc + s], acc)
+        elif nb == _U3:
+            w1 = th[wr + (q + _U1) * qs]
+            w2 = th[wr + (q + _U2) * qs]
+            if q == _U0:
+                for s in range(nc):
+                    acc = _fma(w0, src[x0 + s], base)
+                    acc = _fma(w1, src[x0 + nc + s], acc)
+                    dst[o + s] = _fma(w2, src[x0 + _U2 * nc + s], acc)
+            else:
+                for s in range(nc):
+                    acc = _fma(w0, src[x0 + s], dst[o + s])
+                    acc = _fma(w1, src[x0 + nc + s], acc)
+                    dst[o + s] = _fma(w2, src[x0 + _U2 * nc + s], acc)
+        elif nb == _U2:
+            w1 = th[wr + (q + _U1) * qs]
+            if q == _U0:
+                for s in range(nc):
+                    dst[o + s] = _fma(w1, src[x0 + nc + s], _fma(w0, src[x0 + s], base))
+            else:
+                for s in range(nc):
+                    dst[o + s] = _fma(w1, src[x0 + nc + s], _fma(w0, src[x0 + s], dst[o + s]))
+        else:
+            if q == _U0:
+                for s in range(nc):
+                    dst[o + s] = _fma(w0, src[x0 + s], base)
+            else:
+                for s in range(nc):
+                    dst[o + s] = _fma(w0, src[x0 + s], dst[o + s])
+        q += nb
+
+
 @njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy")
 def _gemm_rows(th, wo, rs, qs, n_rows, n_red, src, so, dst, do, nc, bo):
     """``dst[do + r*nc + s] = b_r + sum_q th[wo + r*rs + q*qs] * src[so + q*nc + s]``,
     ``s < nc``, with the bias ``b_r = th[bo + r]``, or 0 when ``bo`` is -1.
 
-    The reduction over ``q`` runs in blocks of up to four terms, so each pass over
-    a ``dst`` row serves up to four multiply-adds. The chunk length ``nc`` is a
+    Rows are taken four at a time and the reduction over ``q`` in blocks of four
+    terms: each pass over the samples loads four ``src`` rows once for sixteen
+    multiply-adds into four ``dst`` rows (the rows left over, and the last terms
+    when ``n_red`` is not a multiple of four, row by row, :func:`_gemm_row`). Every
+    ``dst`` value is summed in the same order either way: ``b_r``, then the terms
+    ``q = 0, 1, 2, ...`` one fused multiply-add each. The chunk length ``nc`` is a
     run-time value so that LLVM vectorizes the sample loops instead of unrolling
     them. All offsets are uint64 (``bo``: int64).
     """
-    for r in range(n_rows):
-        o = do + r * nc
-        wr = wo + r * rs
-        base = th[np.uint64(bo) + r] if bo >= 0 else 0.0
+    r = _U0
+    while r + _U4 <= n_rows and n_red >= _U4:
+        o0 = do + r * nc
+        o1 = o0 + nc
+        o2 = o1 + nc
+        o3 = o2 + nc
+        wr0 = wo + r * rs
+        wr1 = wr0 + rs
+        wr2 = wr1 + rs
+        wr3 = wr2 + rs
+        b0 = th[np.uint64(bo) + r] if bo >= 0 else 0.0
+        b1 = th[np.uint64(bo) + r + _U1] if bo >= 0 else 0.0
+        b2 = th[np.uint64(bo) + r + _U2] if bo >= 0 else 0.0
+        b3 = th[np.uint64(bo) + r + _U3] if bo >= 0 else 0.0
         q = _U0
-        while q < n_red:
-            nb = min(_U4, n_red - q)
+        while q + _U4 <= n_red:
             x0 = so + q * nc
-            w0 = th[wr + q * qs]
-            if nb == _U4:
-                w1 = th[wr + (q + _U1) * qs]
-                w2 = th[wr + (q + _U2) * qs]
-                w3 = th[wr + (q + _U3) * qs]
-                if q == _U0:
-                    for s in range(nc):
-                        acc = _fma(w0, src[x0 + s], base)
-                        acc = _fma(w1, src[x0 + nc + s], acc)
-                        acc = _fma(w2, src[x0 + _U2 * nc + s], acc)
-                        dst[o + s] = _fma(w3, src[x0 + _U3 * nc + s], acc)
-                else:
-                    for s in range(nc):
-                        acc = _fma(w0, src[x0 + s], dst[o + s])
-                        acc = _fma(w1, src[x0 + nc + s], acc)
-                        acc = _fma(w2, src[x0 + _U2 * nc + s], acc)
-                        dst[o + s] = _fma(w3, src[x0 + _U3 * nc + s], acc)
-            elif nb == _U3:
-                w1 = th[wr + (q + _U1) * qs]
-                w2 = th[wr + (q + _U2) * qs]
-                if q == _U0:
-                    for s in range(nc):
-                        acc = _fma(w0, src[x0 + s], base)
-                        acc = _fma(w1, src[x0 + nc + s], acc)
-                        dst[o + s] = _fma(w2, src[x0 + _U2 * nc + s], acc)
-                else:
-                    for s in range(nc):
-                        acc = _fma(w0, src[x0 + s], dst[o + s])
-                        acc = _fma(w1, src[x0 + nc + s], acc)
-                        dst[o + s] = _fma(w2, src[x0 + _U2 * nc + s], acc)
-            elif nb == _U2:
-                w1 = th[wr + (q + _U1) * qs]
-                if q == _U0:
-                    for s in range(nc):
-                        dst[o + s] = _fma(w1, src[x0 + nc + s], _fma(w0, src[x0 + s], base))
-                else:
-                    for s in range(nc):
-                        dst[o + s] = _fma(w1, src[x0 + nc + s], _fma(w0, src[x0 + s], dst[o + s]))
-            else:
-                if q == _U0:
-                    for s in range(nc):
-                        dst[o + s] = _fma(w0, src[x0 + s], base)
-                else:
-                    for s in range(nc):
-                        dst[o + s] = _fma(w0, src[x0 + s], dst[o + s])
-            q += nb
+            x1 = x0 + nc
+            x2 = x1 + nc
+            x3 = x2 + nc
+            k0 = q * qs
+            k1 = k0 + qs
+            k2 = k1 + qs
+            k3 = k2 + qs
+            w00, w01, w02, w03 = th[wr0 + k0], th[wr0 + k1], th[wr0 + k2], th[wr0 + k3]
+            w10, w11, w12, w13 = th[wr1 + k0], th[wr1 + k1], th[wr1 + k2], th[wr1 + k3]
+            w20, w21, w22, w23 = th[wr2 + k0], th[wr2 + k1], th[wr2 + k2], th[wr2 + k3]
+            w30, w31, w32, w33 = th[wr3 + k0], th[wr3 + k1], th[wr3 + k2], th[wr3 + k3]
+            first = q == _U0
+            for s in range(nc):
+                s0 = src[x0 + s]
+                s1 = src[x1 + s]
+                s2 = src[x2 + s]
+                s3 = src[x3 + s]
+                a0 = b0 if first else dst[o0 + s]
+                a1 = b1 if first else dst[o1 + s]
+                a2 = b2 if first else dst[o2 + s]
+                a3 = b3 if first else dst[o3 + s]
+                dst[o0 + s] = _fma(w03, s3, _fma(w02, s2, _fma(w01, s1, _fma(w00, s0, a0))))
+                dst[o1 + s] = _fma(w13, s3, _fma(w12, s2, _fma(w11, s1, _fma(w10, s0, a1))))
+                dst[o2 + s] = _fma(w23, s3, _fma(w22, s2, _fma(w21, s1, _fma(w20, s0, a2))))
+                dst[o3 + s] = _fma(w33, s3, _fma(w32, s2, _fma(w31, s1, _fma(w30, s0, a3))))
+            q += _U4
+        if q < n_red:
+            _gemm_row(th, wr0, qs, q, n_red, src, so, dst, o0, nc, b0)
+            _gemm_row(th, wr1, qs, q, n_red, src, so, dst, o1, nc, b1)
+            _gemm_row(th, wr2, qs, q, n_red, src, so, dst, o2, nc, b2)
+            _gemm_row(th, wr3, qs, q, n_red, src, so, dst, o3, nc, b3)
+        r += _U4
+    while r < n_rows:
+        base = th[np.uint64(bo) + r] if bo >= 0 else 0.0
+        _gemm_row(th, wo + r * rs, qs, _U0, n_red, src, so, dst, do + r * nc, nc, base)
+        r += _U1
+
+
+@njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy", inline="always")
+def _weight_grad_row(g, gj, bj, k, n_in, Dc, do, A, ai, nc):
+    """Row ``j`` of :func:`_weight_grads` from input ``k`` on (``k == 0``: with the bias
+    sum, into ``g[bj]``), four ``k`` per pass over the row ``Dc[do:]``."""
+    while k < n_in:
+        nb = min(_U4, n_in - k)
+        ak = ai + k * nc
+        hb = 0.0
+        h0 = 0.0
+        h1 = 0.0
+        h2 = 0.0
+        h3 = 0.0
+        if nb == _U4:
+            for s in range(nc):
+                d = Dc[do + s]
+                hb += d
+                h0 += d * A[ak + s]
+                h1 += d * A[ak + nc + s]
+                h2 += d * A[ak + _U2 * nc + s]
+                h3 += d * A[ak + _U3 * nc + s]
+            g[gj + k + _U3] += h3
+            g[gj + k + _U2] += h2
+            g[gj + k + _U1] += h1
+        elif nb == _U3:
+            for s in range(nc):
+                d = Dc[do + s]
+                hb += d
+                h0 += d * A[ak + s]
+                h1 += d * A[ak + nc + s]
+                h2 += d * A[ak + _U2 * nc + s]
+            g[gj + k + _U2] += h2
+            g[gj + k + _U1] += h1
+        elif nb == _U2:
+            for s in range(nc):
+                d = Dc[do + s]
+                hb += d
+                h0 += d * A[ak + s]
+                h1 += d * A[ak + nc + s]
+            g[gj + k + _U1] += h1
+        else:
+            for s in range(nc):
+                d = Dc[do + s]
+                hb += d
+                h0 += d * A[ak + s]
+        g[gj + k] += h0
+        if k == _U0:
+            g[bj] += hb
+        k += nb
 
 
 @njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy")
 def _weight_grads(g, wo, bo, n_out, n_in, Dc, dc, A, ai, nc):
     """``g[wo + j*n_in + k] += sum_s Dc[dc + j*nc + s] A[ai + k*nc + s]`` and
-    ``g[bo + j] += sum_s Dc[dc + j*nc + s]``: four ``k`` per pass over a row of ``Dc``, the
-    bias sum riding along in the first pass."""
-    for j in range(n_out):
-        do = dc + j * nc
-        gj = wo + j * n_in
+    ``g[bo + j] += sum_s Dc[dc + j*nc + s]``: two rows ``j`` and four ``k`` per pass over
+    the samples (eight sums, and the two bias sums in the first pass), the rows and
+    inputs left over row by row (:func:`_weight_grad_row`)."""
+    j = _U0
+    while j + _U2 <= n_out and n_in >= _U4:
+        d0o = dc + j * nc
+        d1o = d0o + nc
+        g0 = wo + j * n_in
+        g1 = g0 + n_in
         k = _U0
-        while k < n_in:
-            nb = min(_U4, n_in - k)
+        while k + _U4 <= n_in:
             ak = ai + k * nc
-            hb = 0.0
-            h0 = 0.0
-            h1 = 0.0
-            h2 = 0.0
-            h3 = 0.0
-            if nb == _U4:
-                for s in range(nc):
-                    d = Dc[do + s]
-                    hb += d
-                    h0 += d * A[ak + s]
-                    h1 += d * A[ak + nc + s]
-                    h2 += d * A[ak + _U2 * nc + s]
-                    h3 += d * A[ak + _U3 * nc + s]
-                g[gj + k + _U3] += h3
-                g[gj + k + _U2] += h2
-                g[gj + k + _U1] += h1
-            elif nb == _U3:
-                for s in range(nc):
-                    d = Dc[do + s]
-                    hb += d
-                    h0 += d * A[ak + s]
-                    h1 += d * A[ak + nc + s]
-                    h2 += d * A[ak + _U2 * nc + s]
-                g[gj + k + _U2] += h2
-                g[gj + k + _U1] += h1
-            elif nb == _U2:
-                for s in range(nc):
-                    d = Dc[do + s]
-                    hb += d
-                    h0 += d * A[ak + s]
-                    h1 += d * A[ak + nc + s]
-                g[gj + k + _U1] += h1
-            else:
-                for s in range(nc):
-                    d = Dc[do + s]
-                    hb += d
-                    h0 += d * A[ak + s]
-            g[gj + k] += h0
+            hb0 = 0.0
+            hb1 = 0.0
+            h00 = 0.0
+            h01 = 0.0
+            h02 = 0.0
+            h03 = 0.0
+            h10 = 0.0
+            h11 = 0.0
+            h12 = 0.0
+            h13 = 0.0
+            for s in range(nc):
+                d0 = Dc[d0o + s]
+                d1 = Dc[d1o + s]
+                a0 = A[ak + s]
+                a1 = A[ak + nc + s]
+                a2 = A[ak + _U2 * nc + s]
+                a3 = A[ak + _U3 * nc + s]
+                hb0 += d0
+                hb1 += d1
+                h00 += d0 * a0
+                h01 += d0 * a1
+                h02 += d0 * a2
+                h03 += d0 * a3
+                h10 += d1 * a0
+                h11 += d1 * a1
+                h12 += d1 * a2
+                h13 += d1 * a3
+            g[g0 + k + _U3] += h03
+            g[g0 + k + _U2] += h02
+            g[g0 + k + _U1] += h01
+            g[g0 + k] += h00
+            g[g1 + k + _U3] += h13
+            g[g1 + k + _U2] += h12
+            g[g1 + k + _U1] += h11
+            g[g1 + k] += h10
             if k == _U0:
-                g[bo + j] += hb
-            k += nb
+                g[bo + j] += hb0
+                g[bo + j + _U1] += hb1
+            k += _U4
+        if k < n_in:
+            _weight_grad_row(g, g0, bo + j, k, n_in, Dc, d0o, A, ai, nc)
+            _weight_grad_row(g, g1, bo + j + _U1, k, n_in, Dc, d1o, A, ai, nc)
+        j += _U2
+    while j < n_out:
+        _weight_grad_row(g, wo + j * n_in, bo + j, _U0, n_in, Dc, dc + j * nc, A, ai, nc)
+        j += _U1
 
 
 # --- stages: one job each ---------------------------------------------------------------
