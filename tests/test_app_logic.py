@@ -359,3 +359,23 @@ def test_results_document(he_zeros, course_expected) -> None:
     zeros = document["runs"][1]
     assert [f["kind"] for f in zeros["flags"]][:1] == ["symmetry"]
     assert zeros["layers"][0]["distinct_units"] == 1
+
+
+def test_an_optimizer_with_state_shows_its_snapshots_while_it_trains(monkeypatch) -> None:
+    """Adam: snapshots (and so the boundaries) reach the page during the run, each equal to
+    the finished run's, not only at the end."""
+    from initlab.engine import compiled
+
+    monkeypatch.setattr(compiled, "SPAN_SECONDS", 0.0)  # as many spans as reports
+    config = AppConfig(inits=("he", "zeros"), optimizer="adam", learning_rate=0.01,
+                       iterations=300)  # fmt: skip
+    seen = []
+    outcome = train(prepare(config), on_progress=seen.append)
+    early = [p for p in seen if p.snapshot is not None and p.done < p.total]
+    assert len(early) >= len(steps(300)) - 2
+    assert [p.snapshot for p in early] == sorted(p.snapshot for p in early)
+    assert outcome.snapshot_at == [int(k) for k in steps(300)]
+    for p in early:
+        assert p.done >= outcome.snapshot_at[p.snapshot]  # its costs are known by then
+        for got, want in zip(p.params, outcome.snapshots[p.snapshot], strict=True):
+            np.testing.assert_array_equal(got.weights[0], want.weights[0])

@@ -56,6 +56,7 @@ def test_spans_give_the_bits_of_one_call(one_interval_spans, optimizer, batch, m
         learning_rate=rates, iterations=53, optimizer=optimizer, batch_size=batch, rng=4,
         backend="compiled", threads=threads, snapshots=[0, 5, 7, 30, 52, 53],
     )  # fmt: skip
+    assert len(list(compiled.spans(53, 7))) == 8  # the fixture cuts the run in 8 spans
     whole = train_population(net, starts, X, Y, **kwargs)
     seen = []
     live = train_population(
@@ -121,3 +122,48 @@ def test_spans_cover_every_update_in_whole_intervals():
     assert list(compiled.spans(50, 0)) == [(0, 50)]
     # spans grow to about `seconds` of work once the first has been timed
     assert len(list(compiled.spans(10_000, 1, seconds=1e6))) == 2
+
+
+@pytest.mark.parametrize("backend", ["compiled", "numpy"])
+def test_snapshots_are_handed_over_while_training(one_interval_spans, backend):
+    """``on_snapshot(k, params)``: every snapshot once, in order, equal to the result's,
+    each before training ends (a diverging model's from its divergence on)."""
+    net, starts, X, Y = _problem(3, sick=2)
+    at = [0, 3, 10, 25, 40]
+    seen = []
+
+    def snapshot(k, params):
+        seen.append((k, params, len(reported)))
+
+    reported = []
+    result = train_population(
+        net, starts, X, Y, learning_rate=[0.02, 0.03, 1e200], iterations=40, optimizer="adam",
+        snapshots=at, backend=backend, report_every=5,
+        on_report=lambda i, c: reported.append(i), on_snapshot=snapshot,
+    )  # fmt: skip
+    assert [k for k, _, _ in seen] == list(range(len(at)))
+    for k, params, _ in seen:
+        for i, p in enumerate(params):
+            want = result.snapshot(i, k)
+            for a, b in zip(p.weights + p.biases, want.weights + want.biases, strict=True):
+                np.testing.assert_array_equal(a, b)
+    # the early snapshots came before the last reports: while training, not after it
+    assert seen[1][2] < len(reported)
+    assert result.diverged_at[2] >= 0
+
+
+def test_an_exception_in_on_snapshot_stops_training(one_interval_spans):
+    net, starts, X, Y = _problem(2)
+
+    class Stop(Exception):
+        pass
+
+    def snapshot(k, params):
+        if k == 1:
+            raise Stop
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(Stop):
+            train_population(net, starts, X, Y, iterations=100, snapshots=[0, 20, 90],
+                             on_snapshot=snapshot)  # fmt: skip

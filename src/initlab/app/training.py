@@ -13,8 +13,10 @@ population with :func:`initlab.engine.train_population` and reports
   the costs so far and the parameters there (a *snapshot*), and a cancelled run
   stops at the next step;
 * other optimizers (momentum, Adam, minibatches) carry state from one update to the
-  next, so they train in one call: the costs stream through ``on_report``
-  (cancelling raises out of it) and the snapshots come at the end.
+  next, so they train in one call: the costs stream through ``on_report`` and the
+  snapshots through ``on_snapshot`` as training passes them (the engine trains in
+  spans of updates, keeping each model's state), and cancelling raises out of
+  either.
 """
 
 from __future__ import annotations
@@ -280,20 +282,31 @@ def _train_at_once(outcome, optimizer, at, cancel, on_progress) -> None:  # type
     config, network, data = prepared.config, prepared.network, prepared.dataset
     total = int(at[-1])
     every = max(1, total // 100)
+    measured = [0]  # costs known so far (outcome.done stays 0: the parameters are the starts)
 
     def report(update: int, costs: np.ndarray) -> None:
         if cancel.is_set():
             raise Cancelled
         outcome.costs[:, update] = costs
+        measured[0] = update + 1
         if on_progress is not None and update % every == 0:
             on_progress(Progress(update + 1, total, outcome.costs[:, : update + 1], None, outcome))
+
+    def snapshot(k: int, params: list[Parameters]) -> None:
+        if cancel.is_set():
+            raise Cancelled
+        outcome.snapshot_at.append(int(at[k]))
+        outcome.snapshots.append(params)
+        if on_progress is not None and k < len(at) - 1:  # the last one: after training
+            done = measured[0]
+            on_progress(Progress(done, total, outcome.costs[:, :done], k, outcome))
 
     try:
         result = train_population(
             network, prepared.starts, data.X_train, data.Y_train,
             learning_rate=optimizer.learning_rate, iterations=total, optimizer=optimizer,
             rng=np.random.default_rng(config.seed), report_every=1, on_report=report,
-            snapshots=at, threads=threads_for(len(prepared.starts)),
+            snapshots=at, on_snapshot=snapshot, threads=threads_for(len(prepared.starts)),
         )  # fmt: skip
     except Cancelled:
         return
@@ -302,9 +315,5 @@ def _train_at_once(outcome, optimizer, at, cancel, on_progress) -> None:  # type
     outcome.diverged_at[:] = result.diverged_at
     outcome.params = list(result.params)
     outcome.done = total
-    outcome.snapshot_at = [int(k) for k in result.snapshot_at]
-    outcome.snapshots = [
-        [result.snapshot(i, k) for i in range(len(result))] for k in range(len(at))
-    ]
     if on_progress is not None:
         on_progress(Progress(total, total, outcome.costs, len(at) - 1, outcome))

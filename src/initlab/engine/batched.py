@@ -51,6 +51,7 @@ def train_batched(
     report_every: int = 0,
     on_report: PopulationCallback | None = None,
     snapshot_at: np.ndarray | None = None,
+    on_snapshot: PopulationCallback | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Train every row of ``theta`` (shape ``(M, P)``, updated in place) for ``updates``
     steps of ``optimizer`` (a private copy is reset and stepped), model ``i`` with
@@ -65,7 +66,8 @@ def train_batched(
     Returns ``costs`` (``(M, updates)``: the cost of the update's batch before
     it; NaN after a model diverged), ``diverged_at`` (``(M,)``, -1 for a
     model that did not diverge) and the snapshots at the updates ``snapshot_at``
-    (``(K, M, P)``, see :mod:`initlab.engine.snapshots`). A model whose cost is not finite keeps the
+    (``(K, M, P)``, see :mod:`initlab.engine.snapshots`), each handed to
+    ``on_snapshot(k, snaps[k])`` as soon as it is taken. A model whose cost is not finite keeps the
     parameters it had at that update; its rows are then parked at zero so that
     it cannot overflow while the others go on, and restored at the end.
     """
@@ -104,6 +106,8 @@ def train_batched(
         for it in range(updates):
             while taken < len(at) and at[taken] == it:
                 _stack_into(snaps[taken], params, layout, frozen)
+                if on_snapshot is not None:
+                    on_snapshot(taken, snaps[taken])
                 taken += 1
             if batch_size == m:
                 Xb, Yb = X, Y
@@ -166,6 +170,8 @@ def train_batched(
     for i, row in frozen.items():
         theta[i] = row
     snaps[taken:] = theta  # at the end, or after every model stopped
+    for k in range(taken, len(at)) if on_snapshot is not None else ():
+        on_snapshot(k, snaps[k])
     return costs, diverged_at, snaps
 
 

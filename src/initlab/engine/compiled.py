@@ -132,6 +132,7 @@ def train_compiled(
     snapshot_at: np.ndarray | None = None,
     report_every: int = 0,
     on_report: Callable[[int, np.ndarray], None] | None = None,
+    on_snapshot: Callable[[int, np.ndarray], None] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Train every row of ``theta`` (``(M, P)``, updated in place) with the kernel:
     ``updates`` steps of ``optimizer`` (its hyper-parameters; model ``i`` with
@@ -154,7 +155,8 @@ def train_compiled(
     ``on_report(update, costs)`` is called with every model's cost (NaN once
     diverged) for each reported update of the span, while training goes on: the
     same bits as one call, as the kernel keeps each model's optimizer state
-    between spans.
+    between spans. ``on_snapshot(k, thetas)`` is called, also after each span, with
+    snapshot ``k`` (``(M, P)``) once every model is past update ``snapshot_at[k]``.
     """
     M, P = theta.shape
     n0, m = X.shape
@@ -207,27 +209,35 @@ def train_compiled(
     pooled, per_model = split_plan(M, threads, math.ceil(batch / nc))
     run(0, 0)  # load or compile the kernel once, before any thread starts
     every = report_every if on_report is not None else 0
-    for first, stop in spans(updates, every):
+    delivered = 0  # snapshots handed to on_snapshot
+    for first, stop in spans(updates, every or (1 if on_snapshot is not None else 0)):
         span[:] = np.int64(first), np.int64(stop)
         _train_span(run, M, threads, pooled, per_model, P, theta.dtype, scratch)
         if every:  # as the NumPy engine reports: while any model still runs
             for it in range(-(-first // every) * every, stop, every):
                 if ((diverged_at < 0) | (diverged_at > it)).any():
                     on_report(it, costs[:, it])
+        while on_snapshot is not None and delivered < len(at):
+            if at[delivered] >= stop and stop < updates:
+                break
+            on_snapshot(delivered, snaps[delivered])
+            delivered += 1
     return costs, diverged_at, snaps
 
 
 def spans(
-    updates: int, report_every: int, seconds: float = SPAN_SECONDS
+    updates: int, report_every: int, seconds: float | None = None
 ) -> Iterator[tuple[int, int]]:
     """``(first, stop)`` spans of updates that cover ``0..updates-1`` in order: one span
     without reports (``report_every`` 0); with reports, whole multiples of
     ``report_every`` sized, from the time the previous span took, to take about
     ``seconds`` (the first: one interval), so that reports come often without the
-    spans' overhead (a kernel call and a thread pool each) mattering."""
+    spans' overhead (a kernel call and a thread pool each) mattering (``seconds``
+    default: :data:`SPAN_SECONDS`)."""
     if report_every <= 0:
         yield 0, updates
         return
+    seconds = SPAN_SECONDS if seconds is None else seconds
     first, size = 0, report_every
     while first < updates:
         stop = min(updates, first + size)

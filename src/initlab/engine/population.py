@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import os
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -283,6 +283,17 @@ class _ReportFailed(Exception):
     """``on_report`` raised (the exception is the cause): not a failure of the engine."""
 
 
+def _unpacking(
+    network: Network, on_snapshot: Callable[[int, list[Parameters]], None]
+) -> PopulationCallback:
+    """``on_snapshot`` called with every model's :class:`Parameters` instead of the stack."""
+
+    def call(k: int, thetas: np.ndarray) -> None:
+        on_snapshot(k, [unpack(network, thetas, i) for i in range(thetas.shape[0])])
+
+    return call
+
+
 def _reporting(on_report: PopulationCallback) -> PopulationCallback:
     def report(update: int, costs: np.ndarray) -> None:
         try:
@@ -311,6 +322,7 @@ def train_population(
     report_every: int = 0,
     on_report: PopulationCallback | None = None,
     snapshots: Sequence[int] | np.ndarray | None = None,
+    on_snapshot: Callable[[int, list[Parameters]], None] | None = None,
 ) -> PopulationResult:
     """Train ``M`` networks of one architecture on the same data at once.
 
@@ -364,6 +376,11 @@ def train_population(
         snapshots: updates (``0`` to the number of updates) at which to keep every
             model's parameters, e.g. :func:`initlab.engine.snapshots.log_spaced`;
             read them with :meth:`PopulationResult.snapshot`.
+        on_snapshot: ``on_snapshot(k, params)`` with every model's parameters before
+            update ``snapshot_at[k]``, while training runs, as soon as every model
+            is past that update (the compiled backend: after the span of updates
+            that passes it, see ``report_every``). An exception raised by it stops
+            training and propagates.
 
     Returns:
         a :class:`PopulationResult`: per model, the cost at every update, the
@@ -443,6 +460,7 @@ def train_population(
                 costs, diverged_at, snaps = train_compiled(
                     network, work, X, Y, optimizer, rates, updates, batch, orders, threads, at,
                     report_every, None if on_report is None else _reporting(on_report),
+                    None if on_snapshot is None else _reporting(_unpacking(network, on_snapshot)),
                 )  # fmt: skip
                 theta = work
             except _ReportFailed as failed:  # the caller's own exception, not the engine's
@@ -462,7 +480,7 @@ def train_population(
 
         costs, diverged_at, snaps = train_batched(
             network, theta, X, Y, optimizer, rates, updates, batch, rng, report_every, on_report,
-            at,
+            at, None if on_snapshot is None else _unpacking(network, on_snapshot),
         )  # fmt: skip
     params = [unpack(network, theta, i) for i in range(M)]
     return PopulationResult(network, costs, params, diverged_at, chosen, at, snaps)
