@@ -139,8 +139,13 @@ def _fma(typingctx, a, b, c):
     """``a * b + c`` rounded once (LLVM's ``llvm.fma``): a fused multiply-add where the
     code asks for one, never where the compiler would choose to contract (see the
     module docstring); correctly rounded on every CPU, so the same bits everywhere
-    (a CPU without FMA instructions computes it in software, slowly)."""
-    sig = types.float64(types.float64, types.float64, types.float64)
+    (a CPU without FMA instructions computes it in software, slowly). In the
+    precision of its arguments: float32 when all three are (the float32 kernels'
+    matrix products), else float64."""
+    precision = typingctx.unify_types(a, b, c)
+    if not isinstance(precision, types.Float):
+        precision = types.float64
+    sig = precision(precision, precision, precision)
 
     def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
         return builder.fma(*args)
