@@ -21,7 +21,7 @@ from initlab.sweep.executors import LocalExecutor, ProcessExecutor, make_executo
 from initlab.sweep.grammar import MAX_RUNS, expand_braces, parse_spec
 from initlab.sweep.plan import run_batches, weight_rng
 from initlab.sweep.store import Store
-from initlab.sweep.summary import grid_values, sweep_summary
+from initlab.sweep.summary import grid_values, sweep_pairs, sweep_summary
 from test_compare import _finish, _stored
 
 SMALL = """
@@ -207,6 +207,58 @@ def test_the_summary_per_configuration_against_numpy():
     np.testing.assert_array_equal(table, [[0.5, np.nan], [np.nan, 0.05]])
 
 
+def test_initializations_are_paired_on_shared_seeds_within_each_configuration():
+    """Per configuration (depth here), every pair of initializations on the seeds both
+    have, matched by seed index whatever the rows' order: paired_comparison's numbers."""
+    import pandas as pd
+
+    from initlab.sweep.stats import paired_comparison
+
+    rng = np.random.default_rng(0)
+    rows = []
+    for depth in (1, 2):
+        for init in ("he", "zeros", "lecun"):
+            for seed in range(6):
+                cost = rng.uniform(0.1, 0.7) if init != "zeros" else np.log(2)
+                rows.append({"init": init, "depth": depth, "seed_index": seed,
+                             "final_cost": cost, "train_accuracy": 1 - cost,
+                             "test_accuracy": 1 - cost / 2, "diverged": False,
+                             "costs": np.array([1.0, cost])})  # fmt: skip
+    frame = pd.DataFrame(rows).sample(frac=1.0, random_state=1)  # seeds shuffled, the
+    rank = {"he": 0, "zeros": 1, "lecun": 2}  # initializations in the spec's order
+    frame = frame.sort_values("init", key=lambda c: c.map(rank), kind="stable")
+    frame = frame[~((frame["init"] == "lecun") & (frame["seed_index"] == 5))]  # one seed less
+    out = sweep_pairs(frame, ["init", "depth"], threshold=0.5)
+    assert [entry["depth"] for entry in out] == [1, 2]
+    for entry in out:
+        got = {(p["a"], p["b"], p["metric"]): p for p in entry["paired"]}
+        assert {(a, b) for a, b, _ in got} == {("he", "zeros"), ("he", "lecun"),
+                                                ("zeros", "lecun")}  # fmt: skip
+        mine = frame[frame["depth"] == entry["depth"]]
+
+        def values(init, metric, seeds, mine=mine):
+            rows = mine[mine["init"] == init].set_index("seed_index")
+            return rows.loc[seeds, metric].to_numpy(dtype=float)
+
+        seeds = range(5)  # the seeds he and lecun share
+        want = paired_comparison(values("he", "final_cost", seeds),
+                                 values("lecun", "final_cost", seeds))  # fmt: skip
+        p = got["he", "lecun", "final_cost"]
+        assert p["n"] == 5 and p["a_wins"] == want.win_rate
+        assert p["mean_difference"] == pytest.approx(want.mean_difference)
+        # accuracy: higher is better, so "he wins" where its accuracy is larger
+        acc = got["he", "zeros", "test_accuracy"]
+        he, zeros = (
+            values("he", "test_accuracy", range(6)),
+            values("zeros", "test_accuracy", range(6)),
+        )
+        assert acc["n"] == 6 and acc["a_wins"] == pytest.approx(np.mean(he > zeros))
+        # zeros never gets below the threshold: nothing to pair on that metric
+        assert ("he", "lecun", "iterations_to_threshold") in got
+        assert ("he", "zeros", "iterations_to_threshold") not in got
+    assert sweep_pairs(frame, ["depth"]) == []  # init not swept: nothing to pair
+
+
 # --------------------------------------------------------------------------- the command
 
 
@@ -233,6 +285,8 @@ def test_the_command_stores_summarizes_draws_and_resumes(tmp_path: Path, capsys)
     zeros = [g for g in summary["groups"] if g["init"] == "zeros"]
     assert all(g["final_cost"]["median"] == pytest.approx(np.log(2)) for g in zeros)
     assert all(g["fraction_reached"] == 0.0 for g in zeros)
+    assert len(summary["paired"]) == 12 // len({g["init"] for g in summary["groups"]})
+    assert all(entry["paired"] for entry in summary["paired"])
     assert "36 runs in 4 batches (0 already stored" in stdout and "cost < 0.69" in stdout
     code, stdout, _ = run_cli(capsys, "sweep", str(spec), "--out", str(out), "--threshold",
                               "0.69")  # fmt: skip

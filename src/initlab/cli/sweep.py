@@ -249,7 +249,7 @@ def sweep(
     from initlab.sweep.figures import sweep_figure
     from initlab.sweep.grammar import load_spec
     from initlab.sweep.plan import check_batches, pending, run_batches
-    from initlab.sweep.summary import sweep_summary
+    from initlab.sweep.summary import sweep_pairs, sweep_summary
 
     if threshold is not None and threshold != threshold:
         raise click.BadParameter("must be a number, got nan", param_hint="'--threshold'")
@@ -291,6 +291,7 @@ def sweep(
         "threshold": threshold,
         "group_by": by,
         "groups": groups,
+        "paired": sweep_pairs(frame, by, threshold),
     })  # fmt: skip
     if not quiet:
         print_table(summary_table(groups, by, threshold))

@@ -23,6 +23,8 @@ __all__ = [
     "curves_by_init",
     "grid_values",
     "mean_curve",
+    "pairs",
+    "sweep_pairs",
     "sweep_summary",
     "with_threshold",
 ]
@@ -66,20 +68,38 @@ def compare_summary(frame: Any, inits: Sequence[str], *, rng_seed: int = 0) -> d
             else:
                 entry[metric] = None
         groups.append(entry)
-    paired = []
+    return {"groups": groups, "paired": pairs(frame, inits, METRICS, rng_seed=rng_seed)}
+
+
+def pairs(
+    frame: Any, inits: Sequence[str], metrics: dict[str, bool], *, rng_seed: int = 0
+) -> list[dict[str, Any]]:
+    """Every pair ``a``, ``b`` of ``inits`` (in order) compared, for every metric (``True``:
+    lower is better), on the seeds they share (rows matched by ``seed_index``; pairs
+    with a non-finite value left out): ``n``, ``a_wins`` (the fraction of seeds where
+    ``a`` is better, ties half), ``mean_difference`` ``a - b`` with its bootstrap 95%
+    CI, the Wilcoxon signed-rank p-value
+    (:func:`~initlab.sweep.stats.paired_comparison`). JSON-ready."""
+    out = []
     for a, b in itertools.combinations(inits, 2):
-        for metric, lower_is_better in METRICS.items():
-            x, y = _metric_values(frame, a, metric), _metric_values(frame, b, metric)
-            n = min(len(x), len(y))
-            keep = np.isfinite(x[:n]) & np.isfinite(y[:n])
-            if keep.sum() < 1:
+        rows_a = frame[frame["init"] == a]
+        rows_b = frame[frame["init"] == b]
+        for metric, lower_is_better in metrics.items():
+            both = (
+                rows_a[["seed_index", metric]]
+                .merge(rows_b[["seed_index", metric]], on="seed_index", suffixes=("_a", "_b"))
+                .sort_values("seed_index")
+            )
+            x = both[f"{metric}_a"].to_numpy(dtype=float)
+            y = both[f"{metric}_b"].to_numpy(dtype=float)
+            if not (np.isfinite(x) & np.isfinite(y)).any():
                 continue
             # "a wins" when a is better: smaller cost, larger accuracy
-            first, second = (x[:n], y[:n]) if lower_is_better else (-x[:n], -y[:n])
+            first, second = (x, y) if lower_is_better else (-x, -y)
             p = paired_comparison(first, second, rng_seed=rng_seed)
             sign = 1.0 if lower_is_better else -1.0
             low, high = sorted((sign * p.ci_low, sign * p.ci_high))
-            paired.append(
+            out.append(
                 {
                     "a": a,
                     "b": b,
@@ -92,7 +112,31 @@ def compare_summary(frame: Any, inits: Sequence[str], *, rng_seed: int = 0) -> d
                     "wilcoxon_p": _finite(p.wilcoxon_p) if p.wilcoxon_p is not None else None,
                 }
             )
-    return {"groups": groups, "paired": paired}
+    return out
+
+
+def sweep_pairs(
+    frame: Any, by: Sequence[str], threshold: float | None = None, *, rng_seed: int = 0
+) -> list[dict[str, Any]]:
+    """For every configuration (the values of ``by`` but ``init``), its initializations
+    compared pair by pair on shared seeds (:func:`pairs`; with a threshold, the
+    iterations to it too, fewer being better). Empty unless ``init`` is swept."""
+    if "init" not in by:
+        return []
+    frame = with_threshold(frame, threshold)
+    metrics = dict(METRICS)
+    if threshold is not None:
+        metrics["iterations_to_threshold"] = True
+    others = [name for name in by if name != "init"]
+    groups = frame.groupby(others, dropna=False, sort=True) if others else [((), frame)]
+    out = []
+    for key, rows in groups:
+        values = key if isinstance(key, tuple) else (key,)
+        inits = list(dict.fromkeys(rows["init"]))
+        entry: dict[str, Any] = {n: _plain(v) for n, v in zip(others, values, strict=True)}
+        entry["paired"] = pairs(rows, inits, metrics, rng_seed=rng_seed)
+        out.append(entry)
+    return out
 
 
 def curves_by_init(frame: Any, inits: Sequence[str]) -> dict[str, np.ndarray]:
