@@ -43,7 +43,7 @@ split that stopped paying lives too).
 A chunk is padded to whole vectors with copies of real samples whose error
 signal is masked to zero, so every inner loop runs over a whole chunk (a
 multiple of 16 samples) and vectorizes without remainder. ``exp`` is computed
-by :func:`_exp` (a degree-13 polynomial after range reduction, ``2^k`` made from its
+by :func:`_exp` (a degree-11 polynomial after range reduction, ``2^k`` made from its
 bits in a register; within 1 ulp of NumPy's ``exp``, tested) so that the loops
 calling it vectorize too, and the softplus
 terms of the sigmoid head's loss are summed as the logarithm of a product over
@@ -118,6 +118,25 @@ _EXP_MAX = 709.0
 _SELU_SCALE = SELU_LAMBDA * SELU_ALPHA  # as initlab.activations.selu computes it
 _SQRT1_2 = 0.7071067811865476
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+# exp(r) and expm1(r) / r on |r| <= ln2 / 2: the coefficients c_0 .. c_n printed by
+# tools/kernel_polynomials.py (interpolation at Chebyshev nodes, near-minimax)
+_EXP_POLYNOMIAL = np.array([
+    1.0, 1.0, 0.5000000000000019, 0.1666666666666668, 0.0416666666664881,
+    0.008333333333319601, 0.0013888888952314775, 0.00019841269890047113,
+    2.4801485482328494e-05, 2.755724091857897e-06, 2.763263963904103e-07,
+    2.5110037605963777e-08,
+])  # fmt: skip
+_EXPM1_POLYNOMIAL = np.array([
+    1.0, 0.5000000000000006, 0.1666666666666667, 0.04166666666657314, 0.008333333333326141,
+    0.0013888888932488599, 0.00019841269874800493, 2.4801504346997686e-05,
+    2.7557255425746435e-06, 2.7626357241447223e-07, 2.510520637395701e-08,
+])  # fmt: skip
+# atanh(sqrt(w)) / sqrt(w) on 0 <= w <= 1/9 (softplus's log1p; same tool)
+_LOG1P_POLYNOMIAL = np.array([
+    1.0, 0.33333333333333076, 0.20000000000092874, 0.14285714272727057, 0.11111112040373837,
+    0.09090870416252403, 0.07693307021152004, 0.06650187016337313, 0.06055084364034609,
+    0.04162253255930411, 0.08522081781390699,
+])  # fmt: skip
 # erfc(x) = t h(s) exp(-x^2), t = K / (K + x), s = 2 t - 1: h's coefficients a_0 .. a_n in
 # powers of s, printed by tools/erfc_chebyshev.py
 _ERFC_K = 4.0
@@ -179,48 +198,26 @@ def _reduce(x):
 @njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy", inline="always")
 def _exp(x):
     """``exp(x)``, ``x`` clamped to [-708, 709]: ``2^k exp(r)`` (see :func:`_reduce`),
-    ``exp(r)`` by its Taylor polynomial of degree 13 (truncation below 5e-18) in fused
+    ``exp(r)`` by the polynomial :data:`_EXP_POLYNOMIAL` of degree 11 in fused
     multiply-adds; branch-free, so loops over it vectorize (within 1 ulp of NumPy's
     ``exp``; ``exp(0)`` is exactly 1)."""
     r, scale = _reduce(x)
-    p = 1.0 / 6227020800.0
-    p = _fma(p, r, 1.0 / 479001600.0)
-    p = _fma(p, r, 1.0 / 39916800.0)
-    p = _fma(p, r, 1.0 / 3628800.0)
-    p = _fma(p, r, 1.0 / 362880.0)
-    p = _fma(p, r, 1.0 / 40320.0)
-    p = _fma(p, r, 1.0 / 5040.0)
-    p = _fma(p, r, 1.0 / 720.0)
-    p = _fma(p, r, 1.0 / 120.0)
-    p = _fma(p, r, 1.0 / 24.0)
-    p = _fma(p, r, 1.0 / 6.0)
-    p = _fma(p, r, 0.5)
-    p = _fma(p, r, 1.0)
-    p = _fma(p, r, 1.0)
+    p = _EXP_POLYNOMIAL[11]
+    for j in range(10, -1, -1):
+        p = _fma(p, r, _EXP_POLYNOMIAL[j])
     return p * scale
 
 
 @njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy", inline="always")
 def _expm1(x):
     """``exp(x) - 1``, accurate near 0 (NaN stays NaN): ``expm1(r) = r q(r)`` with ``q``
-    the Taylor polynomial of degree 13, then ``2^k expm1(r) + (2^k - 1)`` in one fused
-    multiply-add, ``2^k - 1`` being exact (within a few ulp of ``np.expm1``); no sum
-    here is one that reassociation could reorder."""
+    the polynomial :data:`_EXPM1_POLYNOMIAL` of degree 10, then ``2^k expm1(r) +
+    (2^k - 1)`` in one fused multiply-add, ``2^k - 1`` being exact (within 2 ulp of
+    ``np.expm1``); no sum here is one that reassociation could reorder."""
     r, scale = _reduce(x)
-    p = 1.0 / 87178291200.0
-    p = _fma(p, r, 1.0 / 6227020800.0)
-    p = _fma(p, r, 1.0 / 479001600.0)
-    p = _fma(p, r, 1.0 / 39916800.0)
-    p = _fma(p, r, 1.0 / 3628800.0)
-    p = _fma(p, r, 1.0 / 362880.0)
-    p = _fma(p, r, 1.0 / 40320.0)
-    p = _fma(p, r, 1.0 / 5040.0)
-    p = _fma(p, r, 1.0 / 720.0)
-    p = _fma(p, r, 1.0 / 120.0)
-    p = _fma(p, r, 1.0 / 24.0)
-    p = _fma(p, r, 1.0 / 6.0)
-    p = _fma(p, r, 0.5)
-    p = _fma(p, r, 1.0)
+    p = _EXPM1_POLYNOMIAL[10]
+    for j in range(9, -1, -1):
+        p = _fma(p, r, _EXPM1_POLYNOMIAL[j])
     q = p * r if x == x else x
     return _fma(scale, q, scale - 1.0)
 
@@ -241,28 +238,14 @@ def _vexpm1(x, out):
 
 @njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy", inline="always")
 def _log1p_small(e):
-    """``log(1 + e)`` for ``0 <= e <= 1``: ``2 atanh(u)``, ``u = e / (2 + e) <= 1/3``, by
-    its series ``2 u sum_k u^(2k) / (2k + 1)`` to ``k = 16`` (truncation below 1e-18
-    relative); a polynomial, so loops over it vectorize."""
+    """``log(1 + e)`` for ``0 <= e <= 1``: ``2 atanh(u) = 2 u P(u^2)``, ``u = e / (2 + e) <=
+    1/3``, with ``P`` the polynomial :data:`_LOG1P_POLYNOMIAL` of degree 10 (within 3 ulp
+    of ``np.log1p``); a polynomial, so loops over it vectorize."""
     u = e / (2.0 + e)
     u2 = u * u
-    p = 1.0 / 33.0
-    p = _fma(p, u2, 1.0 / 31.0)
-    p = _fma(p, u2, 1.0 / 29.0)
-    p = _fma(p, u2, 1.0 / 27.0)
-    p = _fma(p, u2, 1.0 / 25.0)
-    p = _fma(p, u2, 1.0 / 23.0)
-    p = _fma(p, u2, 1.0 / 21.0)
-    p = _fma(p, u2, 1.0 / 19.0)
-    p = _fma(p, u2, 1.0 / 17.0)
-    p = _fma(p, u2, 1.0 / 15.0)
-    p = _fma(p, u2, 1.0 / 13.0)
-    p = _fma(p, u2, 1.0 / 11.0)
-    p = _fma(p, u2, 1.0 / 9.0)
-    p = _fma(p, u2, 1.0 / 7.0)
-    p = _fma(p, u2, 1.0 / 5.0)
-    p = _fma(p, u2, 1.0 / 3.0)
-    p = _fma(p, u2, 1.0)
+    p = _LOG1P_POLYNOMIAL[10]
+    for j in range(9, -1, -1):
+        p = _fma(p, u2, _LOG1P_POLYNOMIAL[j])
     return 2.0 * u * p
 
 
