@@ -246,13 +246,15 @@ def _learning_rates(value: object, models: int) -> np.ndarray:
 
 
 def _model_rngs(rngs: Sequence, models: int) -> list:
-    """One generator per model from a list or tuple of generators or seeds."""
+    """One generator per model from a list or tuple of generators or seeds, each a copy:
+    the caller's generators are not advanced, and a generator given for several models
+    shuffles each of them alike (on every backend)."""
     if len(rngs) != models:
         raise ValueError(
             f"rng must be one generator or seed, or one per model ({models}), got a "
             f"{type(rngs).__name__} of {len(rngs)}"
         )
-    return [as_rng(r, f"rng[{i}]") for i, r in enumerate(rngs)]
+    return [copy.deepcopy(as_rng(r, f"rng[{i}]")) for i, r in enumerate(rngs)]
 
 
 #: per-model minibatch orders may take at most this fraction of the available memory
@@ -353,8 +355,9 @@ def train_population(
         batch_size: minibatch size (default: the optimizer's, as for ``fit``).
         rng: shuffles the minibatches (a ``Generator``, ``RandomState`` or int
             seed; one order for every model), or a list or tuple of one per model
-            (model ``i`` shuffled as ``fit(..., rng=rng[i])`` would shuffle it);
-            required with minibatches.
+            (model ``i`` shuffled as ``fit(..., rng=rng[i])`` would shuffle it, from a
+            copy: a generator listed twice shuffles both models alike); required
+            with minibatches.
         backend: ``"compiled"`` (the numba kernel: samples vectorized, models
             spread over threads; every optimizer, head and activation of the
             catalogue), ``"numpy"`` (batched ``np.matmul``
