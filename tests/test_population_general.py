@@ -262,7 +262,7 @@ def test_one_rng_per_model_shuffles_each_model_as_its_own_fit_run(optimizer, bat
         ([1, 2], ValueError, r"or one per model \(3\), got a list of 2"),
         ((1, 2, "x"), TypeError, r"rng\[2\] must be a numpy.random.Generator"),
         ([1, 2, -4], ValueError, r"rng\[2\] seed must be a non-negative integer, got -4"),
-        ([], ValueError, r"minibatches need an rng"),
+        ([], ValueError, r"or one per model \(3\), got a list of 0"),
     ],
 )  # fmt: skip
 def test_bad_per_model_rngs_are_refused(rng, error, message):

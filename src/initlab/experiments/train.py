@@ -225,6 +225,11 @@ class TrainSetup:
                        concurrent=runs,
                        optimizer_slots=OPTIMIZER_SLOTS.get(self.optimizer.name, 2),
                        updates_parameter=units, width_parameter=width)  # fmt: skip
+        m = self.dataset.X_train.shape[1]
+        if self.batch_size is not None and self.batch_size < m:  # the engine's orders
+            from initlab.engine.population import check_orders
+
+            check_orders(m, self.updates, steps_per_epoch(m, self.batch_size), units)
 
 
 @dataclass
