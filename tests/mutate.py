@@ -40,7 +40,7 @@ it, about 10 s, before its engine tests run; the others take 2 to 10 s each, as 
 at the first failing test). ``--all-tests`` runs the whole suite for each mutant instead
 (about a minute each): use it with ``--only`` to confirm that a survivor survives everything.
 
-The reports in spans, per-model orders, GELU's series and grid-search mutants (14, with the
+The reports in spans, per-model orders, GELU's series and grid-search mutants (16, with the
 five kernel and runs mutants brought up to the staged kernel) were each killed, run with
 ``--only``. Score when this list was written: 88 of 88 killed (the kernel's optimizer, head,
 minibatch and ELU mutants added since were each killed, run with ``--only``); 69 of 88
@@ -448,6 +448,15 @@ MUTANTS: list[Mutant] = [
        "            if j != i:", "            if j != i and False:",
        "one generator object for several models accepted (each backend drew other orders)",
        ORDERS),
+    _m("search.one_shuffle_seed_for_all", "search.py",
+       "rng=[np.random.default_rng(run.plan.shuffle_seed) for run in members]",
+       "rng=[np.random.default_rng(members[0].plan.shuffle_seed) for run in members]",
+       "every model of a grid population shuffled by the first candidate's random_state",
+       SEARCH),
+    _m("population.report_failure_falls_back", "engine/population.py",
+       "except _ReportFailed as failed:", "except ZeroDivisionError as failed:",
+       "an exception of on_report taken for a compilation failure: trained again on NumPy",
+       SPANS),
     _m("search.groups_other_batch_sizes", "search.py",
        "        plan.batch,\n        plan.epochs,", "        plan.epochs,",
        "candidates with different batch sizes share a population", SEARCH),
