@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from badinput import assert_one_line_error, files_under, run_cli
-from initlab import Network, course_circles, initialize
-from initlab.engine import population, train_population
+from initlab import Network, course_circles, initialize, memory
+from initlab.engine import train_population
 from initlab.fit import fit
 from initlab.memory import MemoryLimitError
 from initlab.optimizers import get_optimizer
@@ -85,7 +85,7 @@ def test_report_every_accepts_numpy_integers():
 
 def test_minibatch_orders_too_large_for_memory_are_refused(monkeypatch):
     # 4 bytes per sample per epoch: 1000 epochs of 224 samples need 896,000 bytes
-    monkeypatch.setattr(population, "available_bytes", lambda: 4 * 224 * 400)
+    monkeypatch.setattr(memory, "available_bytes", lambda: 4 * 224 * 400)
     with pytest.raises(MemoryLimitError, match="epochs 1000 needs") as caught:
         train_population(NET, STARTS[:1], X[:, :224], Y[:, :224], optimizer="sgd",
                          batch_size=112, epochs=1000, rng=0, backend="compiled")  # fmt: skip
@@ -93,7 +93,7 @@ def test_minibatch_orders_too_large_for_memory_are_refused(monkeypatch):
 
 
 def test_the_cli_refuses_orders_too_large_for_memory_before_training(capsys, monkeypatch, tmp_path):
-    monkeypatch.setattr(population, "available_bytes", lambda: 4 * 224 * 400)
+    monkeypatch.setattr(memory, "available_bytes", lambda: 4 * 224 * 400)
     code, out, err = run_cli(capsys, "train", "--init", "he", "--iterations", "1000",
                              "--out", str(tmp_path / "o"))  # fmt: skip
     assert_one_line_error(code, err, "--iterations 1000")

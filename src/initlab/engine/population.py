@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from initlab import memory
 from initlab.activations import activation_factory
 from initlab.checks import as_rng, check_positive_int, check_real, check_training_data
 from initlab.engine.batched import PopulationCallback
@@ -19,7 +20,7 @@ from initlab.engine.codes import KERNEL_ACTIVATIONS
 from initlab.engine.layout import Layout, pack, unpack
 from initlab.engine.snapshots import check_snapshots
 from initlab.fit import History, as_optimizer, resolve_schedule
-from initlab.memory import OPTIMIZER_SLOTS, MemoryLimitError, available_bytes, check_training
+from initlab.memory import OPTIMIZER_SLOTS, MemoryLimitError, check_training
 from initlab.network import Network, Parameters
 from initlab.optimizers import OPTIMIZERS, GradientDescent, Optimizer
 from initlab.spec import check_values, declared_params
@@ -289,7 +290,7 @@ def check_orders(
     orders do not."""
     epochs = -(-updates // per_epoch)
     per_order = 4 * epochs * m
-    limit = int(ORDERS_MEMORY_FRACTION * available_bytes())
+    limit = int(ORDERS_MEMORY_FRACTION * memory.available_bytes())
     if per_order > limit:
         name, value, per_unit = counted
         largest = (limit // (4 * m)) * per_epoch // max(1, per_unit)
