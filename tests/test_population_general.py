@@ -256,31 +256,13 @@ def test_one_rng_per_model_shuffles_each_model_as_its_own_fit_run(optimizer, bat
     assert not np.allclose(shared.costs[1], result.costs[1], rtol=1e-6)
 
 
-def test_a_generator_listed_for_several_models_shuffles_them_alike_on_both_backends():
-    rng = np.random.default_rng(3)
-    X = rng.standard_normal((2, 30))
-    Y = (X[:1] > 0).astype(int)
-    net = Network((2, 4, 1), ("tanh",))
-    start = initialize(net, "he", rng)
-    shared = np.random.default_rng(11)
-    state = shared.bit_generator.state
-    costs = {}
-    for backend in ("compiled", "numpy"):
-        result = train_population(net, [start, start], X, Y, optimizer="sgd", epochs=3,
-                                  batch_size=7, rng=[shared, shared], backend=backend)  # fmt: skip
-        costs[backend] = result.costs
-        np.testing.assert_array_equal(result.costs[0], result.costs[1])
-    np.testing.assert_allclose(costs["compiled"], costs["numpy"], rtol=1e-12)
-    assert shared.bit_generator.state == state  # copies were drawn from, not the caller's
-
-
 @pytest.mark.parametrize(
     ("rng", "error", "message"),
     [
         ([1, 2], ValueError, r"or one per model \(3\), got a list of 2"),
         ((1, 2, "x"), TypeError, r"rng\[2\] must be a numpy.random.Generator"),
         ([1, 2, -4], ValueError, r"rng\[2\] seed must be a non-negative integer, got -4"),
-        ([], ValueError, r"minibatches need an rng"),
+        ([], ValueError, r"or one per model \(3\), got a list of 0"),
     ],
 )  # fmt: skip
 def test_bad_per_model_rngs_are_refused(rng, error, message):

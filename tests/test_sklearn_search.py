@@ -157,6 +157,19 @@ def test_other_parameters_split_populations_and_fall_back(digits, populations) -
     assert_same_search(search, GridSearchCV(estimator, grid, cv=2).fit(X, y), X)
 
 
+def test_each_batch_size_is_a_population_of_its_own(digits, populations) -> None:
+    """Candidates that differ in batch size differ in their updates: one population per
+    batch size and split, each model trained on its own batch size (its fit's numbers)."""
+    X, y = digits
+    grid = {"batch_size": [16, 40], "init": ["he", "lecun_normal"], "random_state": [0]}
+    search = InitGridSearchCV(small(), grid, cv=2, scoring="neg_log_loss").fit(X, y)
+    assert sorted(models for models, _ in populations) == [1, 2, 2, 2, 2]
+    oracle = GridSearchCV(small(), grid, cv=2, scoring="neg_log_loss").fit(X, y)
+    for key in ("split0_test_score", "split1_test_score"):
+        np.testing.assert_allclose(search.cv_results_[key], oracle.cv_results_[key], rtol=1e-9)
+    assert search.best_params_ == oracle.best_params_
+
+
 @pytest.mark.parametrize(
     "options",
     [

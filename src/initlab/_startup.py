@@ -13,6 +13,7 @@ the interpreter's own start, before initlab's first line runs (a few millisecond
 Standard library only: this runs before anything else is imported.
 """
 
+import _thread
 import os
 import signal
 import sys
@@ -66,6 +67,43 @@ def command_running() -> None:
     """The command's own handling takes over: SIGINT raises ``KeyboardInterrupt`` again."""
     if signal.getsignal(signal.SIGINT) is _abort:
         signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+#: seconds after a lost interrupt before it is raised again, once its hook has returned
+REDELIVERY_DELAY = 0.01
+
+
+def _deliver_again(unraisable: object) -> None:
+    """``sys.unraisablehook`` while the command runs: a ``KeyboardInterrupt`` raised where
+    Python cannot propagate it (in a destructor or a weakref callback, e.g. matplotlib's,
+    when Ctrl-C lands there) would be printed as ``Exception ignored ... Traceback`` and
+    lost, the command going on; instead it is raised again in the code that runs next."""
+    if isinstance(getattr(unraisable, "exc_value", None), KeyboardInterrupt):
+        # not signalled from here: it would be raised in this hook, and ignored again
+        import threading
+
+        timer = threading.Timer(REDELIVERY_DELAY, _thread.interrupt_main)
+        timer.daemon = True
+        timer.start()
+        return
+    _PREVIOUS_HOOK[0](unraisable)
+
+
+_PREVIOUS_HOOK = [sys.unraisablehook]
+
+
+def interrupts_not_lost() -> None:
+    """While the command runs, an interrupt swallowed by a destructor is raised again
+    (:func:`_deliver_again`); :func:`interrupts_as_before` puts the previous hook back."""
+    if sys.unraisablehook is not _deliver_again:
+        _PREVIOUS_HOOK[0] = sys.unraisablehook
+        sys.unraisablehook = _deliver_again
+
+
+def interrupts_as_before() -> None:
+    """Undo :func:`interrupts_not_lost`."""
+    if sys.unraisablehook is _deliver_again:
+        sys.unraisablehook = _PREVIOUS_HOOK[0]
 
 
 def command_done() -> None:

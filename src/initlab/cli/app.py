@@ -10,7 +10,14 @@ from typing import Any
 import click
 
 from initlab import __version__
-from initlab._startup import command_done, command_running, print_aborted, running_as_command
+from initlab._startup import (
+    command_done,
+    command_running,
+    interrupts_as_before,
+    interrupts_not_lost,
+    print_aborted,
+    running_as_command,
+)
 
 EXIT_USAGE = 2
 EXIT_FAILURE = 1
@@ -113,9 +120,11 @@ def main(argv: list[str] | None = None) -> int:
     _INVOCATION[:] = sys.argv[1:] if argv is None else list(argv)
     keep_for_good()  # the modules imported so far
     command_running()
+    interrupts_not_lost()
     try:
         return _run(argv)
     finally:
+        interrupts_as_before()
         keep_for_good()  # the process ends now: no collection needed at exit
         command_done()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import numbers
 import os
 import warnings
 from collections.abc import Callable, Sequence
@@ -10,6 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from initlab import memory
 from initlab.activations import activation_factory
 from initlab.checks import as_rng, check_positive_int, check_real, check_training_data
 from initlab.engine.batched import PopulationCallback
@@ -18,7 +20,7 @@ from initlab.engine.codes import KERNEL_ACTIVATIONS
 from initlab.engine.layout import Layout, pack, unpack
 from initlab.engine.snapshots import check_snapshots
 from initlab.fit import History, as_optimizer, resolve_schedule
-from initlab.memory import OPTIMIZER_SLOTS, available_bytes, check_training
+from initlab.memory import OPTIMIZER_SLOTS, MemoryLimitError, check_training
 from initlab.network import Network, Parameters
 from initlab.optimizers import OPTIMIZERS, GradientDescent, Optimizer
 from initlab.spec import check_values, declared_params
@@ -245,40 +247,90 @@ def _learning_rates(value: object, models: int) -> np.ndarray:
     return rates
 
 
-def _model_rngs(rngs: Sequence, models: int) -> list:
-    """One generator per model from a list or tuple of generators or seeds, each a copy:
-    the caller's generators are not advanced, and a generator given for several models
-    shuffles each of them alike (on every backend)."""
+def _model_rngs(rngs: Sequence, models: int, full_batch: bool) -> list:
+    """One generator per model from a list or tuple of generators or seeds (``None``
+    allowed for full batch, which draws nothing). One generator object given for two
+    models is refused: ``fit`` would draw the second model's orders where the first's
+    end, a population draws each model's from its own generator."""
     if len(rngs) != models:
         raise ValueError(
             f"rng must be one generator or seed, or one per model ({models}), got a "
             f"{type(rngs).__name__} of {len(rngs)}"
         )
-    return [copy.deepcopy(as_rng(r, f"rng[{i}]")) for i, r in enumerate(rngs)]
+    first: dict[int, int] = {}
+    for i, r in enumerate(rngs):
+        if isinstance(r, np.random.Generator | np.random.RandomState):
+            j = first.setdefault(id(r), i)
+            if j != i:
+                raise ValueError(
+                    f"rng[{i}] is the same generator object as rng[{j}]: give every model "
+                    "its own generator or seed (e.g. from SeedSequence.spawn), or one rng "
+                    "for all models"
+                )
+    return [
+        None if r is None and full_batch else as_rng(r, f"rng[{i}]") for i, r in enumerate(rngs)
+    ]
 
 
 #: per-model minibatch orders may take at most this fraction of the available memory
 ORDERS_MEMORY_FRACTION = 0.25
 
 
-def _draw_orders(rng, m: int, epochs: int) -> np.ndarray:  # type: ignore[no-untyped-def]
-    """The permutations ``fit`` draws, one per epoch, in its order: ``(epochs, m)`` from one
-    generator, ``(M, epochs, m)`` from a list of one per model. Copies are drawn from:
-    the generators stay as they were, for a fallback to the NumPy engine."""
-    sources = rng if isinstance(rng, list) else [rng]
-    needed = 4 * len(sources) * epochs * m
-    if isinstance(rng, list) and needed > ORDERS_MEMORY_FRACTION * available_bytes():
+def check_orders(
+    m: int, updates: int, per_epoch: int, counted: tuple[str, int, int], models: int = 1
+) -> None:
+    """Refuse minibatch orders too large for memory: the compiled engine draws, before it
+    trains, every epoch's permutation of the ``m`` samples (``4 m`` bytes each, ``ceil
+    (updates / per_epoch)`` epochs), one for all models or one per model (``models``),
+    and may take :data:`ORDERS_MEMORY_FRACTION` of the available memory for them.
+
+    A :class:`~initlab.memory.MemoryLimitError` blames ``counted`` (``(name, value,
+    per_unit)``, as :class:`~initlab.fit.Schedule` counts the updates) when not even one
+    order for all models fits; a ``ValueError`` asks for one rng when only the per-model
+    orders do not."""
+    epochs = -(-updates // per_epoch)
+    per_order = 4 * epochs * m
+    limit = int(ORDERS_MEMORY_FRACTION * memory.available_bytes())
+    if per_order > limit:
+        name, value, per_unit = counted
+        largest = (limit // (4 * m)) * per_epoch // max(1, per_unit)
+        raise MemoryLimitError(name, value, per_order, limit, largest)
+    needed = per_order * models
+    if needed > limit:
         raise ValueError(
-            f"one minibatch order per model needs {needed / 2**30:.1f} GiB ({len(sources)} "
+            f"one minibatch order per model needs {needed / 2**30:.1f} GiB ({models} "
             f"models x {epochs} epochs x {m} samples); give one rng for every model, or "
             "train fewer models or epochs at once"
         )
+
+
+def _draw_orders(rng, schedule, m: int) -> tuple[np.ndarray, list]:  # type: ignore[no-untyped-def]
+    """The permutations ``fit`` draws, one per epoch, in its order: ``(epochs, m)`` from one
+    generator, ``(M, epochs, m)`` from a list of one per model (checked by
+    :func:`check_orders`); and the generators that drew them. Copies are drawn from: the
+    caller's generators stay as they were (for a fallback to the NumPy engine) until
+    :func:`_advance` hands them the copies' states."""
+    sources = rng if isinstance(rng, list) else [rng]
+    check_orders(m, schedule.updates, schedule.per_epoch, schedule.counted, len(sources))
+    epochs = -(-schedule.updates // schedule.per_epoch)
     orders = np.empty((len(sources), epochs, m), dtype=np.int32)
+    drawn = []
     for k, source in enumerate(sources):
         drawing = copy.deepcopy(source)
         for e in range(epochs):
             orders[k, e] = drawing.permutation(m)
-    return orders if isinstance(rng, list) else orders[0]
+        drawn.append(drawing)
+    return (orders if isinstance(rng, list) else orders[0]), drawn
+
+
+def _advance(rng, drawn: list) -> None:  # type: ignore[no-untyped-def]
+    """Leave the caller's generators where ``fit`` (and the NumPy engine) leaves them:
+    after the permutations drawn, as ``drawn`` (their copies) are."""
+    for source, drawing in zip(rng if isinstance(rng, list) else [rng], drawn, strict=True):
+        if isinstance(source, np.random.Generator):
+            source.bit_generator.state = drawing.bit_generator.state
+        else:
+            source.set_state(drawing.get_state())
 
 
 class _ReportFailed(Exception):
@@ -355,9 +407,9 @@ def train_population(
         batch_size: minibatch size (default: the optimizer's, as for ``fit``).
         rng: shuffles the minibatches (a ``Generator``, ``RandomState`` or int
             seed; one order for every model), or a list or tuple of one per model
-            (model ``i`` shuffled as ``fit(..., rng=rng[i])`` would shuffle it, from a
-            copy: a generator listed twice shuffles both models alike); required
-            with minibatches.
+            (model ``i`` shuffled as ``fit(..., rng=rng[i])`` would shuffle it; one
+            generator object for two models is refused); required with minibatches.
+            Generators are left where ``fit`` leaves them.
         backend: ``"compiled"`` (the numba kernel: samples vectorized, models
             spread over threads; every optimizer, head and activation of the
             catalogue), ``"numpy"`` (batched ``np.matmul``
@@ -414,22 +466,34 @@ def train_population(
     optimizer = GradientDescent() if optimizer is None else as_optimizer(optimizer)
     _check_hyper_parameters(optimizer)
     check_positive_int("threads", threads, allow_none=True)
-    if isinstance(report_every, bool) or not isinstance(report_every, int) or report_every < 0:
+    if (
+        isinstance(report_every, bool | np.bool_)
+        or not isinstance(report_every, numbers.Integral)
+        or report_every < 0
+    ):
         raise ValueError(f"report_every must be a non-negative integer, got {report_every!r}")
+    report_every = int(report_every)
+    if on_report is not None and not callable(on_report):
+        raise TypeError(
+            f"on_report must be a callable on_report(update, costs), got {on_report!r} "
+            f"({type(on_report).__name__})"
+        )
     X, Y = check_training_data(network, X, Y)
     X = np.ascontiguousarray(X)
     m = X.shape[1]
     per_model = isinstance(rng, list | tuple)
     schedule = resolve_schedule(
         optimizer, m, iterations=iterations, epochs=epochs, batch_size=batch_size,
-        rng=(rng[0] if rng else None) if per_model else rng,
+        rng=0 if per_model else rng,  # a per-model list is checked below, item by item
     )  # fmt: skip
     batch, updates = schedule.batch, schedule.updates
     theta = _as_theta(network, initial_params, np.dtype(dtype))
     M = theta.shape[0]
     if M == 0:
         raise ValueError("the population is empty: give at least one set of parameters")
-    rng = _model_rngs(rng, M) if per_model and batch < m else schedule.rng
+    rng = _model_rngs(rng, M, batch == m) if per_model else schedule.rng
+    if batch == m:
+        rng = None
     rates = _learning_rates(optimizer.learning_rate if learning_rate is None else learning_rate, M)
     one_rate = bool((rates == rates[0]).all())
     check_training(
@@ -456,9 +520,9 @@ def train_population(
             chosen = "numpy"
         else:
             work = theta.copy()
-            orders = None
+            orders, drawn = None, []
             if batch < m:  # the permutations fit draws, one per epoch, in its order
-                orders = _draw_orders(rng, m, -(-updates // schedule.per_epoch))
+                orders, drawn = _draw_orders(rng, schedule, m)
             try:
                 costs, diverged_at, snaps = train_compiled(
                     network, work, X, Y, optimizer, rates, updates, batch, orders, threads, at,
@@ -466,6 +530,8 @@ def train_population(
                     None if on_snapshot is None else _reporting(_unpacking(network, on_snapshot)),
                 )  # fmt: skip
                 theta = work
+                if drawn:
+                    _advance(rng, drawn)
             except _ReportFailed as failed:  # the caller's own exception, not the engine's
                 raise failed.__cause__ from None
             except Exception as exc:  # a compilation failure
