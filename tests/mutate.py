@@ -361,7 +361,7 @@ MUTANTS: list[Mutant] = [
        " * deriv\n",
        "numpy backend back-propagates through already updated weights", ENGINE),
     _m("compiled.pool_skips_last_model", "engine/compiled.py",
-       "pool.submit(run, lo, min(lo + batch, M))", "pool.submit(run, lo, min(lo + batch, M - 1))",
+       "partial(run, lo, min(lo + batch, M))", "partial(run, lo, min(lo + batch, M - 1))",
        "the thread pool never trains the last model", ENGINE),
     _m("population.history_drops_diverged_cost", "engine/population.py",
        "self.costs[i, : d + 1]", "self.costs[i, :d]",

@@ -8,6 +8,8 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
 from badinput import run_cli
 from initlab import _startup
 
@@ -56,3 +58,49 @@ def test_the_command_puts_the_previous_hook_back(capsys) -> None:
     assert code == 0
     assert sys.unraisablehook is before
     assert before is not _startup._deliver_again
+
+
+TRAINING = textwrap.dedent(
+    """
+    import sys, time
+    import numpy as np
+    from initlab import Network, course_circles, initialize
+    from initlab.engine import train_population
+    data = course_circles()
+    net = Network.course()
+    starts = [initialize(net, "he", np.random.default_rng(s)) for s in range(3)]
+    train_population(net, starts, data.X_train, data.Y_train, iterations=2)  # load the kernel
+    print("training", flush=True)
+    reports = {"report_every": 10**6, "on_report": print} if sys.argv[1] == "reports" else {}
+    try:
+        train_population(net, starts, data.X_train, data.Y_train, iterations=3_000_000,
+                         **reports)
+    except KeyboardInterrupt:
+        print("interrupted", time.monotonic(), flush=True)
+    """
+)
+
+
+@pytest.mark.parametrize("mode", ["quiet", "reports"])
+def test_ctrl_c_stops_library_training_within_about_a_span(mode: str) -> None:
+    """A run of about 20 s interrupted after it starts: KeyboardInterrupt reaches the
+    caller, and the worker threads stop within a span (0.5 s; 2 s allowed here), not at the
+    end of the run."""
+    import signal
+    import time
+
+    process = subprocess.Popen(
+        [sys.executable, "-c", TRAINING, mode], stdout=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )  # fmt: skip
+    try:
+        assert process.stdout.readline().strip() == "training"
+        time.sleep(1.0)
+        sent = time.monotonic()
+        process.send_signal(signal.SIGINT)
+        out, _ = process.communicate(timeout=60)
+        ended = time.monotonic()
+    finally:
+        process.kill()
+    assert "interrupted" in out
+    assert ended - sent < 3.0, f"the process ended {ended - sent:.1f} s after Ctrl-C"

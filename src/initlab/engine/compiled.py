@@ -13,6 +13,7 @@ import math
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 
 import numpy as np
 
@@ -48,6 +49,8 @@ MAX_CHUNK = 160
 
 #: with reports, a run is trained in spans of about this many seconds (see :func:`spans`)
 SPAN_SECONDS = 0.2
+#: ... and without, of about this many: a Ctrl-C stops the training within about as long
+QUIET_SPAN_SECONDS = 0.5
 
 
 def chunk_length(m: int) -> int:
@@ -150,12 +153,13 @@ def train_compiled(
     after the others, each by a group of threads that split its chunks (see
     :func:`split_plan`).
 
-    With ``on_report`` and ``report_every`` > 0, the run is trained in spans of
-    whole report intervals (see :func:`spans`), and after each span
+    The run is trained in spans of updates (see :func:`spans`; the same bits as one
+    call, as the kernel keeps each model's optimizer state between spans), so that a
+    Ctrl-C stops it within about :data:`QUIET_SPAN_SECONDS`. With ``on_report`` and
+    ``report_every`` > 0, the spans take about :data:`SPAN_SECONDS`, and after each span
     ``on_report(update, costs)`` is called with every model's cost (NaN once
-    diverged) for each reported update of the span, while training goes on: the
-    same bits as one call, as the kernel keeps each model's optimizer state
-    between spans. ``on_snapshot(k, thetas)`` is called, also after each span, with
+    diverged) for each reported update of the span, while training goes on.
+    ``on_snapshot(k, thetas)`` is called, also after each span, with
     snapshot ``k`` (``(M, P)``) once every model is past update ``snapshot_at[k]``.
     """
     M, P = theta.shape
@@ -210,7 +214,10 @@ def train_compiled(
     run(0, 0)  # load or compile the kernel once, before any thread starts
     every = report_every if on_report is not None else 0
     delivered = 0  # snapshots handed to on_snapshot
-    for first, stop in spans(updates, every or (1 if on_snapshot is not None else 0)):
+    # always in spans: a Ctrl-C (or an exception in a callback) stops training at the end
+    # of the running span, not of the whole run
+    watched = every or on_snapshot is not None
+    for first, stop in spans(updates, 1, None if watched else QUIET_SPAN_SECONDS):
         span[:] = np.int64(first), np.int64(stop)
         _train_span(run, M, threads, pooled, per_model, P, theta.dtype, scratch)
         if every:  # as the NumPy engine reports: while any model still runs
@@ -225,28 +232,25 @@ def train_compiled(
     return costs, diverged_at, snaps
 
 
-def spans(
-    updates: int, report_every: int, seconds: float | None = None
-) -> Iterator[tuple[int, int]]:
+def spans(updates: int, unit: int, seconds: float | None = None) -> Iterator[tuple[int, int]]:
     """``(first, stop)`` spans of updates that cover ``0..updates-1`` in order: one span
-    without reports (``report_every`` 0); with reports, whole multiples of
-    ``report_every`` sized, from the time the previous span took, to take about
-    ``seconds`` (the first: one interval), so that reports come often without the
-    spans' overhead (a kernel call and a thread pool each) mattering (``seconds``
-    default: :data:`SPAN_SECONDS`)."""
-    if report_every <= 0:
+    for ``unit`` 0; else whole multiples of ``unit`` updates (the first: one), each sized
+    from the time the previous one took to take about ``seconds`` (default:
+    :data:`SPAN_SECONDS`), so that spans end often without their overhead (a kernel call
+    and a thread pool each) mattering."""
+    if unit <= 0:
         yield 0, updates
         return
     seconds = SPAN_SECONDS if seconds is None else seconds
-    first, size = 0, report_every
+    first, size = 0, unit
     while first < updates:
         stop = min(updates, first + size)
         start = time.perf_counter()
         yield first, stop
         took = time.perf_counter() - start
         per_update = took / (stop - first)
-        intervals = int(seconds / max(per_update * report_every, 1e-9))
-        size = report_every * min(max(1, intervals), 1_000_000)
+        units = int(seconds / max(per_update * unit, 1e-9))
+        size = unit * min(max(1, units), 1_000_000)
         first = stop
 
 
@@ -264,10 +268,8 @@ def _train_span(run, M, threads, pooled, per_model, P, dtype, scratch) -> None: 
             for i, group in zip(range(pooled, M), groups, strict=True)
             for w in range(per_model)
         ]
-        with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
-            futures = [pool.submit(run, *job) for job in jobs]
-            for future in futures:
-                future.result()
+        # not cancellable: a thread left out would keep its group waiting at the barrier
+        _run_all(len(jobs), [partial(run, *job) for job in jobs], cancel=False)
 
 
 def workspace(network: Network, nc: int) -> tuple[np.ndarray, ...]:
@@ -307,7 +309,18 @@ def _pool(run, M: int, threads: int) -> None:
         run(0, M)
         return
     batch = max(1, min(16, M // (4 * threads)))
-    with ThreadPoolExecutor(max_workers=threads) as pool:
-        futures = [pool.submit(run, lo, min(lo + batch, M)) for lo in range(0, M, batch)]
-        for future in futures:
+    _run_all(threads, [partial(run, lo, min(lo + batch, M)) for lo in range(0, M, batch)])
+
+
+def _run_all(workers: int, calls: list, cancel: bool = True) -> None:
+    """Every call of ``calls`` on a pool of ``workers`` threads. If waiting is interrupted
+    (Ctrl-C) or a call fails, the calls not yet started are dropped (``cancel``) and the
+    running ones finish their span before the exception goes on."""
+    pool = ThreadPoolExecutor(max_workers=workers)
+    try:
+        for future in [pool.submit(call) for call in calls]:
             future.result()
+    except BaseException:
+        pool.shutdown(wait=True, cancel_futures=cancel)
+        raise
+    pool.shutdown(wait=True)

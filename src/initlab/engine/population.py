@@ -425,8 +425,8 @@ def train_population(
         threads: worker threads for the compiled backend (default: usable cores).
         report_every, on_report: ``on_report(update, costs)`` with every model's
             cost is called every ``report_every`` updates, as training runs (the
-            compiled backend trains in spans of whole report intervals of about
-            0.2 s and reports after each span; the same bits as without reports).
+            compiled backend trains in spans of about 0.2 s and reports after each
+            span; the same bits as without reports).
             An exception raised by ``on_report`` stops training and propagates.
         snapshots: updates (``0`` to the number of updates) at which to keep every
             model's parameters, e.g. :func:`initlab.engine.snapshots.log_spaced`;
