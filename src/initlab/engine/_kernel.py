@@ -372,16 +372,16 @@ def _gemm_rows(th, wo, rs, qs, n_rows, n_red, src, so, dst, do, nc, bo):
                 dst[o2 + s] = _fma(w23, s3, _fma(w22, s2, _fma(w21, s1, _fma(w20, s0, a2))))
                 dst[o3 + s] = _fma(w33, s3, _fma(w32, s2, _fma(w31, s1, _fma(w30, s0, a3))))
             q += _U4
-        if q < n_red:
-            _gemm_row(th, wr0, qs, q, n_red, src, so, dst, o0, nc, b0)
-            _gemm_row(th, wr1, qs, q, n_red, src, so, dst, o1, nc, b1)
-            _gemm_row(th, wr2, qs, q, n_red, src, so, dst, o2, nc, b2)
-            _gemm_row(th, wr3, qs, q, n_red, src, so, dst, o3, nc, b3)
         r += _U4
-    while r < n_rows:
-        base = th[np.uint64(bo) + r] if bo >= 0 else 0.0
-        _gemm_row(th, wo + r * rs, qs, _U0, n_red, src, so, dst, do + r * nc, nc, base)
-        r += _U1
+    # the last terms of the blocked rows, and every term of the rows left over (one call
+    # site: _gemm_row is inlined, and each site costs compile time)
+    blocked = r
+    q_left = n_red - n_red % _U4
+    for r in range(n_rows):
+        q = q_left if r < blocked else _U0
+        if q < n_red:
+            base = th[np.uint64(bo) + r] if bo >= 0 else 0.0
+            _gemm_row(th, wo + r * rs, qs, q, n_red, src, so, dst, do + r * nc, nc, base)
 
 
 @njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy", inline="always")
@@ -488,13 +488,15 @@ def _weight_grads(g, wo, bo, n_out, n_in, Dc, dc, A, ai, nc):
                 g[bo + j] += hb0
                 g[bo + j + _U1] += hb1
             k += _U4
-        if k < n_in:
-            _weight_grad_row(g, g0, bo + j, k, n_in, Dc, d0o, A, ai, nc)
-            _weight_grad_row(g, g1, bo + j + _U1, k, n_in, Dc, d1o, A, ai, nc)
         j += _U2
-    while j < n_out:
-        _weight_grad_row(g, wo + j * n_in, bo + j, _U0, n_in, Dc, dc + j * nc, A, ai, nc)
-        j += _U1
+    # the last inputs of the blocked rows, and every input of the rows left over (one
+    # call site, as in _gemm_rows)
+    blocked = j
+    k_left = n_in - n_in % _U4
+    for j in range(n_out):
+        k = k_left if j < blocked else _U0
+        if k < n_in:
+            _weight_grad_row(g, wo + j * n_in, bo + j, k, n_in, Dc, dc + j * nc, A, ai, nc)
 
 
 # --- stages: one job each ---------------------------------------------------------------
