@@ -37,10 +37,19 @@ SCRIPT = textwrap.dedent(
 )
 
 
+def _default_sigint() -> None:
+    """In the child: Ctrl-C handled as in a terminal, whatever this process ignores (a
+    test run started in the background ignores SIGINT, and its children inherit that)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def run(mode: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-c", SCRIPT, mode], capture_output=True, text=True, timeout=120
-    )
+        [sys.executable, "-c", SCRIPT, mode], capture_output=True, text=True, timeout=120,
+        preexec_fn=_default_sigint,
+    )  # fmt: skip
 
 
 def test_an_interrupt_lost_in_a_callback_is_raised_again() -> None:
@@ -91,7 +100,7 @@ def test_ctrl_c_stops_library_training_within_about_a_span(mode: str) -> None:
 
     process = subprocess.Popen(
         [sys.executable, "-c", TRAINING, mode], stdout=subprocess.PIPE, text=True,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        preexec_fn=_default_sigint,
     )  # fmt: skip
     try:
         assert process.stdout.readline().strip() == "training"
