@@ -29,6 +29,17 @@ def test_train_options_are_named_in_their_errors(tmp_path: Path, capsys, args, n
     assert files_under(out) == []
 
 
+@pytest.mark.parametrize(
+    ("name", "hint"),
+    [("trian", "did you mean 'train'?"), ("Course", "did you mean 'course'?"), ("xyz", "")],
+)
+def test_an_unknown_command_gets_the_closest_one_and_every_choice(capsys, name, hint):
+    code, _, stderr = run_cli(capsys, name)
+    assert_one_line_error(code, stderr, f"unknown command {name!r}", hint, "choose one of:",
+                          "course", "train", "sweep")  # fmt: skip
+    assert ("did you mean" in stderr) == bool(hint)
+
+
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
 def test_a_full_standard_output_still_writes_every_file(tmp_path: Path):
     out = tmp_path / "out"

@@ -63,8 +63,10 @@ class InitlabGroup(click.Group):
     def resolve_command(self, ctx: click.Context, args: list[str]):  # type: ignore[override]
         name = args[0] if args else ""
         if name and not name.startswith("-") and self.get_command(ctx, name) is None:
-            choices = ", ".join(sorted(self.list_commands(ctx)))
-            raise click.UsageError(f"unknown command {name!r}; choose one of: {choices}", ctx)
+            from initlab.spec import unknown_name_message
+
+            message = unknown_name_message("command", name, self.list_commands(ctx))
+            raise click.UsageError(message, ctx)
         return super().resolve_command(ctx, args)
 
 
