@@ -6,11 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from badinput import assert_one_line_error, files_under, run_cli
 from initlab import Network, course_circles, initialize, memory
 from initlab.engine import train_population
 from initlab.fit import fit
-from initlab.memory import MemoryLimitError
 from initlab.optimizers import get_optimizer
 
 DATA = course_circles()
@@ -83,19 +81,37 @@ def test_report_every_accepts_numpy_integers():
     assert seen == [0, 2]
 
 
-def test_minibatch_orders_too_large_for_memory_are_refused(monkeypatch):
-    # 4 bytes per sample per epoch: 1000 epochs of 224 samples need 896,000 bytes
-    monkeypatch.setattr(memory, "available_bytes", lambda: 4 * 224 * 400)
-    with pytest.raises(MemoryLimitError, match="epochs 1000 needs") as caught:
-        train_population(NET, STARTS[:1], X[:, :224], Y[:, :224], optimizer="sgd",
-                         batch_size=112, epochs=1000, rng=0, backend="compiled")  # fmt: skip
-    assert caught.value.largest == 100  # a quarter of the memory: 100 orders
+def test_minibatch_orders_are_drawn_span_by_span_not_all_at_once(monkeypatch):
+    """1000 epochs of orders (896 kB) with room for 8 epochs' at a time: trained in spans
+    of at most 8 epochs, each span's orders drawn when it starts; the same costs as with
+    every order drawn at once (the fit order, epoch by epoch)."""
+    from initlab.engine import compiled
+
+    monkeypatch.setattr(compiled, "ORDERS_SPAN_BYTES", 8 * 4 * 224)
+    kwargs = dict(optimizer="sgd", batch_size=112, epochs=60, rng=0, backend="compiled")
+    spans_run = []
+    original = compiled.spans
+
+    def recording(*args, **kw):
+        for span in original(*args, **kw):
+            spans_run.append(span)
+            yield span
+
+    monkeypatch.setattr(compiled, "spans", recording)
+    result = train_population(NET, STARTS[:1], X[:, :224], Y[:, :224], **kwargs)
+    assert max(stop - first for first, stop in spans_run) <= 8 * 2  # 2 updates per epoch
+    _, history = fit(NET, STARTS[0], X[:, :224], Y[:, :224], "sgd", epochs=60, batch_size=112,
+                     rng=0)  # fmt: skip
+    np.testing.assert_allclose(result.costs[0], history.costs, rtol=1e-10)
 
 
-def test_the_cli_refuses_orders_too_large_for_memory_before_training(capsys, monkeypatch, tmp_path):
-    monkeypatch.setattr(memory, "available_bytes", lambda: 4 * 224 * 400)
-    code, out, err = run_cli(capsys, "train", "--init", "he", "--iterations", "1000",
-                             "--out", str(tmp_path / "o"))  # fmt: skip
-    assert_one_line_error(code, err, "--iterations 1000")
-    assert "Cost after" not in out
-    assert files_under(tmp_path) == []
+def test_per_model_orders_too_large_for_memory_are_refused(monkeypatch):
+    """One epoch of 3 orders of 224 samples takes 2688 bytes: refused with room for 2000,
+    and one rng for all models (896 bytes an epoch) trains."""
+    from initlab.engine import population
+
+    monkeypatch.setattr(population, "ORDERS_MEMORY_FRACTION", 2000 / memory.available_bytes())
+    kwargs = dict(optimizer="sgd", batch_size=112, epochs=2, backend="compiled")
+    with pytest.raises(ValueError, match="one minibatch order per model needs"):
+        train_population(NET, STARTS, X[:, :224], Y[:, :224], rng=[0, 1, 2], **kwargs)
+    train_population(NET, STARTS, X[:, :224], Y[:, :224], rng=0, **kwargs)

@@ -819,14 +819,15 @@ def _specialize(act_kind: int, head_kind: int) -> Any:
           and parameter offsets (see :class:`~initlab.engine.layout.Layout`), the int64
           activation codes of the hidden layers with their float64 parameters, and
           the head's code (:mod:`initlab.engine.codes`);
-        * ``data = (Xc, Yc, Xt, Yt, orders, order_of, m, nc, batch, per_epoch)``:
+        * ``data = (Xc, Yc, Xt, Yt, orders, order_of, e0, m, nc, batch, per_epoch)``:
           ``Xc`` holds the inputs chunk by chunk, flat: feature ``k`` of sample
           ``c * nc + s`` at ``(c * n_0 + k) * nc + s``; ``Yc`` the labels (float64),
           flat. Full batch (``batch == m``), they hold the whole set, padded to whole
           chunks. With minibatches they are the thread's buffers for one batch,
           gathered from ``Xt`` (``(m, n_0)``, flat) and ``Yt`` in the order
-          ``orders[order_of[i], e]`` for model ``i`` (int32, one permutation per
-          epoch ``e``, ``per_epoch`` updates each; models may share an order);
+          ``orders[order_of[i], e - e0]`` for model ``i`` (int32, one permutation per
+          epoch ``e``, ``per_epoch`` updates each, from epoch ``e0``: the epochs of
+          this call's span; models may share an order);
         * ``opt = (code, rates, decay, hyper, c1, c2, first, stop)``: the optimizer's
           code, the float64 learning rate of every model, the L2 weight decay, ``(beta,
           beta1, beta2, eps)`` and Adam's bias corrections ``1 - beta^t`` per update (see
@@ -855,7 +856,7 @@ def _specialize(act_kind: int, head_kind: int) -> Any:
           assume they may overlap, and the loops get about 13% slower.
         """
         sizes, w_off, b_off, acts, act_par, _ = net
-        Xc, Yc, Xt, Yt, orders, order_of, m, nc, batch, per_epoch = data
+        Xc, Yc, Xt, Yt, orders, order_of, e0, m, nc, batch, per_epoch = data
         code, rates, decay, hyper, c1s, c2s, first, stop = opt
         theta, costs, diverged_at, at, snaps, v1s, v2s = out
         worker, n_workers, G, Cp, sync, yield_fn, pays = group
@@ -939,7 +940,7 @@ def _specialize(act_kind: int, head_kind: int) -> Any:
                     c0 = c * nc
                     xo = c * n0 * nc
                     if minibatch:
-                        e = it // per_epoch  # the epoch, whose permutation orders[o, e] is
+                        e = it // per_epoch - e0  # the epoch, whose permutation is orders[o, e]
                         _gather(Xc, xo, Yc, c0, Xt, Yt, orders, o, e, start, nb, n0, nc)
                     # forward: z = W a + b, then a = f(z)
                     for l in range(L):

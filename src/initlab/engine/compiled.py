@@ -51,6 +51,9 @@ MAX_CHUNK = 160
 SPAN_SECONDS = 0.2
 #: ... and without, of about this many: a Ctrl-C stops the training within about as long
 QUIET_SPAN_SECONDS = 0.5
+#: with minibatches, a span's orders (4 bytes per sample, epoch and order) take at most
+#: about this many bytes: they are drawn span by span, never all at once
+ORDERS_SPAN_BYTES = 64 * 2**20
 
 
 def chunk_length(m: int) -> int:
@@ -130,7 +133,7 @@ def train_compiled(
     learning_rates: np.ndarray,
     updates: int,
     batch: int | None = None,
-    orders: np.ndarray | None = None,
+    orders: np.ndarray | Callable[[int, int], np.ndarray] | None = None,
     threads: int | None = None,
     snapshot_at: np.ndarray | None = None,
     report_every: int = 0,
@@ -142,7 +145,10 @@ def train_compiled(
     ``learning_rates[i]``) on minibatches of ``batch`` samples (default: all ``m``)
     taken in the order ``orders[e]`` (``(epochs, m)``: the permutation of each
     epoch, drawn as :func:`initlab.fit.fit` draws it, one for every model; or
-    ``(M, epochs, m)``: one per model; not needed for full batch).
+    ``(M, epochs, m)``: one per model; not needed for full batch), or drawn span by
+    span: ``orders(lo, hi)`` then returns epochs ``lo..hi-1``'s, ``(orders.sets,
+    hi - lo, m)`` (``sets``: 1, or ``M``, one per model), called with ranges that
+    move forward (two spans may share an epoch).
 
     Returns ``costs`` (``(M, updates)``, NaN after divergence),
     ``diverged_at`` (``(M,)``, -1 if none) and the snapshots before the
@@ -167,17 +173,22 @@ def train_compiled(
     batch = m if batch is None else int(batch)
     nc = chunk_length(batch)
     X = np.asarray(X, dtype=theta.dtype)
+    draw = None  # the orders of epochs lo..hi-1: (sets, hi - lo, m)
+    sets = 1
     if batch == m:
         Xc, Yc = chunked(X, Y, nc)
-        orders = np.zeros((1, 0, m), np.int32)
     else:
         n_chunks = math.ceil(batch / nc)
         Xc, Yc = np.zeros(n_chunks * n0 * nc, theta.dtype), np.zeros(n_chunks * nc)
-        orders = np.ascontiguousarray(orders, dtype=np.int32)
-        if orders.ndim == 2:  # one order for every model
-            orders = orders[np.newaxis]
-    # model i's order: orders[order_of[i]]
-    order_of = np.zeros(M, np.int64) if len(orders) == 1 else np.arange(M, dtype=np.int64)
+        if callable(orders):
+            draw, sets = orders, int(orders.sets)
+        else:  # every epoch's, given at once
+            every_order = np.asarray(orders, dtype=np.int32)
+            every_order = every_order[np.newaxis] if every_order.ndim == 2 else every_order
+            draw, sets = (lambda lo, hi: every_order[:, lo:hi]), len(every_order)
+    # model i's order: orders[order_of[i]]; the span's orders, from epoch e0
+    order_of = np.zeros(M, np.int64) if sets == 1 else np.arange(M, dtype=np.int64)
+    current = [np.zeros((sets, 0, m), np.int32), np.int64(0)]
     Xt = np.ascontiguousarray(X.T).ravel()
     Yt = np.asarray(Y, dtype=np.float64).reshape(-1)
     per_epoch = math.ceil(m / batch)
@@ -198,8 +209,8 @@ def train_compiled(
     solo = _Group(1, P, theta.dtype)
 
     def scratch() -> tuple[np.ndarray, ...]:
-        data = (Xc.copy(), Yc.copy(), Xt, Yt, orders, order_of, np.uint64(m), np.uint64(nc),
-                np.uint64(batch), np.int64(per_epoch))  # fmt: skip
+        data = (Xc.copy(), Yc.copy(), Xt, Yt, current[0], order_of, current[1], np.uint64(m),
+                np.uint64(nc), np.uint64(batch), np.int64(per_epoch))  # fmt: skip
         return data, workspace(network, nc)
 
     def run(lo: int, hi: int, worker: int = 0, group: _Group = solo, mine=None) -> None:
@@ -217,8 +228,13 @@ def train_compiled(
     # always in spans: a Ctrl-C (or an exception in a callback) stops training at the end
     # of the running span, not of the whole run
     watched = every or on_snapshot is not None
-    for first, stop in spans(updates, 1, None if watched else QUIET_SPAN_SECONDS):
+    # a span's minibatch orders take at most about ORDERS_SPAN_BYTES
+    cap = max(1, ORDERS_SPAN_BYTES // (4 * sets * m)) * per_epoch if draw else updates
+    for first, stop in spans(updates, 1, None if watched else QUIET_SPAN_SECONDS, cap):
         span[:] = np.int64(first), np.int64(stop)
+        if draw is not None:  # the orders of this span's epochs, drawn now
+            lo, hi = first // per_epoch, (stop - 1) // per_epoch + 1
+            current[:] = np.ascontiguousarray(draw(lo, hi), dtype=np.int32), np.int64(lo)
         _train_span(run, M, threads, pooled, per_model, P, theta.dtype, scratch)
         if every:  # as the NumPy engine reports: while any model still runs
             for it in range(-(-first // every) * every, stop, every):
@@ -232,12 +248,14 @@ def train_compiled(
     return costs, diverged_at, snaps
 
 
-def spans(updates: int, unit: int, seconds: float | None = None) -> Iterator[tuple[int, int]]:
+def spans(
+    updates: int, unit: int, seconds: float | None = None, cap: int | None = None
+) -> Iterator[tuple[int, int]]:
     """``(first, stop)`` spans of updates that cover ``0..updates-1`` in order: one span
     for ``unit`` 0; else whole multiples of ``unit`` updates (the first: one), each sized
     from the time the previous one took to take about ``seconds`` (default:
     :data:`SPAN_SECONDS`), so that spans end often without their overhead (a kernel call
-    and a thread pool each) mattering."""
+    and a thread pool each) mattering; none longer than ``cap`` updates."""
     if unit <= 0:
         yield 0, updates
         return
@@ -251,6 +269,7 @@ def spans(updates: int, unit: int, seconds: float | None = None) -> Iterator[tup
         per_update = took / (stop - first)
         units = int(seconds / max(per_update * unit, 1e-9))
         size = unit * min(max(1, units), 1_000_000)
+        size = size if cap is None else max(1, min(size, cap))
         first = stop
 
 

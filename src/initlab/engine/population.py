@@ -20,7 +20,7 @@ from initlab.engine.codes import KERNEL_ACTIVATIONS
 from initlab.engine.layout import Layout, pack, unpack
 from initlab.engine.snapshots import check_snapshots
 from initlab.fit import History, as_optimizer, resolve_schedule
-from initlab.memory import OPTIMIZER_SLOTS, MemoryLimitError, check_training
+from initlab.memory import OPTIMIZER_SLOTS, check_training
 from initlab.network import Network, Parameters
 from initlab.optimizers import OPTIMIZERS, GradientDescent, Optimizer
 from initlab.spec import check_values, declared_params
@@ -276,51 +276,54 @@ def _model_rngs(rngs: Sequence, models: int, full_batch: bool) -> list:
 ORDERS_MEMORY_FRACTION = 0.25
 
 
-def check_orders(
-    m: int, updates: int, per_epoch: int, counted: tuple[str, int, int], models: int = 1
-) -> None:
-    """Refuse minibatch orders too large for memory: the compiled engine draws, before it
-    trains, every epoch's permutation of the ``m`` samples (``4 m`` bytes each, ``ceil
-    (updates / per_epoch)`` epochs), one for all models or one per model (``models``),
-    and may take :data:`ORDERS_MEMORY_FRACTION` of the available memory for them.
-
-    A :class:`~initlab.memory.MemoryLimitError` blames ``counted`` (``(name, value,
-    per_unit)``, as :class:`~initlab.fit.Schedule` counts the updates) when not even one
-    order for all models fits; a ``ValueError`` asks for one rng when only the per-model
-    orders do not."""
-    epochs = -(-updates // per_epoch)
-    per_order = 4 * epochs * m
+def check_orders(m: int, models: int = 1) -> None:
+    """Refuse one minibatch order per model (``models`` > 1) when a single epoch of them,
+    ``4 m`` bytes each, would take more than :data:`ORDERS_MEMORY_FRACTION` of the
+    available memory. The compiled engine draws the orders span by span (see
+    :data:`initlab.engine.compiled.ORDERS_SPAN_BYTES`), never every epoch's at once."""
+    needed = 4 * m * models
     limit = int(ORDERS_MEMORY_FRACTION * memory.available_bytes())
-    if per_order > limit:
-        name, value, per_unit = counted
-        largest = (limit // (4 * m)) * per_epoch // max(1, per_unit)
-        raise MemoryLimitError(name, value, per_order, limit, largest)
-    needed = per_order * models
-    if needed > limit:
+    if models > 1 and needed > limit:
         raise ValueError(
-            f"one minibatch order per model needs {needed / 2**30:.1f} GiB ({models} "
-            f"models x {epochs} epochs x {m} samples); give one rng for every model, or "
-            "train fewer models or epochs at once"
+            f"one minibatch order per model needs {needed / 2**30:.1f} GiB per epoch "
+            f"({models} models x {m} samples); give one rng for every model, or train "
+            "fewer models at once"
         )
 
 
-def _draw_orders(rng, schedule, m: int) -> tuple[np.ndarray, list]:  # type: ignore[no-untyped-def]
-    """The permutations ``fit`` draws, one per epoch, in its order: ``(epochs, m)`` from one
-    generator, ``(M, epochs, m)`` from a list of one per model (checked by
-    :func:`check_orders`); and the generators that drew them. Copies are drawn from: the
-    caller's generators stay as they were (for a fallback to the NumPy engine) until
-    :func:`_advance` hands them the copies' states."""
-    sources = rng if isinstance(rng, list) else [rng]
-    check_orders(m, schedule.updates, schedule.per_epoch, schedule.counted, len(sources))
-    epochs = -(-schedule.updates // schedule.per_epoch)
-    orders = np.empty((len(sources), epochs, m), dtype=np.int32)
-    drawn = []
-    for k, source in enumerate(sources):
-        drawing = copy.deepcopy(source)
-        for e in range(epochs):
-            orders[k, e] = drawing.permutation(m)
-        drawn.append(drawing)
-    return (orders if isinstance(rng, list) else orders[0]), drawn
+class _Orders:
+    """The permutations ``fit`` draws, one per epoch, in its order, drawn epoch by epoch
+    as the compiled engine asks for them (``orders(lo, hi)``: ``(sets, hi - lo, m)``,
+    ranges that move forward): from one generator (``sets`` 1) or a list of one per
+    model. Copies are drawn from: the caller's generators stay as they were (for a
+    fallback to the NumPy engine) until :func:`_advance` hands them the copies' states."""
+
+    def __init__(self, rng, m: int) -> None:  # type: ignore[no-untyped-def]
+        sources = rng if isinstance(rng, list) else [rng]
+        check_orders(m, len(sources))
+        self.sets = len(sources)
+        self.m = m
+        self.drawing = [copy.deepcopy(source) for source in sources]
+        self.drawn = 0  # epochs drawn so far
+        self.last = np.empty((self.sets, m), dtype=np.int32)  # epoch drawn - 1's
+
+    def __call__(self, lo: int, hi: int) -> np.ndarray:
+        out = np.empty((self.sets, hi - lo, self.m), dtype=np.int32)
+        for e in range(lo, hi):
+            if e == self.drawn:
+                for k, drawing in enumerate(self.drawing):
+                    self.last[k] = drawing.permutation(self.m)
+                self.drawn += 1
+            elif e != self.drawn - 1:
+                raise RuntimeError(f"epoch {e} asked for after epoch {self.drawn - 1}")
+            out[:, e - lo] = self.last
+        return out
+
+    def finish(self, epochs: int) -> list:
+        """The generators after every one of ``epochs`` epochs is drawn."""
+        if self.drawn < epochs:
+            self(self.drawn, epochs)
+        return self.drawing
 
 
 def _advance(rng, drawn: list) -> None:  # type: ignore[no-untyped-def]
@@ -522,7 +525,7 @@ def train_population(
             work = theta.copy()
             orders, drawn = None, []
             if batch < m:  # the permutations fit draws, one per epoch, in its order
-                orders, drawn = _draw_orders(rng, schedule, m)
+                orders = _Orders(rng, m)
             try:
                 costs, diverged_at, snaps = train_compiled(
                     network, work, X, Y, optimizer, rates, updates, batch, orders, threads, at,
@@ -530,6 +533,8 @@ def train_population(
                     None if on_snapshot is None else _reporting(_unpacking(network, on_snapshot)),
                 )  # fmt: skip
                 theta = work
+                if orders is not None:
+                    drawn = orders.finish(-(-updates // schedule.per_epoch))
                 if drawn:
                     _advance(rng, drawn)
             except _ReportFailed as failed:  # the caller's own exception, not the engine's

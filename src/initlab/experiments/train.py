@@ -215,17 +215,10 @@ class TrainSetup:
 
     def check_memory(self) -> None:
         """Refuse (:class:`~initlab.memory.MemoryLimitError`) a training too large for memory;
-        a batch is the whole training set, which scoring runs through the network. With
-        minibatches, the engine's orders first (:func:`~initlab.engine.population.check_orders`:
-        a quarter of the memory for every epoch's permutation, 4 bytes per sample)."""
+        a batch is the whole training set, which scoring runs through the network."""
         config, runs = self.config, len(self.config.inits)
         units = (("epochs", config.epochs, self.updates // config.epochs) if config.epochs
                  else ("iterations", self.updates, 1))  # fmt: skip
-        m = self.dataset.X_train.shape[1]
-        if self.batch_size is not None and self.batch_size < m:  # the engine's orders
-            from initlab.engine.population import check_orders
-
-            check_orders(m, self.updates, steps_per_epoch(m, self.batch_size), units)
         width = ("hidden", config.hidden) if config.layers is None else ("layers", config.layers)
         check_training(self.network.layer_sizes, updates=self.updates,
                        batch=self.dataset.X_train.shape[1], runs=runs,
