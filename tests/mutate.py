@@ -440,8 +440,8 @@ MUTANTS: list[Mutant] = [
        "np.stack([rng[0].permutation(m) for r in rng])",
        "the NumPy engine shuffles every model with the first model's generator", ORDERS),
     _m("population.generators_not_advanced", "engine/population.py",
-       "                if drawn:\n                    _advance(rng, drawn)",
-       "                if not drawn:\n                    _advance(rng, drawn)",
+       "                if orders is not None:\n                    _advance(",
+       "                if orders is None:\n                    _advance(",
        "the compiled backend leaves the caller's generators where they were (NumPy's and "
        "fit advance them)", ORDERS),
     _m("population.shared_generator_allowed", "engine/population.py",

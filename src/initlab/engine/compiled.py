@@ -133,7 +133,7 @@ def train_compiled(
     learning_rates: np.ndarray,
     updates: int,
     batch: int | None = None,
-    orders: np.ndarray | Callable[[int, int], np.ndarray] | None = None,
+    orders: Callable[[int, int], np.ndarray] | None = None,
     threads: int | None = None,
     snapshot_at: np.ndarray | None = None,
     report_every: int = 0,
@@ -143,12 +143,10 @@ def train_compiled(
     """Train every row of ``theta`` (``(M, P)``, updated in place) with the kernel:
     ``updates`` steps of ``optimizer`` (its hyper-parameters; model ``i`` with
     ``learning_rates[i]``) on minibatches of ``batch`` samples (default: all ``m``)
-    taken in the order ``orders[e]`` (``(epochs, m)``: the permutation of each
-    epoch, drawn as :func:`initlab.fit.fit` draws it, one for every model; or
-    ``(M, epochs, m)``: one per model; not needed for full batch), or drawn span by
-    span: ``orders(lo, hi)`` then returns epochs ``lo..hi-1``'s, ``(orders.sets,
-    hi - lo, m)`` (``sets``: 1, or ``M``, one per model), called with ranges that
-    move forward (two spans may share an epoch).
+    taken in the orders ``fit`` draws, span by span: ``orders(lo, hi)`` returns the
+    permutations of epochs ``lo..hi-1``, ``(orders.sets, hi - lo, m)`` (``sets``: 1,
+    for every model, or ``M``, one per model), called with ranges that move forward
+    (two spans may share an epoch); not needed for full batch.
 
     Returns ``costs`` (``(M, updates)``, NaN after divergence),
     ``diverged_at`` (``(M,)``, -1 if none) and the snapshots before the
@@ -180,12 +178,7 @@ def train_compiled(
     else:
         n_chunks = math.ceil(batch / nc)
         Xc, Yc = np.zeros(n_chunks * n0 * nc, theta.dtype), np.zeros(n_chunks * nc)
-        if callable(orders):
-            draw, sets = orders, int(orders.sets)
-        else:  # every epoch's, given at once
-            every_order = np.asarray(orders, dtype=np.int32)
-            every_order = every_order[np.newaxis] if every_order.ndim == 2 else every_order
-            draw, sets = (lambda lo, hi: every_order[:, lo:hi]), len(every_order)
+        draw, sets = orders, int(orders.sets)
     # model i's order: orders[order_of[i]]; the span's orders, from epoch e0
     order_of = np.zeros(M, np.int64) if sets == 1 else np.arange(M, dtype=np.int64)
     current = [np.zeros((sets, 0, m), np.int32), np.int64(0)]

@@ -523,7 +523,7 @@ def train_population(
             chosen = "numpy"
         else:
             work = theta.copy()
-            orders, drawn = None, []
+            orders = None
             if batch < m:  # the permutations fit draws, one per epoch, in its order
                 orders = _Orders(rng, m)
             try:
@@ -534,9 +534,7 @@ def train_population(
                 )  # fmt: skip
                 theta = work
                 if orders is not None:
-                    drawn = orders.finish(-(-updates // schedule.per_epoch))
-                if drawn:
-                    _advance(rng, drawn)
+                    _advance(rng, orders.finish(-(-updates // schedule.per_epoch)))
             except _ReportFailed as failed:  # the caller's own exception, not the engine's
                 raise failed.__cause__ from None
             except Exception as exc:  # a compilation failure
